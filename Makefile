@@ -1,0 +1,37 @@
+# IPS transcript workbench. `make help` lists the targets.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+ARGS   ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help setup report test lab bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+setup: $(STAMP) ## create .venv and install the project (again only when pyproject.toml changed)
+
+report: $(STAMP) ## run every notebook and write the HTML reports (open reports/index.html); ARGS="--set …"
+	$(PY) -m helpers run $(ARGS)
+
+test: $(STAMP) ## run the test suite
+	$(PY) -m pytest $(ARGS)
+
+lab: $(STAMP) ## open JupyterLab on notebooks/
+	$(VENV)/bin/jupyter lab notebooks/
+
+bench: $(STAMP) ## scale benchmark: words/second and peak memory per step
+	$(PY) -m helpers bench $(ARGS)
+
+clean: ## remove generated outputs (reports, figures, processed tables); never data
+	rm -rf reports .pytest_cache
+	find figures -type f ! -name .gitkeep -delete
+	find data/processed -type f ! -name .gitkeep -delete

@@ -1,0 +1,60 @@
+"""Project root and standard folders. No other module builds project paths by hand."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def _find_root() -> Path:
+    """The project root: $IPS_WORKBENCH_ROOT, else the folder holding pipeline.yaml above here or cwd."""
+    env = os.environ.get("IPS_WORKBENCH_ROOT")
+    if env:
+        return Path(env).resolve()
+    for start in (Path(__file__).resolve(), Path.cwd().resolve()):
+        for folder in (start, *start.parents):
+            if (folder / "pipeline.yaml").is_file() and (folder / "notebooks").is_dir():
+                return folder
+    return Path.cwd().resolve()
+
+
+ROOT = _find_root()
+DATA = ROOT / "data"
+TRANSCRIPTS = DATA / "transcripts"
+PARTICIPANTS = DATA / "participants.csv"
+CODEBOOK = DATA / "codebook.yaml"
+STOPWORDS = DATA / "stopwords.txt"
+RAW = DATA / "raw"
+PROCESSED = DATA / "processed"
+NOTEBOOKS = ROOT / "notebooks"
+PIPELINE_CONFIG = ROOT / "pipeline.yaml"
+
+
+def figures_dir() -> Path:
+    """Where figures go: $IPS_FIGURES_DIR (set by the pipeline for a run) or ROOT/figures."""
+    return Path(os.environ.get("IPS_FIGURES_DIR", ROOT / "figures"))
+
+
+def reports_dir() -> Path:
+    """Where reports go: $IPS_REPORTS_DIR or ROOT/reports."""
+    return Path(os.environ.get("IPS_REPORTS_DIR", ROOT / "reports"))
+
+
+def processed_dir() -> Path:
+    """Where generated tables go: $IPS_PROCESSED_DIR or ROOT/data/processed."""
+    return Path(os.environ.get("IPS_PROCESSED_DIR", PROCESSED))
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A user-given path: absolute stays as is, relative is taken from the project root."""
+    p = Path(path).expanduser()
+    return p if p.is_absolute() else (ROOT / p)
+
+
+def relative(path: str | os.PathLike) -> str:
+    """A path shown relative to the project root when it lies inside it (for tables and reports)."""
+    p = Path(path).resolve()
+    try:
+        return p.relative_to(ROOT).as_posix()
+    except ValueError:
+        return p.as_posix()

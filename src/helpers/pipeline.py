@@ -1,0 +1,404 @@
+"""Run every notebook with papermill, export HTML reports in-process, build reports/index.html."""
+
+from __future__ import annotations
+
+import ast
+import base64
+import hashlib
+import html
+import json
+import os
+import shutil
+import sys
+import time
+from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+
+import nbformat
+import yaml
+
+from . import paths
+from .errors import InputError
+
+RUN_SECTION = "pipeline"  # run-level settings in pipeline.yaml (title, register …), not a notebook
+RUN_KEYS = {"title": str, "register": (str, type(None))}
+REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",
+                     "nbconvert", "ipykernel", "pyyaml", "python-docx", "networkx", "ips-workbench"]
+TEMPLATE_DIR = Path(__file__).parent / "templates"
+
+
+@dataclass
+class NotebookResult:
+    """What happened to one notebook in a run."""
+
+    name: str
+    status: str = "not run"  # ok | failed | not run
+    seconds: float = 0.0
+    error: str = ""
+    parameters: dict = field(default_factory=dict)
+
+
+# ----------------------------------------------------------------------------- parameters
+def notebook_names(folder: Path | None = None) -> list[str]:
+    """Stems of the notebooks in notebooks/, in name order."""
+    folder = folder or paths.NOTEBOOKS
+    return sorted(p.stem for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def parameters_cell(nb) -> tuple[int, str]:
+    """Index and source of the cell tagged `parameters`; InputError unless there is exactly one."""
+    tagged = [(i, c) for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(tagged) != 1:
+        raise InputError(f"{nb.metadata.get('ips_path', 'notebook')}: has {len(tagged)} cells tagged 'parameters' (want exactly 1)")
+    return tagged[0][0], tagged[0][1].source
+
+
+def notebook_defaults(path: Path) -> dict:
+    """The literal default of each parameter in a notebook's `parameters` cell, in order."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata["ips_path"] = paths.relative(path)
+    _, source = parameters_cell(nb)
+    defaults = {}
+    for node in ast.parse(source).body:
+        target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
+        if not isinstance(target, ast.Name) or node.value is None:
+            raise InputError(f"{paths.relative(path)}: parameters cell may hold only `name: type = literal` lines")
+        try:
+            defaults[target.id] = ast.literal_eval(node.value)
+        except ValueError:
+            raise InputError(f"{paths.relative(path)}: parameter {target.id!r} is not a literal value") from None
+    return defaults
+
+
+def load_config(config_path: Path) -> dict:
+    """Read pipeline.yaml as a mapping (empty file -> {}); a YAML error is an InputError naming the line."""
+    try:
+        text = config_path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{config_path}: config file not found") from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputError(f"{config_path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{config_path}: must be a mapping of notebook name -> parameters")
+    return data
+
+
+def parse_overrides(items: list[str]) -> dict[str, dict]:
+    """`NOTEBOOK.key=value` strings -> {notebook: {key: value}}, values parsed as YAML scalars."""
+    out: dict[str, dict] = {}
+    for item in items or []:
+        name_key, sep, raw = item.partition("=")
+        notebook, dot, key = name_key.partition(".")
+        if not sep or not dot or not notebook or not key:
+            raise InputError(f"--set {item!r}: expected NOTEBOOK.key=value, e.g. 01_corpus_overview.top_n=20")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        out.setdefault(notebook.strip(), {})[key.strip()] = value
+    return out
+
+
+def resolve_parameters(config: dict, overrides: dict[str, dict], notebooks_dir: Path,
+                       config_name: str = "pipeline.yaml") -> tuple[dict, dict[str, dict]]:
+    """Merge notebook defaults, config sections and --set overrides; refuse unknown names.
+
+    Returns (run settings, {notebook: parameters}) with parameters in the notebook's own order.
+    """
+    names = notebook_names(notebooks_dir)
+    defaults = {n: notebook_defaults(notebooks_dir / f"{n}.ipynb") for n in names}
+    problems = []
+    run = {k: v for k, v in (config.get(RUN_SECTION) or {}).items()}
+    for key in run:
+        if key not in RUN_KEYS:
+            problems.append(f"{config_name}: {RUN_SECTION}.{key}: unknown setting; valid settings: {', '.join(RUN_KEYS)}")
+    for source, sections in ((config_name, {k: v for k, v in config.items() if k != RUN_SECTION}),
+                             ("--set", overrides)):
+        for nb, params in sections.items():
+            if nb not in defaults:
+                problems.append(f"{source}: unknown notebook {nb!r}; valid notebooks: {', '.join(names)}")
+                continue
+            if not isinstance(params, dict):
+                problems.append(f"{source}: {nb}: must be a mapping of parameter -> value")
+                continue
+            for key in params:
+                if key not in defaults[nb]:
+                    problems.append(f"{source}: {nb}.{key}: unknown parameter; valid parameters of {nb}: "
+                                    f"{', '.join(defaults[nb])}")
+    if problems:
+        raise InputError(problems)
+    merged = {}
+    for nb in names:
+        params = dict(defaults[nb])
+        params.update(config.get(nb) or {})
+        params.update(overrides.get(nb, {}))
+        merged[nb] = params
+    return run, merged
+
+
+def select(names: list[str], only: list[str] | None) -> list[str]:
+    """The notebooks to run: all, or those named by --only (full stem or its number prefix)."""
+    if not only:
+        return names
+    chosen = []
+    for want in only:
+        want = want.removesuffix(".ipynb")
+        hits = [n for n in names if n == want or n.split("_", 1)[0] == want]
+        if not hits:
+            raise InputError(f"--only {want!r}: unknown notebook; valid notebooks: {', '.join(names)}")
+        chosen.extend(h for h in hits if h not in chosen)
+    return [n for n in names if n in chosen]
+
+
+# ----------------------------------------------------------------------------- execution
+try:
+    from jupyter_client.manager import AsyncKernelManager
+
+    class QuietKernelManager(AsyncKernelManager):
+        """Kernel talking over local IPC sockets: no network ports, no TCP warning on every run."""
+
+        def __init__(self, **kwargs):
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+except ImportError:  # pragma: no cover - jupyter_client always comes with papermill
+    QuietKernelManager = None
+
+def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dict) -> NotebookResult:
+    """Execute one notebook with papermill (in a worker process); never raises for notebook errors."""
+    import papermill as pm
+
+    os.environ.update(env)
+    result = NotebookResult(name=name, parameters=params)
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(Path(notebooks_dir) / f"{name}.ipynb"),
+            str(Path(out_dir) / f"{name}.ipynb"),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            cwd=str(paths.ROOT),
+            kernel_manager_class="helpers.pipeline.QuietKernelManager",
+        )
+        result.status = "ok"
+    except pm.PapermillExecutionError as exc:
+        result.status = "failed"
+        # papermill's cell_index counts its injected-parameters cell; report the source notebook's cell
+        source = nbformat.read(Path(notebooks_dir) / f"{name}.ipynb", as_version=4)
+        index = exc.cell_index - (1 if params else 0)
+        first_line = next((ln for ln in source.cells[index].source.splitlines() if ln.strip()), "")
+        result.error = (f"notebook {name} failed at cell {index + 1} "
+                        f"(`{first_line.strip()[:80]}`): {exc.ename}: {exc.evalue}")
+    except Exception as exc:  # kernel died, bad notebook file …: still one line
+        result.status = "failed"
+        result.error = f"notebook {name} failed: {type(exc).__name__}: {exc}"
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+def export_html(executed: Path, out_html: Path, show_code: bool) -> None:
+    """Convert an executed notebook to a self-contained, offline HTML report (in-process)."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        template_name="offline",
+        exclude_input=not show_code,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    nb = nbformat.read(executed, as_version=4)
+    nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
+                or show_code]
+    title = next((line.lstrip("# ").strip() for c in nb.cells if c.cell_type == "markdown"
+                  for line in c.source.splitlines() if line.startswith("# ")), executed.stem)
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    out_html.write_text(body, encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- index.html
+def input_files(parameters: dict[str, dict]) -> list[Path]:
+    """Every existing file that a parameter value points to (folders expanded), sorted and unique."""
+    found = set()
+    for params in parameters.values():
+        for value in params.values():
+            if not isinstance(value, str) or not value or "\n" in value or len(value) > 500:
+                continue
+            p = paths.resolve(value)
+            try:
+                if p.is_file():
+                    found.add(p.resolve())
+                elif p.is_dir() and p.resolve() != paths.ROOT:
+                    found.update(f.resolve() for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def sha256(path: Path) -> str:
+    """Hex SHA-256 of a file's bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Python and the key packages' versions, for the report's provenance section."""
+    out = {"python": sys.version.split()[0]}
+    for name in REPORTED_PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def write_index(reports: Path, figures: Path, title: str, results: list[NotebookResult],
+                parameters: dict[str, dict], run_date: str) -> Path:
+    """Write reports/index.html: provenance, links to reports, a figure gallery; copy figures in."""
+    esc = html.escape
+    gallery_dir = reports / "figures"
+    if gallery_dir.exists():
+        shutil.rmtree(gallery_dir)
+    pngs = sorted(figures.glob("*.png")) if figures.is_dir() else []
+    if pngs:
+        gallery_dir.mkdir(parents=True)
+        for png in pngs:
+            for f in (png, png.with_suffix(".svg")):
+                if f.exists():
+                    shutil.copy2(f, gallery_dir / f.name)
+    rows = []
+    for r in results:
+        link = (f'<a href="{esc(r.name)}.html">{esc(r.name)}</a>'
+                if (reports / f"{r.name}.html").exists() else esc(r.name))
+        badge = {"ok": "✔ ok", "failed": "✘ FAILED", "not run": "– not run"}[r.status]
+        extra = f'<div class="err">{esc(r.error)}</div>' if r.error else ""
+        rows.append(f'<tr class="{r.status.replace(" ", "-")}"><td>{link}</td><td>{badge}{extra}</td>'
+                    f'<td>{r.seconds:.1f} s</td></tr>')
+    param_blocks = "".join(
+        f"<h3>{esc(nb)}</h3><table>" + "".join(
+            f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
+            for k, v in params.items()) + "</table>"
+        for nb, params in parameters.items())
+    inputs = "".join(f"<tr><td><code>{esc(paths.relative(p))}</code></td><td><code>{sha256(p)}</code></td></tr>"
+                     for p in input_files(parameters))
+    versions = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in package_versions().items())
+    thumbs = "".join(
+        f'<figure><a href="figures/{esc(p.name)}"><img src="figures/{esc(p.name)}" alt="{esc(p.stem)}"></a>'
+        f'<figcaption>{esc(p.stem)} (<a href="figures/{esc(p.with_suffix(".svg").name)}">SVG</a>)</figcaption></figure>'
+        for p in pngs)
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
+<style>
+body {{font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222;}}
+table {{border-collapse: collapse; margin: .5em 0 1.5em 0;}} td, th {{padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top;}}
+tr.failed td {{background: #fde2e2;}} .err {{font-family: monospace; font-size: .85em; color: #a00;}}
+.gallery {{display: flex; flex-wrap: wrap; gap: 1em;}} figure {{margin: 0; width: 220px;}}
+figure img {{width: 220px; height: 160px; object-fit: contain; border: 1px solid #ccc; background: #fff;}}
+figcaption {{font-size: .8em; word-break: break-all;}} code {{font-size: .85em;}}
+</style></head><body>
+<h1>{esc(title)}</h1>
+<p>Run on {esc(run_date)}. Each report below is a self-contained HTML page; open it in any browser, no Python needed.</p>
+<h2>Reports</h2>
+<table><tr><th>Notebook</th><th>Status</th><th>Time</th></tr>{''.join(rows)}</table>
+<h2>Figures</h2>
+<div class="gallery">{thumbs or '<p>No figures were produced.</p>'}</div>
+<h2>Parameters used</h2>{param_blocks}
+<h2>Input files (SHA-256)</h2>
+<table><tr><th>File</th><th>SHA-256</th></tr>{inputs}</table>
+<h2>Software</h2><table>{versions}</table>
+</body></html>
+"""
+    index = reports / "index.html"
+    index.write_text(page, encoding="utf-8")
+    return index
+
+
+# ----------------------------------------------------------------------------- run
+def run(config_path: Path | None = None, overrides: list[str] | None = None, only: list[str] | None = None,
+        show_code: bool = False, jobs: int | None = None, reports: Path | None = None,
+        figures: Path | None = None, notebooks_dir: Path | None = None, out=sys.stdout) -> int:
+    """Run the pipeline; return the exit code (0 ok, 1 a notebook failed). Bad names raise InputError."""
+    config_path = Path(config_path) if config_path else paths.PIPELINE_CONFIG
+    notebooks_dir = Path(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS
+    reports = Path(reports) if reports else paths.reports_dir()
+    figures = Path(figures) if figures else paths.figures_dir()
+    config = load_config(config_path)
+    run_settings, parameters = resolve_parameters(config, parse_overrides(overrides or []), notebooks_dir,
+                                                  config_path.name)
+    chosen = select(list(parameters), only)
+    executed_dir = reports / "notebooks"
+    executed_dir.mkdir(parents=True, exist_ok=True)
+    if not only and figures.is_dir():
+        for stale in list(figures.glob("*.png")) + list(figures.glob("*.svg")):
+            stale.unlink()
+    figures.mkdir(parents=True, exist_ok=True)
+    env = {"IPS_FIGURES_DIR": str(figures.resolve()), "IPS_REPORTS_DIR": str(reports.resolve()),
+           "IPS_WORKBENCH_ROOT": str(paths.ROOT), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
+    results = {n: NotebookResult(name=n, parameters=parameters[n]) for n in chosen}
+    print(f"Running {len(chosen)} notebook(s) with {jobs} job(s) -> {reports}", file=out, flush=True)
+    failed = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_execute, n, str(notebooks_dir), str(executed_dir), parameters[n], env): n
+                   for n in chosen}
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for fut in sorted(done, key=lambda f: futures[f]):
+                res = fut.result()
+                results[res.name] = res
+                if res.status == "ok":
+                    export_html(executed_dir / f"{res.name}.ipynb", reports / f"{res.name}.html", show_code)
+                    print(f"  {res.name:<28} ok      {res.seconds:6.1f} s", file=out, flush=True)
+                else:
+                    failed.append(res)
+                    if (executed_dir / f"{res.name}.ipynb").exists():
+                        export_html(executed_dir / f"{res.name}.ipynb", reports / f"{res.name}.html", True)
+                    print(f"  {res.name:<28} FAILED  {res.seconds:6.1f} s", file=out, flush=True)
+            if failed:
+                for fut in pending:
+                    fut.cancel()
+                done_late, _ = wait(pending)
+                for fut in done_late:
+                    if not fut.cancelled():
+                        res = fut.result()
+                        results[res.name] = res
+                break
+    title = run_settings.get("title") or "Transcript analysis reports"
+    run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    index = write_index(reports, figures, title, [results[n] for n in chosen],
+                        {n: parameters[n] for n in chosen}, run_date)
+    if failed:
+        for res in failed:
+            print(f"error: {res.error} (partly executed notebook kept in "
+                  f"{executed_dir / (res.name + '.ipynb')})", file=sys.stderr)
+        return 1
+    print(f"Done: {index}", file=out)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register `run` on the command line."""
+    p = sub.add_parser("run", help="run every notebook, write HTML reports and reports/index.html")
+    p.add_argument("--config", type=Path, default=None, help="pipeline config (default pipeline.yaml)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NOTEBOOK.key=value",
+                   help="override one parameter (value parsed as YAML); repeatable")
+    p.add_argument("--only", action="append", default=None, metavar="NAME",
+                   help="run only this notebook (name or number prefix); repeatable")
+    p.add_argument("--show-code", action="store_true", help="show code cells in the HTML reports")
+    p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
+    p.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
+    p.add_argument("--figures", type=Path, default=None, help="figures folder (default figures/)")
+    p.set_defaults(func=lambda a: run(a.config, a.overrides, a.only, a.show_code, a.jobs, a.reports, a.figures))
