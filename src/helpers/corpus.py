@@ -3,16 +3,26 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 from . import paths
-from .errors import InputError
+from .errors import InputError, raise_if
+from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, read_transcripts
 
 REQUIRED_PARTICIPANT_COLUMNS = ["participant_id", "group", "collection", "transcript_id"]
 COLLECTIONS = {"interview", "focus_group"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_PUNKT = PunktSentenceTokenizer()  # untrained: needs no NLTK data download
+
+
+class IngestWarning(UserWarning):
+    """A problem that does not stop ingestion (e.g. an unknown speaker allowed by the user)."""
 
 
 def load_participants(path: str | Path | None = None) -> pd.DataFrame:
@@ -92,3 +102,203 @@ def plot_participants(participants: pd.DataFrame, by: str = "group", hue: str = 
                          f"{participants['transcript_id'].nunique()} transcripts")
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- turns: speakers resolved
+def label_key(label: str) -> str:
+    """How labels are compared: case-folded, NFC, whitespace removed ('Interviewer 2' == 'interviewer2')."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFC", str(label)).casefold())
+
+
+def interviewer_pattern(labels=None) -> re.Pattern:
+    """One regular expression for the interviewer labels; 'Name N' means Name followed by a number."""
+    labels = DEFAULT_INTERVIEWER_LABELS if labels is None else labels
+    if isinstance(labels, str):
+        labels = [x for x in re.split(r"[|,]", labels)]
+    parts = []
+    for label in labels:
+        label = str(label).strip()
+        if not label:
+            continue
+        numbered = re.fullmatch(r"(.+?)\s+N", label)
+        parts.append(re.escape(label_key(numbered[1])) + r"\d+" if numbered else re.escape(label_key(label)))
+    return re.compile("^(?:" + "|".join(parts) + ")$") if parts else re.compile(r"(?!x)x")
+
+
+def _speaker_maps(participants: pd.DataFrame, shown: str) -> tuple[dict[str, dict[str, str]], list[str]]:
+    """transcript_id -> {label key -> participant_id}, from participant ids and the speaker_labels column."""
+    maps: dict[str, dict[str, str]] = {}
+    problems = []
+    has_labels = "speaker_labels" in participants.columns
+    for i, row in participants.iterrows():
+        labels = [row["participant_id"]] + ([x.strip() for x in row["speaker_labels"].split("|")] if has_labels else [])
+        table = maps.setdefault(row["transcript_id"], {})
+        for label in dict.fromkeys(x for x in labels if x):
+            key = label_key(label)
+            if key in table and table[key] != row["participant_id"]:
+                problems.append(f"{shown}:{i + 2}: speaker label {label!r} of {row['participant_id']} is also a label of "
+                                f"{table[key]} in transcript {row['transcript_id']}; give each participant its own labels")
+            table.setdefault(key, row["participant_id"])
+    return maps, problems
+
+
+def _legend_aliases(who: str) -> list[str]:
+    """What an initials legend says about a speaker ('Client (C08)') as candidate labels: C08, Client (C08), Client."""
+    inside = re.findall(r"\(([^()]+)\)", who)
+    bare = re.sub(r"\s*\([^()]*\)", "", who).strip()
+    return [x.strip() for x in inside] + [who.strip(), bare]
+
+
+def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, allow_unknown_speakers: bool = False,
+                     participants_shown: str = "participants.csv") -> pd.DataFrame:
+    """Transcripts + participants -> the turns table (DESIGN.md §2), every turn attributed or an InputError."""
+    interviewer = interviewer_pattern(interviewer_labels)
+    maps, problems = _speaker_maps(participants, participants_shown)
+    groups = dict(zip(participants["participant_id"], participants["group"]))
+    members = participants.groupby("transcript_id")["participant_id"].apply(list).to_dict()
+    doc_ids = {d.transcript_id for d in docs}
+    for d in docs:
+        if d.transcript_id not in maps:
+            problems.append(f"{d.source}: transcript {d.transcript_id!r} is not in {participants_shown}; add a row for "
+                            f"each of its participants (participant_id, group, collection, transcript_id)")
+    for i, row in participants.iterrows():
+        if row["transcript_id"] not in doc_ids:
+            problems.append(f"{participants_shown}:{i + 2}: participant {row['participant_id']} is listed for transcript "
+                            f"{row['transcript_id']!r} but no such transcript was read; add the file or remove the row")
+    records, unknown, spoke = [], {}, set()
+    for d in docs:
+        table, who = maps.get(d.transcript_id, {}), members.get(d.transcript_id, [])
+        for n, t in enumerate(d.turns):
+            pid, role = "", "participant"
+            if not d.labelled:
+                if len(who) == 1:
+                    pid = who[0]
+                elif d.transcript_id in maps:
+                    problems.append(f"{d.source}: no speaker labels, but transcript {d.transcript_id!r} has {len(who)} "
+                                    f"participants in {participants_shown}; label each turn (e.g. 'H01: …')")
+                    break
+            else:
+                candidates = [t["speaker"]] + _legend_aliases(d.legend.get(t["speaker"], ""))
+                keys = [label_key(c) for c in candidates if c]
+                hit = next((table[k] for k in keys if k in table), None)
+                if hit:
+                    pid = hit
+                elif keys and any(interviewer.match(k) for k in keys):
+                    role = "interviewer"
+                elif d.transcript_id in maps:
+                    first = unknown.setdefault((d.source, d.transcript_id, t["speaker"]), [t["line"], 0])
+                    first[1] += 1
+            spoke.add(pid)
+            records.append((d.transcript_id, n, t["speaker"], pid, role, groups.get(pid, ""),
+                            float("nan") if t["timestamp"] is None else float(t["timestamp"]),
+                            t["text"], d.source, int(t["line"])))
+    for (source, tid, speaker, ), (line, count) in unknown.items():
+        labels = ", ".join(sorted({lab for lab, p in maps[tid].items()})) or "none"
+        where = f"{source}:{line}: " if line else f"{source}: "
+        what = f"unknown speaker label {speaker!r}" if speaker else "turn without a speaker label"
+        msg = (f"{where}{what} in transcript {tid} ({count} turn{'s' if count != 1 else ''}); add it to the "
+               f"speaker_labels of one of {', '.join(members.get(tid, []))} in {participants_shown} (labels now: {labels}), "
+               f"or to the interviewer labels, or use --allow-unknown-speakers")
+        if allow_unknown_speakers:
+            warnings.warn(msg, IngestWarning, stacklevel=2)
+        else:
+            problems.append(msg)
+    raise_if(problems)
+    for i, row in participants.iterrows():
+        if row["participant_id"] not in spoke:
+            warnings.warn(f"{participants_shown}:{i + 2}: participant {row['participant_id']} has no turns in transcript "
+                          f"{row['transcript_id']}; check their speaker_labels", IngestWarning, stacklevel=2)
+    return turns_frame(records)
+
+
+def turns_frame(records) -> pd.DataFrame:
+    """A turns DataFrame with the DESIGN.md §2 columns and dtypes, sorted by transcript and turn."""
+    df = pd.DataFrame.from_records(list(records), columns=TURN_COLUMNS)
+    for col in ["transcript_id", "speaker", "participant_id", "role", "group", "text", "source"]:
+        df[col] = df[col].astype(str)
+    df["turn"] = df["turn"].astype("int64")
+    df["line"] = df["line"].astype("int64")
+    df["timestamp"] = df["timestamp"].astype("float64")
+    return df.sort_values(["transcript_id", "turn"], kind="stable").reset_index(drop=True)
+
+
+def load_corpus(transcripts_dir: str | Path | list = None, participants_csv: str | Path | pd.DataFrame | None = None,
+                interviewer_labels=None, allow_unknown_speakers: bool = False, fmt: str = "auto",
+                csv_columns: dict | None = None) -> pd.DataFrame:
+    """Read every transcript and validate it against participants.csv -> the turns table.
+
+    Cross-checks: every transcript is in participants.csv, every participant's transcript exists,
+    transcript ids are unique, and every speaker label is a participant's label or an interviewer
+    label (`interviewer_labels`, default DEFAULT_INTERVIEWER_LABELS). Problems are raised together.
+    """
+    if isinstance(participants_csv, pd.DataFrame):
+        participants, shown = participants_csv, "participants"
+    else:
+        participants = load_participants(participants_csv)
+        shown = paths.relative(paths.resolve(participants_csv) if participants_csv else paths.PARTICIPANTS)
+    docs = read_transcripts(transcripts_dir if transcripts_dir is not None else paths.TRANSCRIPTS, fmt, csv_columns)
+    return resolve_speakers(docs, participants, interviewer_labels, allow_unknown_speakers, shown)
+
+
+def unresolved_turns(docs, interviewer_labels=None) -> pd.DataFrame:
+    """Turns without participants.csv: interviewer role from the labels, participant_id and group empty."""
+    interviewer = interviewer_pattern(interviewer_labels)
+    records = []
+    for d in docs:
+        for n, t in enumerate(d.turns):
+            role = "interviewer" if d.labelled and interviewer.match(label_key(t["speaker"])) else "participant"
+            records.append((d.transcript_id, n, t["speaker"], "", role, "",
+                            float("nan") if t["timestamp"] is None else float(t["timestamp"]), t["text"], d.source,
+                            int(t["line"])))
+    return turns_frame(records)
+
+
+# ----------------------------------------------------------------------------- segments
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each sentence of a text: lines first, then NLTK's untrained Punkt inside each line."""
+    spans = []
+    for m in re.finditer(r"[^\n]+", text):
+        line = m.group()
+        spans.extend((m.start() + s, m.start() + e) for s, e in _PUNKT.span_tokenize(line) if line[s:e].strip())
+    return spans
+
+
+def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn",
+             include_interviewer: bool = False) -> pd.DataFrame:
+    """The units of coding: one row per participant turn (or sentence), with participant attributes joined.
+
+    Columns: segment_id, transcript_id, turn, sentence, participant_id, role, group, text, then every
+    participant attribute column, then start, end (character offsets of the segment in its turn text,
+    so `turn_text[start:end] == text`). Interviewer turns are left out unless `include_interviewer`.
+    """
+    if unit not in ("turn", "sentence"):
+        raise InputError(f"unit {unit!r}: use 'turn' or 'sentence'")
+    base = turns if include_interviewer else turns[turns["role"] != "interviewer"]
+    base = base[["transcript_id", "turn", "participant_id", "role", "group", "text"]].reset_index(drop=True)
+    base["text"] = base["text"].fillna("").astype(str)
+    if unit == "turn":
+        base["sentence"] = 0
+        base["start"] = 0
+        base["end"] = base["text"].str.len().astype("int64")
+    else:
+        spans = base["text"].map(sentence_spans)
+        counts = spans.str.len().to_numpy()
+        base = base.loc[base.index.repeat(counts)].reset_index(drop=True)
+        flat = [s for row in spans for s in row]
+        base["sentence"] = np.concatenate([np.arange(c) for c in counts]) if len(counts) else np.array([], dtype=int)
+        base["start"] = np.asarray([s for s, _ in flat], dtype=np.int64)
+        base["end"] = np.asarray([e for _, e in flat], dtype=np.int64)
+        base["text"] = [t[s:e] for t, s, e in zip(base["text"], base["start"], base["end"])]
+    base["sentence"] = base["sentence"].astype("int64")
+    base["turn"] = base["turn"].astype("int64")
+    suffix = np.where(np.asarray([unit == "sentence"] * len(base), dtype=bool),
+                      "." + base["sentence"].astype(str), "")
+    base["segment_id"] = base["transcript_id"].astype(str) + ":" + base["turn"].astype(str) + suffix
+    attrs = [c for c in participant_attributes(participants) if c != "group"]
+    joined = base.merge(participants[["participant_id", *attrs]], on="participant_id", how="left")
+    for col in attrs:
+        joined[col] = joined[col].fillna("").astype(str)
+    columns = ["segment_id", "transcript_id", "turn", "sentence", "participant_id", "role", "group", "text",
+               *attrs, "start", "end"]
+    out = joined[columns].sort_values(["transcript_id", "turn", "sentence"], kind="stable")
+    return out.reset_index(drop=True)
