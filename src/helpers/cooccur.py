@@ -1,0 +1,593 @@
+"""Co-occurrence of codes (and of words): sparse unit x code matrices, measures, networks.
+
+A *unit* is the stretch of talk inside which two codes count as meeting: a segment (the same
+turn or sentence), a participant (mentioned by the same person), a transcript, or a window of
+k consecutive turns within a transcript (sliding by one turn). X is the binary unit x code
+matrix (scipy.sparse) and C = XᵀX: its diagonal holds n_a (units coded a), the rest n_ab.
+
+N, the number of units that the probabilities p_a = n_a / N, p_ab = n_ab / N are computed
+over, is the number of units in the analysed corpus, *including units that carry no code*.
+Pass the full segments table (`segments=`, from helpers.corpus.segments) so uncoded talk
+counts; without it only the coded segments are known and N is the number of units built from
+them (NPMI and the permutation test then describe coded talk only; n_a, n_b, n_ab and Jaccard
+do not depend on N).
+
+Measures (DESIGN.md §6): Jaccard = n_ab / (n_a + n_b - n_ab) (ATLAS.ti's c-coefficient);
+NPMI = ln(p_ab / (p_a p_b)) / -ln(p_ab), empty when n_ab = 0 and 1 when p_ab = 1.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+from . import paths
+from .errors import InputError
+
+LEVELS = ("theme", "subtheme")
+UNITS = ("segment", "participant", "transcript", "window")
+COLUMNS = ["code_a", "code_b", "n_a", "n_b", "n_ab", "jaccard", "npmi"]
+EXTRA_COLUMNS = ["n_units", "expected_n_ab", "p_value", "unbalanced"]
+CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "theme", "subtheme"]
+UNBALANCED_RATIO = 5  # flag a pair when one code is more than this many times as frequent
+SEGMENT_ID = r"^(?P<transcript>.+):(?P<turn>\d+)(?:\.(?P<sentence>\d+))?$"
+PERMUTATION_CELLS = 4_000_000  # random numbers drawn per batch of permutations (memory bound)
+
+
+# ----------------------------------------------------------------------------- the unit x code matrix
+@dataclass
+class Incidence:
+    """A binary unit x code matrix, kept as base rows (what gets shuffled) and base -> unit map.
+
+    base: base-row x code 0/1 (csr); to_units: unit x base-row 0/1 (csr) or None when every
+    base row is its own unit; strata: per base row, the group it may be shuffled within.
+    """
+
+    base: sparse.csr_matrix
+    to_units: sparse.csr_matrix | None
+    strata: np.ndarray
+    unit_ids: list[str]
+    codes: list[str]
+
+    @property
+    def matrix(self) -> sparse.csr_matrix:
+        """X: unit x code, 1 where any base row of the unit carries the code."""
+        if self.to_units is None:
+            return self.base
+        x = (self.to_units @ self.base).tocsr()
+        x.data[:] = 1
+        x.eliminate_zeros()
+        return x
+
+    @property
+    def n_units(self) -> int:
+        """N: the number of units, coded or not."""
+        return len(self.unit_ids)
+
+
+def code_column(codings: pd.DataFrame, level: str = "theme") -> pd.Series:
+    """The code of each codings row at a level; at subtheme level a theme's own rule counts as the theme."""
+    if level not in LEVELS:
+        raise InputError(f"level {level!r}: use one of {', '.join(LEVELS)}")
+    if level == "theme":
+        return codings["theme"].astype(str)
+    sub = codings["subtheme"].fillna("").astype(str)
+    return sub.where(sub != "", codings["theme"].astype(str))
+
+
+def parse_segment_ids(ids: pd.Series) -> pd.DataFrame:
+    """Split `{transcript_id}:{turn}[.{sentence}]` ids into transcript_id, turn, sentence (ints)."""
+    parts = ids.astype(str).str.extract(SEGMENT_ID)
+    bad = parts["turn"].isna()
+    if bad.any():
+        shown = ", ".join(repr(s) for s in ids[bad].astype(str).head(5))
+        raise InputError(f"segment_id {shown}: expected TRANSCRIPT:TURN or TRANSCRIPT:TURN.SENTENCE "
+                         "(as helpers.corpus.segments writes them)")
+    return pd.DataFrame({"transcript_id": parts["transcript"].astype(str),
+                         "turn": parts["turn"].astype(np.int64),
+                         "sentence": parts["sentence"].fillna("0").astype(np.int64)}, index=ids.index)
+
+
+def base_segments(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The analysed segments (coded or not), one row each, sorted by transcript, turn, sentence.
+
+    From `segments` when given (every coded segment must be in it), else the coded segments.
+    """
+    if segments is None:
+        cols = [c for c in codings.columns if c not in ("theme", "subtheme", "term", "start", "end")]
+        table = codings[cols].drop_duplicates("segment_id")
+    else:
+        missing = pd.Index(codings["segment_id"].unique()).difference(pd.Index(segments["segment_id"]))
+        if len(missing):
+            shown = ", ".join(repr(s) for s in sorted(missing)[:5])
+            raise InputError(f"{len(missing)} coded segment(s) are not in the corpus segments ({shown}); "
+                             "code and analyse the same corpus with the same unit (turn or sentence)")
+        table = segments.drop_duplicates("segment_id")
+    table = table.reset_index(drop=True)
+    parsed = parse_segment_ids(table["segment_id"])
+    for col in ("turn", "sentence"):
+        table[col] = table[col].astype(np.int64) if col in table.columns else parsed[col]
+    if "transcript_id" not in table.columns:
+        table["transcript_id"] = parsed["transcript_id"]
+    table["transcript_id"] = table["transcript_id"].astype(str)
+    table["participant_id"] = table["participant_id"].fillna("").astype(str)
+    return table.sort_values(["transcript_id", "turn", "sentence", "segment_id"], kind="stable").reset_index(drop=True)
+
+
+def _indicator(row_codes: np.ndarray, col_codes: np.ndarray, shape: tuple[int, int]) -> sparse.csr_matrix:
+    """A 0/1 csr matrix with ones at (row, col) pairs (duplicates collapse to 1)."""
+    m = sparse.csr_matrix((np.ones(len(row_codes), dtype=np.int64), (row_codes, col_codes)), shape=shape)
+    m.sum_duplicates()
+    m.data[:] = 1
+    return m
+
+
+def _window_map(base: pd.DataFrame, k: int) -> tuple[sparse.csr_matrix, list[str]]:
+    """Windows of k consecutive turns (sliding by one) per transcript, and each base row's windows."""
+    turns = base["turn"].to_numpy()
+    transcripts = base["transcript_id"].to_numpy()
+    last = base.groupby("transcript_id", sort=True)["turn"].max()
+    n_windows = np.maximum(last.to_numpy() - k + 2, 1)  # turns 0..last -> starts 0..last-k+1
+    offsets = np.concatenate([[0], np.cumsum(n_windows)[:-1]])
+    position = pd.Series(np.arange(len(last)), index=last.index)
+    t_idx = position.loc[transcripts].to_numpy()
+    rows, cols = [], []
+    for back in range(k):  # a turn u lies in the windows starting at u-k+1 .. u
+        start = turns - back
+        ok = (start >= 0) & (start < n_windows[t_idx])
+        rows.append(offsets[t_idx[ok]] + start[ok])
+        cols.append(np.flatnonzero(ok))
+    to_units = _indicator(np.concatenate(rows), np.concatenate(cols), (int(n_windows.sum()), len(base)))
+    ids = [f"{t}:{s}-{s + k - 1}" for t, n in zip(last.index, n_windows) for s in range(int(n))]
+    return to_units, ids
+
+
+def incidence(codings: pd.DataFrame, level: str = "theme", unit: str = "segment", window: int = 3,
+              segments: pd.DataFrame | None = None, codes: list[str] | None = None) -> Incidence:
+    """Build the binary unit x code matrix from a codings table (see the module docstring for N)."""
+    if unit not in UNITS:
+        raise InputError(f"unit {unit!r}: use one of {', '.join(UNITS)}")
+    if unit == "window" and (not isinstance(window, (int, np.integer)) or window < 1):
+        raise InputError(f"window {window!r}: give a whole number of turns, 1 or more")
+    base = base_segments(codings, segments)
+    code_of_row = code_column(codings, level)
+    codes = list(codes) if codes is not None else sorted(code_of_row.unique())
+    col = pd.Index(codes).get_indexer(code_of_row)
+    row = pd.Index(base["segment_id"]).get_indexer(codings["segment_id"])
+    keep = col >= 0
+    seg_x = _indicator(row[keep], col[keep], (len(base), len(codes)))
+    transcript_strata = pd.factorize(base["transcript_id"], sort=True)[0].astype(np.int64)
+    if unit == "segment":
+        return Incidence(seg_x, None, transcript_strata, base["segment_id"].tolist(), codes)
+    if unit == "window":
+        to_units, ids = _window_map(base, int(window))
+        return Incidence(seg_x, to_units, transcript_strata, ids, codes)
+    if unit == "participant":
+        keys = base["participant_id"].where(base["participant_id"] != "", base["transcript_id"] + ":interviewer")
+    else:
+        keys = base["transcript_id"]
+    unit_idx, unit_ids = pd.factorize(keys, sort=True)
+    to_units = _indicator(unit_idx, np.arange(len(base)), (len(unit_ids), len(base)))
+    # Whole participants/transcripts: a shuffle within a transcript could not move a code to
+    # another unit (an interview is one person), so codes are shuffled across all units.
+    x = Incidence(seg_x, to_units, transcript_strata, [str(u) for u in unit_ids], codes).matrix
+    return Incidence(x, None, np.zeros(x.shape[0], dtype=np.int64), [str(u) for u in unit_ids], codes)
+
+
+# ----------------------------------------------------------------------------- measures
+def measures(n_a, n_b, n_ab, n_units: int) -> pd.DataFrame:
+    """Jaccard and NPMI for arrays of counts (DESIGN.md §6); NaN where undefined."""
+    n_a, n_b, n_ab = (np.asarray(v, dtype=np.float64) for v in (n_a, n_b, n_ab))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        union = n_a + n_b - n_ab
+        jaccard = np.where(union > 0, n_ab / np.where(union > 0, union, 1), np.nan)
+        p_a, p_b, p_ab = n_a / n_units, n_b / n_units, n_ab / n_units
+        npmi = np.log(p_ab / (p_a * p_b)) / -np.log(p_ab)
+    npmi = np.where(n_ab > 0, npmi, np.nan)
+    npmi = np.where((n_ab > 0) & (n_ab == n_units), 1.0, npmi)  # every unit has both: the limit, 1
+    return pd.DataFrame({"jaccard": jaccard, "npmi": npmi})
+
+
+def pair_table(inc: Incidence) -> pd.DataFrame:
+    """One row per unordered pair of codes (in `inc.codes` order): counts, Jaccard, NPMI, N, flag."""
+    x = inc.matrix.astype(np.int64)
+    c = (x.T @ x).toarray()
+    a, b = np.triu_indices(len(inc.codes), 1)
+    counts = np.diag(c)
+    table = pd.DataFrame({
+        "code_a": pd.Series(np.asarray(inc.codes, dtype=object)[a], dtype=object),
+        "code_b": pd.Series(np.asarray(inc.codes, dtype=object)[b], dtype=object),
+        "n_a": counts[a].astype(np.int64),
+        "n_b": counts[b].astype(np.int64),
+        "n_ab": c[a, b].astype(np.int64),
+    })
+    table = pd.concat([table, measures(table["n_a"], table["n_b"], table["n_ab"], inc.n_units)], axis=1)
+    table["n_units"] = np.int64(inc.n_units)
+    table["expected_n_ab"] = np.nan
+    table["p_value"] = np.nan
+    big, small = np.maximum(table["n_a"], table["n_b"]), np.minimum(table["n_a"], table["n_b"])
+    table["unbalanced"] = ((small > 0) & (big > UNBALANCED_RATIO * small)).astype(bool)
+    return table[COLUMNS + EXTRA_COLUMNS]
+
+
+def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> pd.DataFrame:
+    """Expected n_ab and one-sided p-value (meeting at least as often as observed) per pair.
+
+    Each code's column of base rows is shuffled independently within its stratum (segments
+    within their transcript; whole participants/transcripts across the corpus), keeping every
+    code's frequency and breaking only the link between codes. p = (1 + #{perm >= obs}) / (1 + R).
+    """
+    k = len(inc.codes)
+    a, b = np.triu_indices(k, 1)
+    out = pd.DataFrame({"code_a": np.asarray(inc.codes, dtype=object)[a],
+                        "code_b": np.asarray(inc.codes, dtype=object)[b]})
+    if permutations <= 0 or len(a) == 0 or inc.base.shape[0] == 0:
+        out["expected_n_ab"], out["p_value"] = np.nan, np.nan
+        return out
+    order = np.argsort(inc.strata, kind="stable")
+    base = inc.base.toarray()[order].astype(np.float32)
+    strata = inc.strata[order].astype(np.float64)
+    to_units = inc.to_units[:, order].astype(np.float32) if inc.to_units is not None else None
+    x = inc.matrix
+    observed = (x.T @ x).toarray()[a, b]
+    n, batch = base.shape[0], max(1, PERMUTATION_CELLS // max(1, base.size))
+    rng = np.random.default_rng(seed)
+    total = np.zeros(len(a))
+    at_least = np.zeros(len(a), dtype=np.int64)
+    for start in range(0, permutations, batch):
+        size = min(batch, permutations - start)
+        keys = rng.random((size, n, k)) + strata[None, :, None]  # integer part keeps the stratum
+        shuffled = np.take_along_axis(np.broadcast_to(base, (size, n, k)), np.argsort(keys, axis=1), axis=1)
+        if to_units is not None:
+            wide = to_units @ shuffled.transpose(1, 0, 2).reshape(n, size * k)
+            shuffled = (np.asarray(wide) > 0).astype(np.float32).reshape(-1, size, k).transpose(1, 0, 2)
+        c = np.matmul(shuffled.transpose(0, 2, 1), shuffled)[:, a, b]
+        total += c.sum(axis=0)
+        at_least += (c >= observed[None, :] - 0.5).sum(axis=0)
+    out["expected_n_ab"] = total / permutations
+    out["p_value"] = (1 + at_least) / (1 + permutations)
+    return out
+
+
+def cooccurrence(codings: pd.DataFrame, level: str = "theme", unit: str = "segment", window: int = 3,
+                 segments: pd.DataFrame | None = None, by: str | None = None, permutations: int = 0,
+                 seed: int = 0, codes: list[str] | None = None) -> pd.DataFrame:
+    """The co-occurrence table of DESIGN.md §6, optionally per value of a participant attribute `by`.
+
+    Columns: [by,] code_a, code_b, n_a, n_b, n_ab, jaccard, npmi, n_units, expected_n_ab,
+    p_value (empty unless permutations > 0), unbalanced (both codes present, one > 5x as frequent).
+    Rows sorted by group, then code pairs in `codes` order (default: alphabetical).
+    """
+    missing = [c for c in CODINGS_COLUMNS if c not in codings.columns]
+    if missing:
+        raise InputError(f"codings table lacks column(s) {', '.join(missing)}; expected {', '.join(CODINGS_COLUMNS)}")
+    codes = list(codes) if codes is not None else sorted(code_column(codings, level).unique())
+    if by is None:
+        inc = incidence(codings, level, unit, window, segments, codes)
+        table = pair_table(inc)
+        if permutations > 0:
+            test = permutation_test(inc, permutations, seed)
+            table["expected_n_ab"], table["p_value"] = test["expected_n_ab"].to_numpy(), test["p_value"].to_numpy()
+        return table
+    base = base_segments(codings, segments)
+    if by not in base.columns:
+        raise InputError(f"--by {by!r}: not a column of the segments; available: "
+                         f"{', '.join(c for c in base.columns if c not in ('segment_id', 'turn', 'sentence'))}")
+    values = base[by].fillna("").astype(str)
+    parts = []
+    for value in sorted(values.unique()):
+        seg = base[values == value]
+        part = cooccurrence(codings[codings["segment_id"].isin(seg["segment_id"])], level, unit, window,
+                            seg, None, permutations, seed, codes)
+        part.insert(0, by, value)
+        parts.append(part)
+    if not parts:  # no segments at all: the empty table with the right columns
+        part = cooccurrence(codings, level, unit, window, segments, None, 0, seed, codes).iloc[0:0]
+        part.insert(0, by, pd.Series(dtype=object))
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def code_counts(codings: pd.DataFrame, level: str = "theme", unit: str = "segment", window: int = 3,
+                segments: pd.DataFrame | None = None, codes: list[str] | None = None) -> pd.DataFrame:
+    """Prevalence per code: units coded (n), all units (n_units) and the share n / n_units."""
+    inc = incidence(codings, level, unit, window, segments, codes)
+    n = np.asarray(inc.matrix.sum(axis=0)).ravel().astype(np.int64)
+    return pd.DataFrame({"code": pd.Series(inc.codes, dtype=object), "n": n,
+                         "n_units": np.int64(inc.n_units),
+                         "share": n / inc.n_units if inc.n_units else np.full(len(n), np.nan)})
+
+
+# ----------------------------------------------------------------------------- figures
+def code_order(table: pd.DataFrame) -> list[str]:
+    """The codes of a pair table in their original order (code_a runs over all but the last)."""
+    return list(dict.fromkeys(list(table["code_a"]) + list(table["code_b"])))
+
+
+def square(table: pd.DataFrame, value: str = "n_ab") -> pd.DataFrame:
+    """A symmetric code x code matrix of one column of a (single-group) pair table; NaN diagonal."""
+    codes = code_order(table)
+    a, b = pd.Index(codes).get_indexer(table["code_a"]), pd.Index(codes).get_indexer(table["code_b"])
+    values = np.full((len(codes), len(codes)), np.nan)
+    values[a, b] = values[b, a] = table[value].to_numpy(dtype=np.float64)
+    return pd.DataFrame(values, index=codes, columns=codes)
+
+
+def _label(code: str, labels: dict | None) -> str:
+    """A code's readable name: from `labels` when given, else with spaces for underscores."""
+    return (labels or {}).get(code, str(code).replace("_", " "))
+
+
+def _triangle(ax, table: pd.DataFrame, value: str, alpha: float, labels: dict | None, vmax: float | None,
+              cbar_label: str, fmt: str) -> None:
+    """Draw the lower triangle of one measure as an annotated heatmap; '*' marks p < alpha."""
+    import seaborn as sns
+
+    from .figures import SEQUENTIAL_CMAP
+
+    mat = square(table, value).iloc[1:, :-1]
+    p = square(table, "p_value").iloc[1:, :-1]
+    mask = np.triu(np.ones(mat.shape, dtype=bool), k=1)
+    text = mat.map(lambda v: "" if pd.isna(v) else format(v, fmt)) + p.map(
+        lambda v: "*" if pd.notna(v) and v < alpha else "")
+    shown = mat.set_axis([_label(c, labels) for c in mat.index], axis=0).set_axis(
+        [_label(c, labels) for c in mat.columns], axis=1)
+    sns.heatmap(shown, mask=mask, annot=text.to_numpy(), fmt="", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=vmax,
+                square=True, linewidths=0.5, linecolor="white", ax=ax, cbar_kws={"label": cbar_label, "shrink": 0.8},
+                annot_kws={"fontsize": 9})
+    ax.grid(False)
+    ax.tick_params(axis="x", rotation=40)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+    ax.tick_params(axis="y", rotation=0)
+
+
+def _note(table: pd.DataFrame, unit: str, permutations: int | None) -> str:
+    """Source note: N units, and what the star means when a permutation test was run."""
+    n = int(table["n_units"].iloc[0]) if len(table) else 0
+    text = f"n = {n} {unit}s (coded or not)"
+    if table["p_value"].notna().any():
+        text += f"; * p < 0.05, permutation test{f' ({permutations} shuffles)' if permutations else ''}"
+    return text
+
+
+def plot_heatmaps(table: pd.DataFrame, unit: str = "segment", labels: dict | None = None, alpha: float = 0.05,
+                  title: str = "How often codes meet", permutations: int | None = None):
+    """Two annotated lower-triangle heatmaps of a single-group pair table: n_ab and Jaccard."""
+    import matplotlib.pyplot as plt
+
+    from .figures import add_source_note
+
+    codes = code_order(table)
+    size = max(4.0, 0.75 * len(codes) + 2.5)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
+    if len(codes) < 2:
+        for ax in axes:
+            ax.text(0.5, 0.5, "fewer than two codes: nothing to pair", ha="center", va="center")
+            ax.set_xlabel("code")
+            ax.set_ylabel("code")
+    else:
+        _triangle(axes[0], table, "n_ab", alpha, labels, None, f"{unit}s coded with both", "g")
+        _triangle(axes[1], table, "jaccard", alpha, labels, None, "Jaccard", ".2f")
+    axes[0].set_title(f"Co-occurrence counts (same {unit})")
+    axes[1].set_title("Jaccard (share of either that has both)")
+    for ax in axes:
+        ax.set_xlabel("code")
+        ax.set_ylabel("code")
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    add_source_note(fig, _note(table, unit, permutations))
+    fig.tight_layout()
+    return fig
+
+
+def plot_group_heatmaps(table: pd.DataFrame, by: str, measure: str = "jaccard", unit: str = "segment",
+                        labels: dict | None = None, alpha: float = 0.05, title: str | None = None):
+    """One lower-triangle heatmap per value of `by`, side by side, on one colour scale."""
+    import matplotlib.pyplot as plt
+
+    from .figures import GROUP_ORDER, add_source_note, group_label, group_palette
+
+    groups = sorted(table[by].unique(), key=lambda g: (g not in GROUP_ORDER, GROUP_ORDER.index(g)
+                                                         if g in GROUP_ORDER else 0, str(g)))
+    colours = group_palette(groups)
+    codes = code_order(table) if len(table) else []
+    size = max(3.5, 0.7 * len(codes) + 2.0)
+    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(size * max(1, len(groups)) + 1, size), squeeze=False)
+    vmax = float(table[measure].max()) if len(table) and table[measure].notna().any() else 1.0
+    fmt = ".2f" if measure in ("jaccard", "npmi") else "g"
+    notes = []
+    for ax, group in zip(axes[0], groups):
+        part = table[table[by] == group]
+        if len(code_order(part)) >= 2:
+            _triangle(ax, part, measure, alpha, labels, vmax or 1.0, measure.replace("_", " "), fmt)
+        ax.set_title(group_label(group) if by == "group" else f"{by} = {group}", color=colours[group])
+        ax.set_xlabel("code")
+        ax.set_ylabel("code")
+        notes.append(f"{group_label(group) if by == 'group' else group}: n = {int(part['n_units'].iloc[0])} {unit}s")
+    if not groups:
+        axes[0][0].text(0.5, 0.5, "no data", ha="center", va="center")
+        axes[0][0].set_xlabel("code")
+        axes[0][0].set_ylabel("code")
+    fig.suptitle(title or f"{measure.replace('_', ' ').capitalize()} of codes by {by}", fontsize=14, fontweight="bold")
+    star = "; * p < 0.05 (permutation test)" if table["p_value"].notna().any() else ""
+    add_source_note(fig, "; ".join(notes) + star)
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- networks
+def code_network(table: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None):
+    """Graph of codes (node n, share) joined where they meet: p < alpha when tested, else n_ab > 0."""
+    import networkx as nx
+
+    graph = nx.Graph()
+    nodes = pd.concat([table[["code_a", "n_a"]].set_axis(["code", "n"], axis=1),
+                       table[["code_b", "n_b"]].set_axis(["code", "n"], axis=1)]).drop_duplicates("code")
+    n_units = int(table["n_units"].iloc[0]) if len(table) else 0
+    for code, n in zip(code_order(table), nodes.set_index("code").loc[code_order(table), "n"]):
+        graph.add_node(code, label=_label(code, labels), n=int(n), share=float(n / n_units) if n_units else 0.0)
+    tested = table["p_value"].notna().any()
+    keep = (table["n_ab"] > 0) & ((table["p_value"] < alpha) if tested else True)
+    for row in table[keep].itertuples(index=False):
+        attrs = {"n_ab": int(row.n_ab), "jaccard": float(row.jaccard), "npmi": float(row.npmi)}
+        if tested:
+            attrs.update(expected_n_ab=float(row.expected_n_ab), p_value=float(row.p_value))
+        graph.add_edge(row.code_a, row.code_b, **attrs)
+    graph.graph.update(n_units=n_units, tested=bool(tested), alpha=float(alpha))
+    return graph
+
+
+def plot_code_network(graph, title: str = "Theme network", unit: str = "segment", seed: int = 7):
+    """Draw a code network: node size = share of units coded, edge width = Jaccard; fixed layout seed."""
+    import matplotlib.pyplot as plt
+    import networkx as nx
+
+    from .figures import add_source_note
+
+    fig, ax = plt.subplots(figsize=(7.5, 6))
+    if graph.number_of_nodes():
+        pos = nx.spring_layout(graph, seed=seed, weight="jaccard")
+        shares = np.array([graph.nodes[n]["share"] for n in graph.nodes])
+        widths = [1 + 12 * graph.edges[e]["jaccard"] for e in graph.edges]
+        nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, edge_color="#888888", alpha=0.8)
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=300 + 4000 * shares, node_color="#56B4E9",
+                               edgecolors="#333333", linewidths=0.8)
+        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=9,
+                                labels={n: f"{graph.nodes[n]['label']}\n({graph.nodes[n]['n']})" for n in graph.nodes})
+        nx.draw_networkx_edge_labels(graph, pos, ax=ax, font_size=8,
+                                     edge_labels={e: f"{graph.edges[e]['jaccard']:.2f}" for e in graph.edges})
+        ax.margins(0.15)
+    else:
+        ax.text(0.5, 0.5, "no codes to draw", ha="center", va="center")
+    if graph.number_of_nodes() and not graph.number_of_edges():
+        ax.text(0.5, 0.02, "no pair of codes meets more often than chance", transform=ax.transAxes,
+                ha="center", fontsize=9)
+    ax.set_title(title)
+    ax.set_xlabel("node size = share of units coded (n in brackets); edge width and label = Jaccard", fontsize=9)
+    ax.set_ylabel("force-directed layout", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    kept = (f"edges: p < {graph.graph.get('alpha', 0.05)} in a permutation test" if graph.graph.get("tested")
+            else "edges: every pair that meets (not tested)")
+    add_source_note(fig, f"n = {graph.graph.get('n_units', 0)} {unit}s; {kept}")
+    fig.tight_layout()
+    return fig
+
+
+def write_graphml(graph, path: str | Path) -> Path:
+    """Write a network as GraphML (for Gephi) via a temporary file, so no half-written file is left."""
+    import networkx as nx
+
+    path = paths.resolve(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        nx.write_graphml(graph, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges: int = 60, min_count: int = 2):
+    """KH Coder-style word network: top terms by frequency (no stopwords), edges by Jaccard over texts.
+
+    Keeps the `max_edges` strongest edges (ties: more shared texts, then alphabetical), drops
+    terms left without an edge, and labels greedy-modularity communities (node attribute
+    `community`, 0 = largest).
+    """
+    import networkx as nx
+
+    from . import text as textmod
+
+    tokens = textmod.tokenize_series(texts.reset_index(drop=True), numbers=False)
+    tokens = tokens[~tokens["token"].isin(set(stopwords)) & (tokens["token"].str.len() > 1)]
+    freq = tokens["token"].value_counts()
+    freq = freq[freq >= min_count]
+    ranked = pd.DataFrame({"term": freq.index.astype(object), "n": freq.to_numpy()}).sort_values(
+        ["n", "term"], ascending=[False, True], kind="stable").head(top_terms)
+    terms = ranked["term"].tolist()
+    col = pd.Index(terms).get_indexer(tokens["token"])
+    keep = col >= 0
+    x = _indicator(tokens["row"].to_numpy()[keep], col[keep], (len(texts), len(terms))).astype(np.int64)
+    c = (x.T @ x).toarray()
+    a, b = np.triu_indices(len(terms), 1)
+    docs = np.diag(c)
+    pairs = pd.DataFrame({"a": np.asarray(terms, dtype=object)[a], "b": np.asarray(terms, dtype=object)[b],
+                          "n_ab": c[a, b]})
+    pairs["jaccard"] = measures(docs[a], docs[b], pairs["n_ab"], max(1, len(texts)))["jaccard"].to_numpy()
+    pairs = pairs[pairs["n_ab"] > 0].sort_values(["jaccard", "n_ab", "a", "b"], ascending=[False, False, True, True],
+                                                 kind="stable").head(max_edges)
+    graph = nx.Graph()
+    frequency, in_texts = ranked.set_index("term")["n"], dict(zip(terms, docs))
+    for term in sorted(set(pairs["a"]) | set(pairs["b"]), key=lambda t: (-frequency[t], t)):
+        graph.add_node(term, frequency=int(frequency[term]), texts=int(in_texts[term]))
+    for row in pairs.itertuples(index=False):
+        graph.add_edge(row.a, row.b, jaccard=float(row.jaccard), n_ab=int(row.n_ab))
+    if graph.number_of_edges():
+        found = nx.community.greedy_modularity_communities(graph, weight="jaccard")
+        ordered = sorted((sorted(c) for c in found), key=lambda c: (-len(c), c[0]))
+        for i, members in enumerate(ordered):
+            for term in members:
+                graph.nodes[term]["community"] = i
+    graph.graph.update(texts=int(len(texts)), top_terms=int(top_terms), max_edges=int(max_edges))
+    return graph
+
+
+def word_networks(segments: pd.DataFrame, codings: pd.DataFrame, stopwords=(), level: str = "theme",
+                  top_terms: int = 60, max_edges: int = 60, min_count: int = 2) -> dict:
+    """A word network per code, built from the text of the segments coded with it (codes sorted)."""
+    code_of_row = code_column(codings, level)
+    out = {}
+    for code in sorted(code_of_row.unique()):
+        ids = set(codings.loc[code_of_row == code, "segment_id"])
+        texts = segments.loc[segments["segment_id"].isin(ids), "text"]
+        out[code] = word_network(texts, stopwords, top_terms, max_edges, min_count)
+    return out
+
+
+def plot_word_network(graph, title: str = "Word network", seed: int = 7):
+    """Draw a word network: node size = frequency, edge width = Jaccard, colour = community."""
+    import matplotlib.pyplot as plt
+    import networkx as nx
+    import seaborn as sns
+
+    from .figures import add_source_note
+
+    fig, ax = plt.subplots(figsize=(9, 7.5))
+    if graph.number_of_nodes():
+        pos = nx.spring_layout(graph, seed=seed, weight="jaccard", k=1.2 / np.sqrt(graph.number_of_nodes()))
+        n_comm = 1 + max(graph.nodes[n].get("community", 0) for n in graph.nodes)
+        palette = sns.color_palette("colorblind", max(n_comm, 1))
+        colours = [palette[graph.nodes[n].get("community", 0) % len(palette)] for n in graph.nodes]
+        freq = np.array([graph.nodes[n]["frequency"] for n in graph.nodes], dtype=float)
+        sizes = 150 + 1800 * freq / freq.max()
+        nx.draw_networkx_edges(graph, pos, ax=ax, width=[0.5 + 6 * graph.edges[e]["jaccard"] for e in graph.edges],
+                               edge_color="#999999", alpha=0.7)
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=sizes, node_color=colours, edgecolors="#333333",
+                               linewidths=0.6, alpha=0.9)
+        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=9)
+        ax.margins(0.08)
+    else:
+        ax.text(0.5, 0.5, "too few words to draw a network", ha="center", va="center")
+    ax.set_title(title)
+    ax.set_xlabel("node size = frequency; edge width = Jaccard over segments; colour = community", fontsize=9)
+    ax.set_ylabel("force-directed layout", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    add_source_note(fig, f"n = {graph.graph.get('texts', 0)} segments; top {graph.graph.get('top_terms')} terms "
+                         f"by frequency (stopwords removed), the {graph.number_of_edges()} strongest edges")
+    fig.tight_layout()
+    return fig
