@@ -11,6 +11,7 @@ from .errors import InputError
 # Each module registers its own commands with `add_commands(subparsers)`.
 COMMAND_MODULES = [
     "pipeline",
+    "corpus",
 ]
 
 

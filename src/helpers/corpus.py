@@ -302,3 +302,74 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
                *attrs, "start", "end"]
     out = joined[columns].sort_values(["transcript_id", "turn", "sentence"], kind="stable")
     return out.reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- writing tables, CLI
+def write_table(df: pd.DataFrame, out: str | Path) -> Path:
+    """Write a table as CSV or Parquet (by extension) atomically: a temp file renamed into place."""
+    import os
+    import tempfile
+
+    out = paths.resolve(out)
+    suffix = out.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise InputError(f"{out}: output must end in .csv or .parquet")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, out)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return out
+
+
+def ingest(sources, participants_csv=None, fmt: str = "auto", out=None, interviewer_labels=None,
+           allow_unknown_speakers: bool = False, csv_columns: dict | None = None, stream=None) -> int:
+    """The `ingest` command: transcripts -> turns table (CSV/Parquet file, or CSV on stdout); warnings on stderr."""
+    import sys
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IngestWarning)
+        docs = read_transcripts(sources, fmt, csv_columns)
+        if participants_csv:
+            participants = load_participants(participants_csv)
+            turns = resolve_speakers(docs, participants, interviewer_labels, allow_unknown_speakers,
+                                     paths.relative(paths.resolve(participants_csv)))
+        else:
+            turns = unresolved_turns(docs, interviewer_labels)
+    for w in caught:
+        if issubclass(w.category, IngestWarning):
+            print(f"warning: {w.message}", file=sys.stderr)
+    if out:
+        written = write_table(turns, out)
+        print(f"{len(turns)} turns from {turns['transcript_id'].nunique()} transcripts -> {written}", file=sys.stderr)
+    else:
+        turns.to_csv(stream or sys.stdout, index=False, lineterminator="\n")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register `ingest` on the command line."""
+    p = sub.add_parser("ingest", help="parse transcripts (txt, md, docx, vtt, srt, csv) into the turns table")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or folders")
+    p.add_argument("--participants", default=None, metavar="CSV",
+                   help="participants.csv: resolve and check every speaker (without it, speakers stay unresolved)")
+    p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "txt", "md", "docx", "vtt", "srt", "csv"],
+                   help="reader to use (default: from each file's extension)")
+    p.add_argument("--out", default=None, metavar="FILE", help="output .csv or .parquet (default: CSV on stdout)")
+    p.add_argument("--interviewer-labels", default=None, metavar="LABELS",
+                   help=f"'|'-separated interviewer labels ('Name N' = Name + a number); default: "
+                        f"{'|'.join(DEFAULT_INTERVIEWER_LABELS)}")
+    p.add_argument("--allow-unknown-speakers", action="store_true",
+                   help="turn unknown speaker labels into warnings (their turns keep an empty participant_id)")
+    for kind in ("text", "speaker", "transcript", "time"):
+        p.add_argument(f"--csv-{kind}", default=None, metavar="COLUMN", help=f"CSV input: the {kind} column")
+    p.set_defaults(func=lambda a: ingest(
+        a.paths, a.participants, a.fmt, a.out, a.interviewer_labels, a.allow_unknown_speakers,
+        {k: getattr(a, f"csv_{k}") for k in ("text", "speaker", "transcript", "time") if getattr(a, f"csv_{k}")}))
