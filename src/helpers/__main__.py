@@ -12,6 +12,7 @@ from .errors import InputError
 COMMAND_MODULES = [
     "pipeline",
     "corpus",
+    "cooccur",
 ]
 
 

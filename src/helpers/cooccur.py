@@ -591,3 +591,164 @@ def plot_word_network(graph, title: str = "Word network", seed: int = 7):
                          f"by frequency (stopwords removed), the {graph.number_of_edges()} strongest edges")
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- command line
+def _read_table(path: Path, what: str) -> tuple[pd.DataFrame, bool]:
+    """A CSV (all text, line numbers usable) or Parquet table; (table, is_csv). InputError if unreadable."""
+    shown = paths.relative(path)
+    if not path.is_file():
+        raise InputError(f"{shown}: {what} file not found")
+    try:
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path), False
+        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"), True
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
+        raise InputError(f"{shown}: cannot read the {what} table ({str(exc).splitlines()[0]}); "
+                         "give a CSV or Parquet file") from None
+
+
+def _where(shown: str, is_csv: bool, index: int) -> str:
+    """`file:line` for a CSV row (header is line 1), `file: row N` for Parquet."""
+    return f"{shown}:{index + 2}" if is_csv else f"{shown}: row {index + 1}"
+
+
+def read_codings(path: str | Path) -> pd.DataFrame:
+    """Read and check a codings table (DESIGN.md §2); every problem names the file and line."""
+    path = paths.resolve(path)
+    shown = paths.relative(path)
+    df, is_csv = _read_table(path, "codings")
+    missing = [c for c in CODINGS_COLUMNS if c not in df.columns]
+    if missing:
+        raise InputError([f"{shown}:1: missing column {c!r}; a codings table has "
+                          f"{', '.join(CODINGS_COLUMNS)} (from `python -m helpers code`)" for c in missing])
+    for col in CODINGS_COLUMNS + (["group"] if "group" in df.columns else []):
+        df[col] = df[col].fillna("").astype(str).str.strip()
+    problems = []
+    parsed = df["segment_id"].astype(str).str.extract(SEGMENT_ID)
+    for i in np.flatnonzero(parsed["turn"].isna().to_numpy())[:20]:
+        problems.append(f"{_where(shown, is_csv, i)}: segment_id {df['segment_id'].iat[i]!r} is not "
+                        "TRANSCRIPT:TURN or TRANSCRIPT:TURN.SENTENCE; re-run `python -m helpers code`")
+    other = parsed["turn"].notna() & (parsed["transcript"] != df["transcript_id"])
+    for i in np.flatnonzero(other.to_numpy())[:20]:
+        problems.append(f"{_where(shown, is_csv, i)}: segment_id {df['segment_id'].iat[i]!r} does not belong to "
+                        f"transcript_id {df['transcript_id'].iat[i]!r}; fix one of the two")
+    for i in np.flatnonzero((df["theme"] == "").to_numpy())[:20]:
+        problems.append(f"{_where(shown, is_csv, i)}: empty theme; every coding needs the theme it belongs to")
+    if problems:
+        raise InputError(problems)
+    return df
+
+
+def read_units(path: str | Path, codings: pd.DataFrame, participants_csv: str | Path | None = None) -> pd.DataFrame:
+    """The analysed segments from a turns table (segmented like the codings) or a segments table."""
+    from . import corpus
+
+    path = paths.resolve(path)
+    shown = paths.relative(path)
+    df, is_csv = _read_table(path, "corpus")
+    if "segment_id" in df.columns:
+        needed = ["segment_id", "transcript_id", "participant_id"]
+    else:
+        needed = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
+    missing = [c for c in needed if c not in df.columns]
+    if missing:
+        raise InputError([f"{shown}:1: missing column {c!r}; give the turns table from `python -m helpers ingest`"
+                          for c in missing])
+    for col in ("turn", "sentence"):
+        if col in df.columns:
+            as_int = pd.to_numeric(df[col], errors="coerce")
+            bad = np.flatnonzero(as_int.isna().to_numpy() | (as_int % 1 != 0).to_numpy())
+            if len(bad):
+                raise InputError([f"{_where(shown, is_csv, i)}: {col} {df[col].iat[i]!r} is not a whole number"
+                                  for i in bad[:20]])
+            df[col] = as_int.astype(np.int64)
+    for col in ("participant_id", "transcript_id", "group", "role", "text"):
+        if col in df.columns:
+            df[col] = df[col].fillna("").astype(str)
+    if "segment_id" in df.columns:
+        return df
+    sentence = codings["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any()
+    participants = corpus.load_participants(participants_csv)
+    include_interviewer = bool((codings["participant_id"] == "").any())
+    return corpus.segments(df, participants, unit="sentence" if sentence else "turn",
+                           include_interviewer=include_interviewer)
+
+
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write a table as CSV or Parquet (by extension) via a temporary file and rename."""
+    path = paths.resolve(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        if path.suffix.lower() == ".parquet":
+            df.to_parquet(tmp, index=False)
+        else:
+            df.to_csv(tmp, index=False, lineterminator="\n")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def run_cooccur(args) -> int:
+    """`cooccur`: the co-occurrence table of a codings file, written to --out or printed as CSV."""
+    import sys
+
+    from . import corpus
+
+    problems = []
+    if args.permutations < 0:
+        problems.append(f"--permutations {args.permutations}: give 0 (no test) or more")
+    if args.window is not None and args.unit != "window":
+        problems.append(f"--window {args.window} needs --unit window")
+    window = 3 if args.window is None else args.window
+    if window < 1:
+        problems.append(f"--window {window}: give a number of turns, 1 or more")
+    if args.out and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+        problems.append(f"--out {args.out}: name a .csv or .parquet file")
+    if problems:
+        raise InputError(problems)
+    codings = read_codings(args.codings)
+    segments = read_units(args.corpus, codings, args.participants) if args.corpus else None
+    if segments is None:
+        print("note: no --corpus given, so N counts only coded segments (uncoded talk is not known); "
+              "n_a, n_b, n_ab and Jaccard do not depend on N", file=sys.stderr)
+    by = args.by
+    if by and segments is None and by not in codings.columns:
+        participants = corpus.load_participants(args.participants)
+        if by not in participants.columns:
+            raise InputError(f"--by {by!r}: not a column of the codings or of the participants; available: "
+                             f"{', '.join(corpus.participant_attributes(participants))}")
+        codings = codings.merge(participants[["participant_id", by]], on="participant_id", how="left")
+        codings[by] = codings[by].fillna("").astype(str)
+    table = cooccurrence(codings, args.level, args.unit, window, segments, by, args.permutations, args.seed)
+    if args.out:
+        out = write_table(table, args.out)
+        print(f"wrote {len(table)} pairs to {paths.relative(out)}", file=sys.stderr)
+    else:
+        table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register `cooccur` on the command line."""
+    p = sub.add_parser("cooccur", help="co-occurrence table of codes (counts, Jaccard, NPMI, permutation p)",
+                       description="Co-occurrence of codes from a codings table (DESIGN.md §6).")
+    p.add_argument("--codings", required=True, type=Path, help="codings table (CSV or Parquet) from `code`")
+    p.add_argument("--level", choices=LEVELS, default="theme", help="code level (default theme)")
+    p.add_argument("--unit", choices=UNITS, default="segment",
+                   help="where codes meet: same segment, participant, transcript, or window of K turns")
+    p.add_argument("--window", type=int, default=None, metavar="K", help="turns per window for --unit window (default 3)")
+    p.add_argument("--by", default=None, metavar="COLUMN", help="one table per value of a participant attribute")
+    p.add_argument("--corpus", type=Path, default=None, metavar="TURNS",
+                   help="turns (or segments) table, so uncoded segments count in N")
+    p.add_argument("--participants", type=Path, default=None, metavar="CSV",
+                   help="participants.csv for attributes (default data/participants.csv)")
+    p.add_argument("--permutations", type=int, default=999, metavar="N",
+                   help="shuffles for the permutation test (default 999; 0 skips it)")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the permutation test (default 0)")
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="output .csv or .parquet (default: print CSV)")
+    p.set_defaults(func=run_cooccur)
