@@ -1,0 +1,560 @@
+"""Apply a codebook to segments -> codings (DESIGN.md §2, §4); prevalence, quotes, diagnostics.
+
+The engine is vectorised: segments are tokenised once into one token table; each distinct
+keyword word is looked up in the table's vocabulary (exact words by a merge, wildcards by
+string operations on the unique vocabulary), phrases are checked one position at a time over
+all candidate matches at once, and each regular expression runs once over the joined text of
+all segments. Nothing loops over segments x rules in Python.
+
+A segment is coded with a (sub)theme wherever one of its keywords or patterns matches, unless
+one of its exclude rules matches somewhere in the same segment (a theme's exclude also keeps
+its subthemes off). A theme is coded when it or any of its subthemes is.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .codebook import Codebook, load_codebook
+from .errors import InputError
+from .tables import highlight_spans
+from .text import APOSTROPHES, mask_notes, tokenize_series
+
+CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme",
+                   "term", "start", "end"]
+SEGMENT_KEYS = ["segment_id", "transcript_id", "participant_id", "group"]
+SEPARATOR = "\x00"  # joins segment texts for pattern search; a match across it is dropped
+UNITS = ("turn", "sentence")
+
+
+# ----------------------------------------------------------------------------- matching
+def _empty_matches() -> pd.DataFrame:
+    """A match table with no rows: row, rule_id, start, end."""
+    return pd.DataFrame({c: np.empty(0, dtype=np.int64) for c in ("row", "rule_id", "start", "end")})
+
+
+def _vocabulary_hits(vocab: pd.Series, words: pd.DataFrame) -> pd.DataFrame:
+    """Pairs (word_id, token) for every keyword word and every vocabulary token it matches.
+
+    Exact words are a merge with the vocabulary; each wildcard word is one vectorised string
+    operation over the unique vocabulary (not over the tokens).
+    """
+    vocab_df = pd.DataFrame({"token": vocab.astype(object)})
+    exact = words[words["mode"] == "exact"]
+    pairs = [exact[["word_id", "stem"]].merge(vocab_df, left_on="stem", right_on="token")[["word_id", "token"]]]
+    wild = words[words["mode"] != "exact"]
+    text = vocab.astype(object)
+    ops = {"prefix": text.str.startswith, "suffix": text.str.endswith,
+           "infix": lambda s: text.str.contains(s, regex=False)}
+    for word_id, mode, stem in wild[["word_id", "mode", "stem"]].itertuples(index=False, name=None):
+        mask = ops[mode](stem).to_numpy(dtype=bool)
+        pairs.append(pd.DataFrame({"word_id": word_id, "token": text[mask].to_numpy(dtype=object)}))
+    out = pd.concat(pairs, ignore_index=True)
+    out["word_id"] = out["word_id"].astype(np.int64)
+    return out
+
+
+def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
+    """Where keyword rules match: row, rule_id, start, end (a phrase spans its first to last token).
+
+    `tokens` is a token table in text order (helpers.text.tokenize_series); `words` is a
+    codebook's word table (rule_id, position, mode, stem). A phrase matches consecutive tokens
+    of one row (transcription notes between words do not break it).
+    """
+    if tokens.empty or words.empty:
+        return _empty_matches()
+    words = words.copy()
+    distinct = words[["mode", "stem"]].drop_duplicates().reset_index(drop=True)
+    distinct["word_id"] = np.arange(len(distinct), dtype=np.int64)
+    words = words.merge(distinct, on=["mode", "stem"])
+    n_words = words.groupby("rule_id")["position"].max().add(1).rename("n_words")
+    hits = _vocabulary_hits(pd.Series(pd.unique(tokens["token"].astype(object))), distinct)
+
+    tok = tokens["token"].astype(object).to_numpy()
+    rows = tokens["row"].to_numpy(dtype=np.int64)
+    # candidates: every token that matches the first word of a rule
+    first = words[words["position"] == 0][["rule_id", "word_id"]]
+    token_frame = pd.DataFrame({"idx": np.arange(len(tok), dtype=np.int64), "token": tok})
+    cands = (token_frame.merge(hits, on="token").merge(first, on="word_id")[["idx", "rule_id"]]
+             .merge(n_words, left_on="rule_id", right_index=True))
+    for k in range(1, int(n_words.max())):
+        done, need = cands[cands["n_words"] <= k], cands[cands["n_words"] > k]
+        nxt = need["idx"].to_numpy() + k
+        inside = nxt < len(tok)
+        need, nxt = need[inside], nxt[inside]
+        same_row = rows[nxt] == rows[need["idx"].to_numpy()]
+        need = need[same_row].assign(token=tok[nxt[same_row]])
+        word_k = words[words["position"] == k][["rule_id", "word_id"]]
+        passed = need.merge(word_k, on="rule_id").merge(hits, on=["word_id", "token"])
+        cands = pd.concat([done, passed[["idx", "rule_id", "n_words"]]], ignore_index=True)
+    idx = cands["idx"].to_numpy(dtype=np.int64)
+    last = idx + cands["n_words"].to_numpy(dtype=np.int64) - 1
+    return pd.DataFrame({
+        "row": rows[idx],
+        "rule_id": cands["rule_id"].to_numpy(dtype=np.int64),
+        "start": tokens["start"].to_numpy(dtype=np.int64)[idx],
+        "end": tokens["end"].to_numpy(dtype=np.int64)[last],
+    })
+
+
+def pattern_text(texts: pd.Series) -> pd.Series:
+    """The text patterns search: notes and placeholders blanked, curly apostrophes straight (same offsets)."""
+    return texts.fillna("").astype(str).map(lambda t: mask_notes(t).translate(APOSTROPHES))
+
+
+def match_patterns(texts: pd.Series, patterns: dict) -> pd.DataFrame:
+    """Where regular expressions match: row, rule_id, start, end (offsets inside each text).
+
+    Each pattern runs once over all texts joined by a NUL character; matches are mapped back to
+    their text by binary search, and a match that would cross from one text into the next is
+    dropped. Notes such as [laughs] and placeholders such as [NAME-1] are blanked first.
+    """
+    if not patterns or texts.empty:
+        return _empty_matches()
+    prepared = pattern_text(texts).tolist()
+    lengths = np.fromiter((len(t) for t in prepared), dtype=np.int64, count=len(prepared))
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
+    joined = SEPARATOR.join(prepared)
+    frames = []
+    for rule_id, rx in sorted(patterns.items()):
+        spans = np.array([m.span() for m in rx.finditer(joined)], dtype=np.int64).reshape(-1, 2)
+        frames.append(pd.DataFrame({"rule_id": rule_id, "gstart": spans[:, 0], "gend": spans[:, 1]}))
+    found = pd.concat(frames, ignore_index=True)
+    row = np.searchsorted(starts, found["gstart"].to_numpy(), side="right") - 1
+    local_start = found["gstart"].to_numpy() - starts[row]
+    local_end = found["gend"].to_numpy() - starts[row]
+    keep = (local_end <= lengths[row]) & (local_end > local_start)
+    return pd.DataFrame({"row": row[keep].astype(np.int64),
+                         "rule_id": found["rule_id"].to_numpy(dtype=np.int64)[keep],
+                         "start": local_start[keep].astype(np.int64),
+                         "end": local_end[keep].astype(np.int64)})
+
+
+def _check_segments(segments: pd.DataFrame, text_col: str) -> None:
+    """The columns coding needs; an InputError naming the missing ones."""
+    missing = [c for c in [*SEGMENT_KEYS, text_col] if c not in segments.columns]
+    if missing:
+        raise InputError(f"segments: missing column(s) {', '.join(missing)}; build segments with "
+                         f"helpers.corpus.segments")
+
+
+def _code_order(codebook: Codebook) -> pd.DataFrame:
+    """theme, subtheme -> rank in codebook order (themes before their subthemes)."""
+    order = codebook.codes[["theme", "subtheme"]].copy()
+    order["code_rank"] = np.arange(len(order), dtype=np.int64)
+    return order
+
+
+def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "text",
+                  tokens: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Apply a codebook to segments: the codings table, one row per rule match, sorted.
+
+    Columns: segment_id, transcript_id, participant_id, group, theme, subtheme ("" for a theme's
+    own rule), term (the rule as written), start, end (character offsets in the segment text).
+    Rows follow the segments' order, then start, end, codebook order and rule order.
+    `tokens` may pass a ready token table of `segments[text_col]` (tokenize_series).
+    """
+    _check_segments(segments, text_col)
+    segments = segments.reset_index(drop=True)
+    texts = segments[text_col]
+    if tokens is None:
+        tokens = tokenize_series(texts)
+    rules = codebook.rules
+    keyword_ids = rules.loc[rules["kind"] == "keyword", "rule_id"]
+    exclude_ids = rules.loc[rules["kind"] == "exclude", "rule_id"]
+    words = codebook.words
+    matches = pd.concat([match_keywords(tokens, words[words["rule_id"].isin(keyword_ids)]),
+                         match_patterns(texts, codebook.patterns)], ignore_index=True)
+    matches = matches.merge(rules[["rule_id", "theme", "subtheme", "term"]], on="rule_id")
+    excluded = match_keywords(tokens, words[words["rule_id"].isin(exclude_ids)])
+    if len(excluded):
+        excluded = excluded.merge(rules[["rule_id", "theme", "subtheme"]], on="rule_id")
+        whole = excluded.loc[excluded["subtheme"] == "", ["row", "theme"]].drop_duplicates()
+        part = excluded.loc[excluded["subtheme"] != "", ["row", "theme", "subtheme"]].drop_duplicates()
+        in_whole = matches.merge(whole, on=["row", "theme"], how="left", indicator="w")["w"] == "both"
+        in_part = matches.merge(part, on=["row", "theme", "subtheme"], how="left", indicator="p")["p"] == "both"
+        matches = matches[~(in_whole.to_numpy(dtype=bool) | in_part.to_numpy(dtype=bool))]
+    matches = matches.merge(_code_order(codebook), on=["theme", "subtheme"])
+    matches = matches.sort_values(["row", "start", "end", "code_rank", "rule_id"], kind="stable")
+    keys = segments[SEGMENT_KEYS].iloc[matches["row"].to_numpy()].reset_index(drop=True)
+    out = pd.concat([keys, matches[["theme", "subtheme", "term", "start", "end"]].reset_index(drop=True)], axis=1)
+    for col in SEGMENT_KEYS + ["theme", "subtheme", "term"]:
+        out[col] = out[col].fillna("").astype(str)
+    for col in ("start", "end"):
+        out[col] = out[col].astype(np.int64)
+    return out[CODINGS_COLUMNS]
+
+
+# ----------------------------------------------------------------------------- derived tables
+def word_counts(segments: pd.DataFrame, text_col: str = "text") -> pd.Series:
+    """Words (tokens outside notes) per segment, aligned with the segments' index."""
+    tokens = tokenize_series(segments[text_col])
+    counts = np.bincount(tokens["row"].to_numpy(dtype=np.int64), minlength=len(segments))
+    return pd.Series(counts.astype(np.int64), index=segments.index, name="n_words")
+
+
+def _with_words(segments: pd.DataFrame, text_col: str = "text") -> pd.DataFrame:
+    """Segments with an `n_words` column (computed unless present)."""
+    segments = segments.reset_index(drop=True)
+    if "n_words" not in segments.columns:
+        segments = segments.assign(n_words=word_counts(segments, text_col))
+    return segments
+
+
+def coded_pairs(codings: pd.DataFrame) -> pd.DataFrame:
+    """Distinct (segment_id, theme, subtheme) codes: each theme once, each subtheme once, per segment."""
+    themes = codings[["segment_id", "theme"]].assign(subtheme="")
+    subs = codings.loc[codings["subtheme"] != "", ["segment_id", "theme", "subtheme"]]
+    return pd.concat([themes, subs], ignore_index=True).drop_duplicates().reset_index(drop=True)
+
+
+def coding_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook,
+                  text_col: str = "text") -> pd.DataFrame:
+    """Segment x code 0/1 matrix with the segment's ids, participant attributes and word count.
+
+    One column per theme and per subtheme (named by its code, in codebook order); 1 when the
+    segment is coded with it. For mixed-methods work in R, SPSS or Excel.
+    """
+    segments = _with_words(segments, text_col)
+    codes = codebook.codes.assign(column=codebook.codes["code"])
+    clash = sorted(set(codes["column"]) & set(segments.columns))
+    if clash:
+        raise InputError(f"codebook code(s) {', '.join(clash)} are also segment columns; rename the code(s)")
+    pairs = coded_pairs(codings).merge(codes[["theme", "subtheme", "column"]], on=["theme", "subtheme"])
+    pos = pd.Series(np.arange(len(segments)), index=segments["segment_id"].to_numpy())
+    col_pos = pd.Series(np.arange(len(codes)), index=codes["column"].to_numpy())
+    grid = np.zeros((len(segments), len(codes)), dtype=np.int64)
+    grid[pos.reindex(pairs["segment_id"]).to_numpy(), col_pos.reindex(pairs["column"]).to_numpy()] = 1
+    meta = segments.drop(columns=[text_col])
+    return pd.concat([meta, pd.DataFrame(grid, columns=codes["column"].tolist())], axis=1)
+
+
+def _group_order(values) -> list:
+    """Groups in the project's fixed order (client, esw, hcp, then others sorted)."""
+    from .figures import group_palette
+
+    return list(group_palette([v for v in pd.unique(pd.Series(list(values), dtype=object)) if v != ""]))
+
+
+def prevalence(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook, by: str = "group",
+               text_col: str = "text", include_all: bool = True) -> pd.DataFrame:
+    """Per theme and subtheme x group: segments coded, participants "n of N", share of words.
+
+    Columns: level, theme, subtheme, code, label, BY, segments_coded, segments_total,
+    segment_share, participants_coded, participants_total, participant_share, n_of_N,
+    words_coded, words_total, word_share. Shares are fractions of the group's segments,
+    participants and words (words in coded segments). `include_all` adds rows with BY = "all".
+    """
+    if by not in segments.columns:
+        raise InputError(f"prevalence by {by!r}: no such segment column; use one of "
+                         f"{', '.join(c for c in segments.columns if c != text_col)}")
+    segments = _with_words(segments, text_col)
+    segments[by] = segments[by].fillna("").astype(str)
+    frames = [segments]
+    if include_all:
+        frames.append(segments.assign(**{by: "all"}))
+    seg = pd.concat(frames, ignore_index=True)[["segment_id", "participant_id", by, "n_words"]]
+    totals = seg.groupby(by).agg(segments_total=("segment_id", "size"),
+                                 participants_total=("participant_id", "nunique"),
+                                 words_total=("n_words", "sum"))
+    hit = coded_pairs(codings).merge(seg, on="segment_id")
+    counts = hit.groupby(["theme", "subtheme", by]).agg(segments_coded=("segment_id", "nunique"),
+                                                         participants_coded=("participant_id", "nunique"),
+                                                         words_coded=("n_words", "sum"))
+    groups = _group_order(segments[by]) + (["all"] if include_all else [])
+    codes = codebook.codes[["level", "theme", "subtheme", "code", "label"]]
+    grid = codes.merge(pd.DataFrame({by: groups}), how="cross")
+    out = grid.merge(counts.reset_index(), on=["theme", "subtheme", by], how="left")
+    out = out.merge(totals.reset_index(), on=by, how="left")
+    for col in ("segments_coded", "participants_coded", "words_coded"):
+        out[col] = out[col].fillna(0).astype(np.int64)
+    out["segment_share"] = out["segments_coded"] / out["segments_total"]
+    out["participant_share"] = out["participants_coded"] / out["participants_total"]
+    out["word_share"] = out["words_coded"] / out["words_total"]
+    out["n_of_N"] = out["participants_coded"].astype(str) + " of " + out["participants_total"].astype(str)
+    cols = ["level", "theme", "subtheme", "code", "label", by, "segments_coded", "segments_total",
+            "segment_share", "participants_coded", "participants_total", "participant_share", "n_of_N",
+            "words_coded", "words_total", "word_share"]
+    return out[cols].reset_index(drop=True)
+
+
+def prevalence_table(prev: pd.DataFrame, by: str = "group", value: str = "n_of_N") -> pd.DataFrame:
+    """Wide view of `prevalence`: one row per theme/subtheme (label), one column per group."""
+    groups = list(pd.unique(prev[by]))
+    rows = prev.drop_duplicates(["theme", "subtheme"])[["level", "theme", "subtheme", "label"]]
+    wide = prev.pivot(index=["theme", "subtheme"], columns=by, values=value)[groups]
+    out = rows.merge(wide.reset_index(), on=["theme", "subtheme"])
+    out["label"] = np.where(out["level"] == "subtheme", "   " + out["label"], out["label"].str.upper())
+    out.columns.name = None
+    return out.drop(columns=["level"])
+
+
+def exemplar_quotes(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook, per_code: int = 3,
+                    min_words: int = 20, text_col: str = "text") -> pd.DataFrame:
+    """The strongest quotes for each coded (sub)theme, matched words highlighted.
+
+    Score = matches of the code in the segment / words in the segment (rule density), among
+    segments with at least `min_words` words. At most one quote per participant; quotes are
+    picked round-robin across groups (each group's best first). Columns: theme, subtheme,
+    label, participant_id, group, segment_id, matches, rules, n_words, density, quote,
+    quote_html (with <mark> around matches).
+    """
+    segments = _with_words(segments, text_col)
+    seg = segments[["segment_id", "participant_id", "group", "n_words", text_col]].assign(
+        seg_rank=np.arange(len(segments)))
+    per = (codings.groupby(["theme", "subtheme", "segment_id"], sort=False)
+           .agg(matches=("term", "size"), rules=("term", "nunique")).reset_index())
+    per = per.merge(seg, on="segment_id")
+    per = per[per["n_words"] >= min_words]
+    per["density"] = per["matches"] / per["n_words"]
+    per = per.merge(_code_order(codebook), on=["theme", "subtheme"])
+    per = per.sort_values(["code_rank", "density", "matches", "seg_rank"], ascending=[True, False, False, True],
+                          kind="stable")
+    per = per.drop_duplicates(["theme", "subtheme", "participant_id"])
+    per["group_rank"] = per.groupby(["theme", "subtheme", "group"]).cumcount()
+    best = per.groupby(["theme", "subtheme", "group"])["density"].transform("max")
+    per = per.assign(group_best=best).sort_values(
+        ["code_rank", "group_rank", "group_best", "density", "seg_rank"],
+        ascending=[True, True, False, False, True], kind="stable")
+    picked = per.groupby(["theme", "subtheme"], sort=False).head(per_code).reset_index(drop=True)
+    spans = codings.merge(picked[["theme", "subtheme", "segment_id"]], on=["theme", "subtheme", "segment_id"])
+    span_lists = spans.groupby(["theme", "subtheme", "segment_id"])[["start", "end"]].apply(
+        lambda g: list(zip(g["start"], g["end"])))
+    keys = list(zip(picked["theme"], picked["subtheme"], picked["segment_id"]))
+    picked["quote"] = picked[text_col].astype(str)
+    picked["quote_html"] = [highlight_spans(text, span_lists.get(key, []))
+                            for text, key in zip(picked["quote"], keys)]
+    picked["label"] = [codebook.label(t, s) for t, s in zip(picked["theme"], picked["subtheme"])]
+    cols = ["theme", "subtheme", "label", "participant_id", "group", "segment_id", "matches", "rules",
+            "n_words", "density", "quote", "quote_html"]
+    return picked[cols]
+
+
+def coverage(segments: pd.DataFrame, codings: pd.DataFrame, by: str = "group", text_col: str = "text") -> pd.DataFrame:
+    """Share of segments (and words) coded by any theme, per group and for all: BY, segments,
+    segments_coded, segment_share, words, words_coded, word_share."""
+    segments = _with_words(segments, text_col)
+    coded = segments["segment_id"].isin(codings["segment_id"])
+    table = pd.DataFrame({by: segments[by].fillna("").astype(str), "coded": coded.astype(np.int64),
+                          "n_words": segments["n_words"]})
+    table["words_coded"] = table["n_words"] * table["coded"]
+    rows = pd.concat([table, table.assign(**{by: "all"})], ignore_index=True)
+    out = rows.groupby(by).agg(segments=("coded", "size"), segments_coded=("coded", "sum"),
+                               words=("n_words", "sum"), words_coded=("words_coded", "sum"))
+    out = out.reindex(_group_order(table[by]) + ["all"]).reset_index()
+    out["segment_share"] = out["segments_coded"] / out["segments"]
+    out["word_share"] = out["words_coded"] / out["words"]
+    return out[[by, "segments", "segments_coded", "segment_share", "words", "words_coded", "word_share"]]
+
+
+def uncoded_segments(segments: pd.DataFrame, codings: pd.DataFrame, top_n: int = 10,
+                     text_col: str = "text") -> pd.DataFrame:
+    """The longest segments no theme coded (to refine the codebook): segment_id, participant_id,
+    group, n_words, text."""
+    segments = _with_words(segments, text_col)
+    rest = segments[~segments["segment_id"].isin(codings["segment_id"])]
+    rest = rest.assign(seg_rank=np.arange(len(rest))).sort_values(
+        ["n_words", "seg_rank"], ascending=[False, True], kind="stable")
+    return rest[["segment_id", "participant_id", "group", "n_words", text_col]].head(top_n).reset_index(drop=True)
+
+
+def excluded_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "text") -> pd.DataFrame:
+    """Segments each exclude rule matched: rule_id, theme, subtheme, term, segment_id."""
+    segments = segments.reset_index(drop=True)
+    rules = codebook.rules
+    ids = rules.loc[rules["kind"] == "exclude", "rule_id"]
+    found = match_keywords(tokenize_series(segments[text_col]), codebook.words[codebook.words["rule_id"].isin(ids)])
+    found = found.drop_duplicates(["row", "rule_id"]).merge(rules[["rule_id", "theme", "subtheme", "term"]],
+                                                            on="rule_id")
+    found["segment_id"] = segments["segment_id"].to_numpy()[found["row"].to_numpy()]
+    return found[["rule_id", "theme", "subtheme", "term", "segment_id"]].sort_values(
+        ["rule_id", "segment_id"], kind="stable").reset_index(drop=True)
+
+
+def rule_diagnostics(codebook: Codebook, codings: pd.DataFrame, segments: pd.DataFrame | None = None,
+                     text_col: str = "text") -> pd.DataFrame:
+    """Which rules drive each theme: one row per rule with matches, segments, participants and
+    its share of the theme's matches; exclude rules show the segments they removed (needs
+    `segments`). Rules that never match have 0 matches."""
+    rules = codebook.rules
+    per = codings.groupby(["theme", "subtheme", "term"]).agg(
+        matches=("segment_id", "size"), segments=("segment_id", "nunique"),
+        participants=("participant_id", "nunique")).reset_index()
+    out = rules.merge(per, on=["theme", "subtheme", "term"], how="left")
+    out.loc[out["kind"] == "exclude", ["matches", "segments", "participants"]] = np.nan
+    if segments is not None:
+        ex = excluded_segments(segments, codebook, text_col)
+        counts = ex.groupby("rule_id")["segment_id"].nunique()
+        is_ex = out["kind"] == "exclude"
+        out.loc[is_ex, "segments"] = out.loc[is_ex, "rule_id"].map(counts).fillna(0).to_numpy()
+        out.loc[is_ex, "matches"] = out.loc[is_ex, "segments"]
+    for col in ("matches", "segments", "participants"):
+        out[col] = out[col].fillna(0).astype(np.int64)
+    theme_total = out[out["kind"] != "exclude"].groupby("theme")["matches"].sum()
+    out["theme_share"] = np.where(out["kind"] == "exclude", np.nan,
+                                  out["matches"] / out["theme"].map(theme_total).replace(0, np.nan))
+    return out[["rule_id", "theme", "subtheme", "kind", "term", "matches", "segments", "participants",
+                "theme_share", "path"]]
+
+
+def unmatched_rules(diagnostics: pd.DataFrame) -> pd.DataFrame:
+    """Rules that never matched (keywords and patterns), from `rule_diagnostics`."""
+    rows = diagnostics[(diagnostics["matches"] == 0) & (diagnostics["kind"] != "exclude")]
+    return rows[["theme", "subtheme", "kind", "term", "path"]].reset_index(drop=True)
+
+
+def cross_theme_rules(segments: pd.DataFrame, codings: pd.DataFrame, text_col: str = "text") -> pd.DataFrame:
+    """Pairs of rules from different themes that match the same words (overlapping spans).
+
+    Columns: theme_a, subtheme_a, term_a, theme_b, subtheme_b, term_b, shared (overlapping
+    matches), example (the words of one shared match). Sorted by shared, most first.
+    """
+    cols = ["theme_a", "subtheme_a", "term_a", "theme_b", "subtheme_b", "term_b", "shared", "example"]
+    c = codings[["segment_id", "theme", "subtheme", "term", "start", "end"]].reset_index(drop=True)
+    pairs = c.merge(c, on="segment_id", suffixes=("_a", "_b"))
+    pairs = pairs[(pairs["theme_a"] < pairs["theme_b"]) & (pairs["start_a"] < pairs["end_b"])
+                  & (pairs["start_b"] < pairs["end_a"])]
+    if pairs.empty:
+        return pd.DataFrame(columns=cols)
+    texts = segments.set_index("segment_id")[text_col]
+    lo = np.minimum(pairs["start_a"], pairs["start_b"])
+    hi = np.maximum(pairs["end_a"], pairs["end_b"])
+    pairs = pairs.assign(example=[texts[s][a:b] for s, a, b in zip(pairs["segment_id"], lo, hi)])
+    keys = ["theme_a", "subtheme_a", "term_a", "theme_b", "subtheme_b", "term_b"]
+    out = pairs.groupby(keys).agg(shared=("segment_id", "size"), example=("example", "first")).reset_index()
+    return out.sort_values(["shared", *keys], ascending=[False] + [True] * 6, kind="stable").reset_index(drop=True)[cols]
+
+
+# ----------------------------------------------------------------------------- figures
+def _leaf_rows(prev: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Prevalence rows for the figure: subthemes (or themes in a flat codebook), groups only."""
+    level = "subtheme" if (prev["level"] == "subtheme").any() else "theme"
+    return prev[(prev["level"] == level) & (prev[by] != "all")]
+
+
+def plot_prevalence_heatmap(prev: pd.DataFrame, by: str = "group"):
+    """Heatmap subtheme x group of the share of each group's participants who mention it ("n/N")."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    from .figures import SEQUENTIAL_CMAP, add_source_note, group_label
+
+    rows = _leaf_rows(prev, by)
+    order = list(pd.unique(rows["label"]))
+    groups = list(pd.unique(rows[by]))
+    share = rows.pivot(index="label", columns=by, values="participant_share").loc[order, groups]
+    text = rows.assign(t=rows["participants_coded"].astype(str) + "/" + rows["participants_total"].astype(str))
+    annot = text.pivot(index="label", columns=by, values="t").loc[order, groups]
+    fig, ax = plt.subplots(figsize=(2.2 + 1.6 * len(groups), 1.2 + 0.38 * len(order)))
+    sns.heatmap(share * 100, annot=annot.to_numpy(), fmt="", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=100,
+                linewidths=0.5, linecolor="white", cbar_kws={"label": "% of participants in group"}, ax=ax)
+    ax.set_xticklabels([group_label(g) if by == "group" else g for g in groups], rotation=0)
+    ax.set_title("Who mentions each subtheme: share of participants per group")
+    ax.set_xlabel(by.replace("_", " ").capitalize())
+    ax.set_ylabel("Subtheme")
+    totals = rows.drop_duplicates(by)
+    add_source_note(fig, f"n = {int(totals['segments_total'].sum())} segments from "
+                         f"{int(totals['participants_total'].sum())} participants; cell: participants "
+                         f"mentioning it / participants in group")
+    fig.tight_layout()
+    return fig
+
+
+def plot_participant_counts(prev: pd.DataFrame, by: str = "group"):
+    """One panel per group: how many of the group's N participants mention each subtheme ("n of N")."""
+    import matplotlib.pyplot as plt
+
+    from .figures import add_source_note, group_label, group_palette
+
+    rows = _leaf_rows(prev, by)
+    order = list(pd.unique(rows["label"]))
+    groups = list(pd.unique(rows[by]))
+    palette = group_palette(groups)
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.0 + 2.6 * len(groups), 1.2 + 0.38 * len(order)),
+                             sharey=True, squeeze=False)
+    ypos = np.arange(len(order))
+    for ax, group in zip(axes[0], groups):
+        part = rows[rows[by] == group].set_index("label").loc[order]
+        total = int(part["participants_total"].iloc[0])
+        ax.barh(ypos, part["participants_coded"], color=palette[group], height=0.7)
+        ax.barh(ypos, [total] * len(order), color="none", edgecolor="#bbbbbb", height=0.7)
+        for y, n in zip(ypos, part["participants_coded"]):
+            ax.text(total * 1.03, y, f"{n} of {total}", va="center", fontsize=8)
+        ax.set_xlim(0, total * 1.45)
+        ax.set_title(group_label(group) if by == "group" else str(group), fontsize=11)
+        ax.set_xlabel("Participants mentioning it")
+        ax.grid(axis="y", visible=False)
+    axes[0][0].set_yticks(ypos, order)
+    axes[0][0].invert_yaxis()
+    axes[0][0].set_ylabel("Subtheme")
+    fig.suptitle("How many participants mention each subtheme (n of N)", fontweight="bold")
+    totals = rows.drop_duplicates(by)
+    add_source_note(fig, f"n = {int(totals['segments_total'].sum())} segments from "
+                         f"{int(totals['participants_total'].sum())} participants")
+    fig.tight_layout()
+    return fig
+
+
+# ----------------------------------------------------------------------------- command line
+def write_table(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write CSV or Parquet (by extension) through a temporary file, so no half-written output."""
+    target = paths.resolve(path)
+    suffix = target.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError(f"{path}: output must end in .csv or .parquet")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False, lineterminator="\n")
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return target
+
+
+def _command_code(args) -> int:
+    """`code`: codings table (and optionally the 0/1 matrix) for a turns file and a codebook."""
+    from . import corpus
+
+    book = load_codebook(args.codebook)
+    turns = corpus.read_turns(args.corpus)
+    participants = corpus.load_participants(args.participants)
+    segs = corpus.segments(turns, participants, unit=args.unit, include_interviewer=args.include_interviewer)
+    codings = code_segments(segs, book)
+    if args.out:
+        write_table(codings, args.out)
+    else:
+        codings.to_csv(sys.stdout, index=False, lineterminator="\n")
+    if args.matrix:
+        write_table(coding_matrix(segs, codings, book), args.matrix)
+    found = coded_pairs(codings)
+    n_sub = (book.codes["level"] == "subtheme").sum()
+    n_found = found.loc[found["subtheme"] != "", "subtheme"].nunique()
+    print(f"coded {len(segs)} segments: {len(codings)} matches in {codings['segment_id'].nunique()} segments; "
+          f"{n_found} of {n_sub} subthemes found", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register `code` on the command line."""
+    p = sub.add_parser("code", help="apply a codebook to a turns table -> codings table")
+    p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table (CSV or Parquet, from `ingest`)")
+    p.add_argument("--codebook", default=str(paths.CODEBOOK), metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
+    p.add_argument("--unit", choices=UNITS, default="turn", help="segment unit (default turn)")
+    p.add_argument("--include-interviewer", action="store_true", help="also code interviewer turns")
+    p.add_argument("--out", default=None, metavar="FILE", help="codings table .csv or .parquet (default: stdout)")
+    p.add_argument("--matrix", default=None, metavar="FILE", help="also write the segment x code 0/1 matrix")
+    p.set_defaults(func=_command_code)
