@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .errors import InputError
 
 # Words: letters with inner apostrophes or hyphens (can't, flare-ups, O'Neill); numbers separately.
 WORD = r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*"
@@ -45,29 +46,205 @@ def token_spans(text: str, lowercase: bool = True, numbers: bool = True) -> list
             for m in TOKEN_RE.finditer(masked) if numbers or m.lastgroup == "word"]
 
 
-def tokenize_series(texts: pd.Series, lowercase: bool = True, numbers: bool = True) -> pd.DataFrame:
-    """Token table for many texts: `row` (0-based position in `texts`), `token`, `start`, `end`."""
-    rows, toks, starts, ends = [], [], [], []
+# Between two words, any of these (or a transcription note) ends a clause: n-grams and phrases
+# never reach across it.
+CLAUSE_BREAK_RE = re.compile(r"[.!?;:,…()\[\]{}\-–—/\x00]")
+
+
+def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
+    """Every word and number of every text (notes masked): row, token, start, end, position.
+
+    `position` counts tokens within the text and takes one extra step at each clause break
+    (punctuation such as . , ? ; : or a transcription note between two words).
+    """
+    rows, toks, starts, ends, positions = [], [], [], [], []
     for i, text in enumerate(texts.fillna("").astype(str).tolist()):
-        for tok, s, e in token_spans(text, lowercase, numbers):
+        masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), text)
+        pos, prev_end = -1, None
+        for m in TOKEN_RE.finditer(masked):
+            s, e = m.start(), m.end()
+            pos += 2 if prev_end is not None and CLAUSE_BREAK_RE.search(masked, prev_end, s) else 1
             rows.append(i)
-            toks.append(tok)
+            toks.append(normalise_token(m.group(), lowercase))
             starts.append(s)
             ends.append(e)
+            positions.append(pos)
+            prev_end = e
     return pd.DataFrame({
         "row": np.asarray(rows, dtype=np.int64),
         "token": pd.Series(toks, dtype=object),
         "start": np.asarray(starts, dtype=np.int64),
         "end": np.asarray(ends, dtype=np.int64),
+        "position": np.asarray(positions, dtype=np.int64),
     })
+
+
+def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
+                min_length: int = 1, stopwords=None) -> pd.DataFrame:
+    """Tokens of many texts with their filters applied: `row`, `token`, `start`, `end`, `position`.
+
+    `position` numbers ALL words and numbers of a text (before any filter), taking one extra step at
+    each clause break (. , ? ! ; : dashes, brackets, transcription notes): consecutive positions mean
+    the words stood next to each other in one clause (n-grams and phrases use this).
+    Options: `lowercase`; `numbers` (keep number tokens); `min_length` (drop shorter tokens);
+    `stopwords` (an iterable of words and phrases, e.g. from `stopword_list`; matched ignoring case,
+    phrases removed only as consecutive words); `stem` (Snowball English stems, applied last and
+    always lower-case).
+    """
+    if int(min_length) < 1:
+        raise ValueError("min_length must be at least 1")
+    raw = _raw_tokens(texts, lowercase)
+    keep = np.ones(len(raw), dtype=bool)
+    if not numbers:
+        keep &= ~raw["token"].str.match(r"\d").to_numpy(dtype=bool)
+    if min_length > 1:
+        keep &= raw["token"].str.len().to_numpy() >= min_length
+    if stopwords:
+        keep &= ~stopword_mask(raw, stopwords)
+    out = raw.loc[keep].reset_index(drop=True)
+    if stem:
+        out["token"] = stem_tokens(out["token"])
+    return out
+
+
+def tokenize_series(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
+                    min_length: int = 1, stopwords=None) -> pd.DataFrame:
+    """Token table for many texts: `row` (0-based position in `texts`), `token`, `start`, `end`.
+
+    With no keyword options every word and number outside transcription notes is a token; the
+    options (stemming, minimum length, stopwords) are those of `token_table`.
+    """
+    table = token_table(texts, lowercase, numbers, stem=stem, min_length=min_length, stopwords=stopwords)
+    return table.drop(columns="position")
+
+
+def normalise_phrase(entry: str) -> str:
+    """A stopword or search phrase in canonical form: lower case, straight apostrophes, single spaces."""
+    return " ".join(str(entry).translate(APOSTROPHES).lower().split())
 
 
 def load_stopwords(path: str | Path | None = None) -> set[str]:
     """Stopwords from a file (one per line, '#' comments); multi-word entries are kept as phrases."""
     path = paths.resolve(path) if path else paths.STOPWORDS
+    try:
+        content = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{paths.relative(path)}: stopword file not found; create it (one word or phrase "
+                         f"per line) or give another file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{paths.relative(path)}: not UTF-8 text (byte {exc.start}); save it as UTF-8") from None
     words = set()
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        word = line.split("#", 1)[0].strip().lower().translate(APOSTROPHES)
+    for line in content.splitlines():
+        word = normalise_phrase(line.split("#", 1)[0])
         if word:
             words.add(word)
     return words
+
+
+def stopword_list(path: str | Path | None = None, add=(), remove=()) -> frozenset[str]:
+    """The stopwords of a file (default data/stopwords.txt) plus `add`, minus `remove` (words or phrases)."""
+    words = load_stopwords(path) | {normalise_phrase(w) for w in add if normalise_phrase(w)}
+    return frozenset(words - {normalise_phrase(w) for w in remove})
+
+
+def stopword_mask(tokens: pd.DataFrame, stopwords) -> np.ndarray:
+    """True for each token that is a stopword or part of a stopword phrase (consecutive, same row).
+
+    `tokens` needs `row` and `token` columns in text order; matching ignores case.
+    """
+    entries = {normalise_phrase(w) for w in stopwords}
+    lower = _lower_tokens(tokens["token"])
+    mask = np.isin(lower, [w for w in entries if " " not in w])
+    by_length: dict[int, set[str]] = {}
+    for phrase in entries:
+        n = phrase.count(" ") + 1
+        if n > 1:
+            by_length.setdefault(n, set()).add(phrase)
+    for n, phrases in sorted(by_length.items()):
+        first = _phrase_starts(lower, tokens["row"].to_numpy(), n, phrases, _positions(tokens))
+        for k in range(n):
+            mask[first + k] = True
+    return mask
+
+
+def _lower_tokens(tokens: pd.Series) -> np.ndarray:
+    """Tokens lower-cased with straight apostrophes, as an object array (for matching)."""
+    return tokens.astype(object).str.translate(APOSTROPHES).str.lower().to_numpy(dtype=object)
+
+
+def _positions(tokens: pd.DataFrame) -> np.ndarray | None:
+    """The `position` column as an array, or None when the table has none."""
+    return tokens["position"].to_numpy() if "position" in tokens.columns else None
+
+
+def _adjacent(rows: np.ndarray, positions: np.ndarray | None, n: int) -> np.ndarray:
+    """For each i: tokens i..i+n-1 lie in one row (and, with positions, in one clause, side by side)."""
+    size = len(rows) - n + 1
+    ok = rows[:size] == rows[n - 1:n - 1 + size]
+    if positions is not None:
+        ok &= positions[n - 1:n - 1 + size] - positions[:size] == n - 1
+    return ok
+
+
+def _phrase_starts(lower: np.ndarray, rows: np.ndarray, n: int, phrases, positions=None) -> np.ndarray:
+    """Indices i where tokens i..i+n-1 (side by side in one row) joined by spaces are one of `phrases`."""
+    size = len(lower) - n + 1
+    if size <= 0:
+        return np.empty(0, dtype=np.int64)
+    joined = lower[:size].copy()
+    for k in range(1, n):
+        joined = joined + " " + lower[k:k + size]
+    hits = np.isin(joined, list(phrases)) & _adjacent(rows, positions, n)
+    return np.flatnonzero(hits)
+
+
+def stem_tokens(tokens: pd.Series) -> pd.Series:
+    """Snowball (Porter2) English stems; each distinct token is stemmed once."""
+    from nltk.stem.snowball import SnowballStemmer
+
+    stemmer = SnowballStemmer("english")
+    values = tokens.astype(object)
+    stems = {t: stemmer.stem(t) for t in pd.unique(values)}
+    return values.map(stems).astype(object)
+
+
+def term_regexes(pattern: str) -> list[re.Pattern]:
+    """One compiled regular expression per word of a search term (word, wildcard or phrase).
+
+    `*` stands for any letters (also none) and `?` for exactly one, inside one word; words of a
+    phrase are separated by spaces. Matching is on lower-cased tokens with straight apostrophes.
+    """
+    parts = normalise_phrase(pattern).split()
+    if not parts:
+        raise InputError(f"search term {pattern!r} is empty; give a word, a wildcard like 'pain*' or a phrase")
+    allowed = re.compile(r"(?:[^\W_]|['\-.,:*?])+")
+    regexes = []
+    for part in parts:
+        if not allowed.fullmatch(part):
+            raise InputError(f"search term {pattern!r}: {part!r} is not a word; use letters, digits, inner "
+                             f"hyphens or apostrophes, and * or ? as wildcards")
+        body = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch) for ch in part)
+        regexes.append(re.compile(body, re.DOTALL))
+    return regexes
+
+
+def match_term(tokens: pd.DataFrame, pattern: str, column: str = "token") -> pd.DataFrame:
+    """Where a search term occurs in a token table: `first`, `last` (token indices) of each match.
+
+    A phrase matches consecutive tokens of the same row (and clause, when `tokens` has the
+    `position` column of `token_table`). `tokens` is in text order (as
+    `token_table` returns it); matching ignores case.
+    """
+    regexes = term_regexes(pattern)
+    n = len(regexes)
+    size = len(tokens) - n + 1
+    if size <= 0:
+        return pd.DataFrame({"first": np.empty(0, dtype=np.int64), "last": np.empty(0, dtype=np.int64)})
+    lower = _lower_tokens(tokens[column])
+    distinct = pd.unique(lower)
+    hit = _adjacent(tokens["row"].to_numpy(), _positions(tokens), n)
+    for k, rx in enumerate(regexes):
+        matching = [t for t in distinct if rx.fullmatch(t)]
+        hit &= np.isin(lower[k:k + size], matching)
+    first = np.flatnonzero(hit).astype(np.int64)
+    return pd.DataFrame({"first": first, "last": first + n - 1})

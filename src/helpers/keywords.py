@@ -1,0 +1,571 @@
+"""Keyword analysis: frequencies, n-grams, keyness between groups, KWIC and collocations.
+
+Every function takes tidy tables (segments or their tokens) and returns a DataFrame or a
+matplotlib Figure. Keyness follows DESIGN.md §6 exactly: G² (log-likelihood) with p from
+chi-square on 1 df, Benjamini-Hochberg adjusted p per comparison, and Log Ratio as effect size.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from . import paths, text
+from .errors import InputError
+
+PER = 10_000  # rates are per this many tokens
+REST = "rest"  # reference label when a group is compared with all the others
+KEYNESS_COLUMNS = ["term", "target", "reference", "target_count", "reference_count", "target_total",
+                   "reference_total", "g2", "p_value", "p_adjusted", "log_ratio"]
+KWIC_COLUMNS = ["term", "segment_id", "participant_id", "group", "left", "match", "right", "start", "end"]
+SEGMENT_COLUMNS = ["segment_id", "participant_id", "group", "text"]
+
+
+# ----------------------------------------------------------------------------- tokens
+def segment_tokens(segments: pd.DataFrame, *, columns=None, text_column: str = "text", lowercase: bool = True,
+                   numbers: bool = True, stem: bool = False, min_length: int = 1, stopwords=None) -> pd.DataFrame:
+    """Tokens of every segment with the segment's descriptive columns alongside.
+
+    Returns `segment_id`, the `columns` asked for (default participant_id and group), `token`,
+    `start`, `end` (offsets in the segment text), `position` (index among all the segment's words)
+    and `row` (the segment's position in `segments`). Filtering options are those of
+    `text.token_table`.
+    """
+    columns = ["participant_id", "group"] if columns is None else [c for c in _as_list(columns)]
+    _require_columns(segments, ["segment_id", text_column, *columns], "segments")
+    table = text.token_table(segments[text_column], lowercase, numbers, stem=stem, min_length=min_length,
+                             stopwords=stopwords)
+    rows = table["row"].to_numpy()
+    meta = {c: segments[c].to_numpy()[rows] for c in dict.fromkeys(["segment_id", *columns])}
+    out = pd.DataFrame(meta)
+    for c in ["token", "start", "end", "position", "row"]:
+        out[c] = table[c].to_numpy()
+    out["token"] = out["token"].astype(object)
+    return out
+
+
+def ngrams(tokens: pd.DataFrame, n: int, term_column: str = "token") -> pd.DataFrame:
+    """n-grams of words that stood next to each other in one segment (no filtered word between).
+
+    Same columns as `tokens`; `term_column` holds the words joined by single spaces, `start` is the
+    first word's start and `end` the last word's end.
+    """
+    if n < 1:
+        raise ValueError("n must be at least 1")
+    if n == 1 or len(tokens) < n:
+        return tokens.iloc[: len(tokens) if n == 1 else 0].reset_index(drop=True)
+    size = len(tokens) - n + 1
+    rows, pos = tokens["row"].to_numpy(), tokens["position"].to_numpy()
+    ok = (rows[:size] == rows[n - 1:]) & (pos[n - 1:] - pos[:size] == n - 1)
+    first = np.flatnonzero(ok)
+    words = tokens[term_column].to_numpy(dtype=object)
+    joined = words[first]
+    for k in range(1, n):
+        joined = joined + " " + words[first + k]
+    out = tokens.iloc[first].reset_index(drop=True)
+    out[term_column] = pd.Series(joined, dtype=object)
+    out["end"] = tokens["end"].to_numpy()[first + n - 1]
+    return out
+
+
+# ----------------------------------------------------------------------------- frequencies
+def frequencies(tokens: pd.DataFrame, by="group", term_column: str = "token") -> pd.DataFrame:
+    """Count of each term per group (or per several columns), with the group's token total and the
+    rate per 10,000 tokens. Columns: the `by` columns, `term`, `count`, `total`, `per_10k`; sorted by
+    group, then count (descending), then term.
+    """
+    by = _as_list(by)
+    _require_columns(tokens, [*by, term_column], "tokens")
+    counts = (tokens.groupby([*by, term_column], sort=True, observed=True).size()
+              .rename("count").reset_index().rename(columns={term_column: "term"}))
+    totals = tokens.groupby(by, sort=True, observed=True).size().rename("total").reset_index()
+    out = counts.merge(totals, on=by, how="left")
+    out["count"] = out["count"].astype(np.int64)
+    out["total"] = out["total"].astype(np.int64)
+    out["per_10k"] = out["count"] / out["total"] * PER
+    out = out.sort_values([*by, "count", "term"], ascending=[True] * len(by) + [False, True], kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def rate_table(freq: pd.DataFrame, terms, by: str = "group", value: str = "per_10k") -> pd.DataFrame:
+    """Wide table: one row per term (in the order given), one column per group, `value` in the cells."""
+    wide = freq.pivot_table(index="term", columns=by, values=value, aggfunc="sum", fill_value=0, observed=True)
+    wide = wide.reindex(index=list(dict.fromkeys(terms)), fill_value=0)
+    wide.columns.name = by
+    return wide
+
+
+# ----------------------------------------------------------------------------- keyness
+def keyness_scores(a, b, c, d) -> pd.DataFrame:
+    """G², its p value (chi-square, 1 df) and Log Ratio for counts a (target) and b (reference) out of
+    token totals c and d, element-wise (DESIGN.md §6). A zero count adds 0 to G² and is taken as 0.5
+    in the Log Ratio. Returns columns `g2`, `p_value`, `log_ratio` (positive = over-used in target).
+    """
+    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
+    c, d = np.broadcast_to(np.asarray(c, dtype=float), a.shape), np.broadcast_to(np.asarray(d, dtype=float), a.shape)
+    e1 = c * (a + b) / (c + d)
+    e2 = d * (a + b) / (c + d)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g2 = 2.0 * (special.xlogy(a, a / e1) + special.xlogy(b, b / e2))
+    g2 = np.where((a + b) > 0, np.maximum(g2, 0.0), 0.0)
+    p = stats.chi2.sf(g2, 1)
+    log_ratio = np.log2((np.where(a == 0, 0.5, a) / c) / (np.where(b == 0, 0.5, b) / d))
+    return pd.DataFrame({"g2": g2, "p_value": p, "log_ratio": log_ratio})
+
+
+def bh_adjust(p) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p values (step-up, monotone, capped at 1), in the input order."""
+    p = np.asarray(p, dtype=float)
+    m = len(p)
+    if m == 0:
+        return p.copy()
+    order = np.argsort(p, kind="mergesort")
+    scaled = p[order] * m / np.arange(1, m + 1)
+    adjusted = np.minimum.accumulate(scaled[::-1])[::-1].clip(max=1.0)
+    out = np.empty(m)
+    out[order] = adjusted
+    return out
+
+
+def _group_values(tokens: pd.DataFrame, by: str) -> list:
+    """Distinct non-empty values of a grouping column, sorted as text."""
+    values = tokens[by].dropna()
+    values = values[values.astype(str).str.strip() != ""]
+    return sorted(pd.unique(values), key=str)
+
+
+def count_matrix(tokens: pd.DataFrame, by: str = "group", term_column: str = "token") -> pd.DataFrame:
+    """Terms x groups matrix of counts (rows sorted by term, columns by group); empty groups left out."""
+    _require_columns(tokens, [by, term_column], "tokens")
+    keep = tokens[by].notna() & (tokens[by].astype(str).str.strip() != "")
+    sub = tokens.loc[keep, [by, term_column]]
+    counts = sub.groupby([term_column, by], sort=True, observed=True).size().unstack(by, fill_value=0)
+    counts = counts.reindex(columns=_group_values(sub, by), fill_value=0).astype(np.int64)
+    counts.index.name, counts.columns.name = "term", by
+    return counts
+
+
+def compare(counts: pd.DataFrame, target, reference, min_count: int = 5) -> pd.DataFrame:
+    """One keyness comparison from a `count_matrix`: `target` group against `reference` (a group, a
+    list of groups, or None for all the other groups). Terms with target + reference count below
+    `min_count` are not tested; p values are adjusted over the tested terms. Sorted by G², then term.
+    """
+    if min_count < 1:
+        raise InputError(f"--min-count {min_count}: must be at least 1")
+    ref_groups = [g for g in counts.columns if g != target] if reference is None else _as_list(reference)
+    a = counts[target].to_numpy()
+    b = counts[ref_groups].to_numpy().sum(axis=1)
+    c, d = int(a.sum()), int(b.sum())
+    tested = (a + b) >= min_count
+    scores = keyness_scores(a[tested], b[tested], c, d)
+    table = pd.DataFrame({
+        "term": counts.index.to_numpy(dtype=object)[tested],
+        "target": str(target),
+        "reference": REST if reference is None else "+".join(map(str, ref_groups)),
+        "target_count": a[tested].astype(np.int64),
+        "reference_count": b[tested].astype(np.int64),
+        "target_total": np.int64(c),
+        "reference_total": np.int64(d),
+        "g2": scores["g2"].to_numpy(),
+        "p_value": scores["p_value"].to_numpy(),
+        "p_adjusted": bh_adjust(scores["p_value"].to_numpy()),
+        "log_ratio": scores["log_ratio"].to_numpy(),
+    })
+    table = table.sort_values(["g2", "term"], ascending=[False, True], kind="mergesort")
+    return table.reset_index(drop=True)[KEYNESS_COLUMNS]
+
+
+def keyness(tokens: pd.DataFrame, by: str = "group", target=None, reference=None, min_count: int = 5,
+            term_column: str = "token") -> pd.DataFrame:
+    """Keyness table (DESIGN.md §6). No target: every group against the rest; a target: it against the
+    rest, or against `reference` when given. Token totals are those of `tokens` (already filtered).
+    """
+    _check_by(tokens, by)
+    counts = count_matrix(tokens, by, term_column)
+    groups = list(counts.columns)
+    problems = []
+    for label, value in (("--target", target), ("--reference", reference)):
+        if value is not None and value not in groups:
+            problems.append(f"{label} {value!r}: no tokens with {by} = {value!r}; values of {by}: "
+                            f"{', '.join(map(str, groups)) or '(none)'}")
+    if target is None and reference is not None:
+        problems.append("--reference needs --target: name the group to compare with it")
+    if target is not None and target == reference:
+        problems.append(f"--target and --reference are both {target!r}: give two different values")
+    if len(groups) < 2:
+        problems.append(f"{by}: keyness needs at least two values, found {len(groups)} "
+                        f"({', '.join(map(str, groups)) or 'none'})")
+    if problems:
+        raise InputError(problems)
+    targets = groups if target is None else [target]
+    parts = [compare(counts, t, reference, min_count) for t in targets]
+    return pd.concat(parts, ignore_index=True)[KEYNESS_COLUMNS]
+
+
+def pairwise_keyness(tokens: pd.DataFrame, by: str = "group", min_count: int = 5,
+                     term_column: str = "token") -> pd.DataFrame:
+    """Keyness of every pair of groups (first in sort order = target; negative Log Ratio = key for
+    the reference group)."""
+    _check_by(tokens, by)
+    counts = count_matrix(tokens, by, term_column)
+    parts = [compare(counts, t, r, min_count) for t, r in itertools.combinations(counts.columns, 2)]
+    if not parts:
+        return pd.DataFrame(columns=KEYNESS_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[KEYNESS_COLUMNS]
+
+
+def top_key_terms(table: pd.DataFrame, top_n: int = 15, alpha: float = 0.05, over_used: bool = True,
+                  significant_only: bool = False) -> pd.DataFrame:
+    """The `top_n` terms of each comparison by G² that are over-used (or under-used) in the target,
+    with a `significant` column (BH-adjusted p below `alpha`)."""
+    side = table["log_ratio"] > 0 if over_used else table["log_ratio"] < 0
+    sub = table.loc[side].copy()
+    sub["significant"] = sub["p_adjusted"] < alpha
+    if significant_only:
+        sub = sub.loc[sub["significant"]]
+    sub = sub.sort_values(["target", "reference", "g2", "term"], ascending=[True, True, False, True],
+                          kind="mergesort")
+    return sub.groupby(["target", "reference"], sort=False).head(top_n).reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- KWIC
+def kwic(segments: pd.DataFrame, pattern: str, window: int = 8, stem: bool = False,
+         text_column: str = "text") -> pd.DataFrame:
+    """Concordance of a word, wildcard (`pain*`, `*ache`, `?`) or phrase (`fit note*`) in the segments.
+
+    `window` words of context on each side (within the segment; reaching the segment's edge takes
+    the rest of its text). With `stem`, words match when their Snowball stems do (for stemmed key
+    terms). Columns: term, segment_id, participant_id, group, left, match, right, start, end
+    (character offsets of the match in the segment text); in segment order.
+    """
+    if window < 0:
+        raise InputError(f"--window {window}: must be 0 or more")
+    _require_columns(segments, SEGMENT_COLUMNS if text_column == "text" else [*SEGMENT_COLUMNS, text_column],
+                     "segments")
+    tokens = text.token_table(segments[text_column])
+    column = "token"
+    if stem:
+        tokens["stem"] = text.stem_tokens(tokens["token"])
+        column = "stem"
+    hits = text.match_term(tokens, pattern, column=column)
+    if hits.empty:
+        return pd.DataFrame({c: pd.Series(dtype=np.int64 if c in ("start", "end") else object)
+                             for c in KWIC_COLUMNS})
+    rows = tokens["row"].to_numpy()
+    starts, ends = tokens["start"].to_numpy(), tokens["end"].to_numpy()
+    bounds = tokens.groupby("row").size()
+    row_first = np.zeros(len(segments), dtype=np.int64)
+    row_last = np.zeros(len(segments), dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(bounds.to_numpy())])
+    row_first[bounds.index.to_numpy()] = offsets[:-1]
+    row_last[bounds.index.to_numpy()] = offsets[1:] - 1
+    first, last = hits["first"].to_numpy(), hits["last"].to_numpy()
+    hit_rows = rows[first]
+    left_tok = np.maximum(first - window, row_first[hit_rows])
+    right_tok = np.minimum(last + window, row_last[hit_rows])
+    texts = segments[text_column].fillna("").astype(str).to_numpy(dtype=object)
+    left, match, right = [], [], []
+    for r, f, lt, l_, rt in zip(hit_rows, first, left_tok, last, right_tok):
+        seg = texts[r]
+        lo = 0 if (window > 0 and lt == row_first[r]) else (starts[lt] if lt < f else starts[f])
+        hi = len(seg) if (window > 0 and rt == row_last[r]) else (ends[rt] if rt > l_ else ends[l_])
+        left.append(_squash(seg[lo:starts[f]]))
+        match.append(_squash(seg[starts[f]:ends[l_]]))
+        right.append(_squash(seg[ends[l_]:hi]))
+    out = pd.DataFrame({
+        "term": pattern,
+        "segment_id": segments["segment_id"].to_numpy(dtype=object)[hit_rows],
+        "participant_id": segments["participant_id"].to_numpy(dtype=object)[hit_rows],
+        "group": segments["group"].to_numpy(dtype=object)[hit_rows],
+        "left": pd.Series(left, dtype=object),
+        "match": pd.Series(match, dtype=object),
+        "right": pd.Series(right, dtype=object),
+        "start": starts[first].astype(np.int64),
+        "end": ends[last].astype(np.int64),
+    })
+    return out[KWIC_COLUMNS]
+
+
+def _squash(s: str) -> str:
+    """Whitespace (line breaks, tabs, runs of spaces) made single spaces, ends trimmed."""
+    return re.sub(r"\s+", " ", s).strip()
+
+
+def kwic_many(segments: pd.DataFrame, patterns, window: int = 8, per_term: int | None = None,
+              stem: bool = False) -> pd.DataFrame:
+    """KWIC for several terms, one block per term in the order given (at most `per_term` lines each,
+    spread evenly over the hits so one talkative participant does not fill the table)."""
+    parts = []
+    for pattern in dict.fromkeys(patterns):
+        lines = kwic(segments, pattern, window=window, stem=stem)
+        if per_term is not None and len(lines) > per_term:
+            pick = np.unique(np.linspace(0, len(lines) - 1, per_term).round().astype(int))
+            lines = lines.iloc[pick]
+        parts.append(lines)
+    if not parts:
+        return kwic(segments.iloc[:0], "x", window)
+    return pd.concat(parts, ignore_index=True)
+
+
+def kwic_display(lines: pd.DataFrame) -> pd.DataFrame:
+    """KWIC lines for an HTML table: the concordance line with the match highlighted (column `line`)."""
+    from .tables import highlight_spans
+
+    shown = []
+    for left, match, right in zip(lines["left"], lines["match"], lines["right"]):
+        before = left + ("" if not left or left[-1] in "([{“‘\"'" else " ")
+        after = ("" if not right or right[0] in ".,;:!?…)]}”’\"'" else " ") + right
+        shown.append(highlight_spans(before + match + after, [(len(before), len(before) + len(match))]))
+    return pd.DataFrame({
+        "term": lines["term"].to_numpy(dtype=object),
+        "group": lines["group"].to_numpy(dtype=object),
+        "participant_id": lines["participant_id"].to_numpy(dtype=object),
+        "segment_id": lines["segment_id"].to_numpy(dtype=object),
+        "line": pd.Series(shown, dtype=object),
+    })
+
+
+# ----------------------------------------------------------------------------- collocations
+def collocations(tokens: pd.DataFrame, by: str = "group", n: int = 2, min_freq: int = 3,
+                 term_column: str = "token") -> pd.DataFrame:
+    """Collocations per group with NLTK's likelihood-ratio and PMI association measures.
+
+    Only words that stood next to each other in one segment form an n-gram (filtered words and
+    segment ends break the chain). n-grams seen fewer than `min_freq` times in a group are dropped.
+    Columns: the `by` column, `ngram`, `count`, `likelihood_ratio`, `pmi`; sorted by group, then
+    likelihood ratio (descending), then n-gram.
+    """
+    from nltk.collocations import (BigramAssocMeasures, BigramCollocationFinder, TrigramAssocMeasures,
+                                   TrigramCollocationFinder)
+
+    if n not in (2, 3):
+        raise InputError(f"collocations: n = {n}; use 2 (bigrams) or 3 (trigrams)")
+    if min_freq < 1:
+        raise InputError(f"collocations: min_freq = {min_freq}; must be at least 1")
+    _check_by(tokens, by)
+    finder_cls, measures = ((BigramCollocationFinder, BigramAssocMeasures) if n == 2
+                            else (TrigramCollocationFinder, TrigramAssocMeasures))
+    parts = []
+    for group in _group_values(tokens, by):
+        sub = tokens.loc[tokens[by] == group]
+        finder = finder_cls.from_words(_word_stream(sub, term_column))
+        finder.apply_freq_filter(min_freq)
+        if not finder.ngram_fd:
+            continue
+        lr = dict(finder.score_ngrams(measures.likelihood_ratio))
+        pmi = dict(finder.score_ngrams(measures.pmi))
+        grams = sorted(lr)
+        parts.append(pd.DataFrame({
+            by: group,
+            "ngram": [" ".join(g) for g in grams],
+            "count": np.array([finder.ngram_fd[g] for g in grams], dtype=np.int64),
+            "likelihood_ratio": np.array([lr[g] for g in grams], dtype=float),
+            "pmi": np.array([pmi[g] for g in grams], dtype=float),
+        }))
+    if not parts:
+        return pd.DataFrame({by: pd.Series(dtype=object), "ngram": pd.Series(dtype=object),
+                             "count": pd.Series(dtype=np.int64), "likelihood_ratio": pd.Series(dtype=float),
+                             "pmi": pd.Series(dtype=float)})
+    out = pd.concat(parts, ignore_index=True)
+    out = out.sort_values([by, "likelihood_ratio", "ngram"], ascending=[True, False, True], kind="mergesort")
+    return out.reset_index(drop=True)
+
+
+def _word_stream(tokens: pd.DataFrame, term_column: str) -> list:
+    """The tokens as one list with None wherever words were not adjacent (new segment, filtered word)."""
+    words = tokens[term_column].to_numpy(dtype=object)
+    if len(words) == 0:
+        return []
+    rows, pos = tokens["row"].to_numpy(), tokens["position"].to_numpy()
+    gap = np.flatnonzero((rows[1:] != rows[:-1]) | (pos[1:] != pos[:-1] + 1)) + 1
+    return np.insert(words, gap, None).tolist() + [None]
+
+
+# ----------------------------------------------------------------------------- figures
+def source_note(segments: pd.DataFrame, extra: str = "") -> str:
+    """'n = S segments from P participants' (+ extra) for a figure's source note."""
+    people = segments["participant_id"].replace("", np.nan).dropna().nunique()
+    note = f"n = {len(segments):,} segments from {people} participants"
+    return f"{note}; {extra}" if extra else note
+
+
+def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha: float = 0.05,
+                   note: str = ""):
+    """Diverging bars: each target's top over-used terms (by G²) and a few under-used ones, by Log
+    Ratio; solid bars are significant after Benjamini-Hochberg, hatched ones are not."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from .figures import add_source_note, group_label, group_palette
+
+    over = top_key_terms(table, top_n, alpha, over_used=True)
+    under = top_key_terms(table, under_n, alpha, over_used=False) if under_n else over.iloc[:0]
+    pairs = table[["target", "reference"]].drop_duplicates().itertuples(index=False, name=None)
+    pairs = list(pairs)
+    palette = group_palette([t for t, _ in pairs])
+    height = max(3.0, 0.24 * (top_n + under_n) + 1.6)
+    fig, axes = plt.subplots(1, max(1, len(pairs)), figsize=(4.3 * max(1, len(pairs)), height), squeeze=False)
+    for ax, (target, reference) in zip(axes[0], pairs):
+        rows = pd.concat([over.loc[(over.target == target) & (over.reference == reference)],
+                          under.loc[(under.target == target) & (under.reference == reference)]])
+        rows = rows.sort_values(["log_ratio", "term"], ascending=[True, True], kind="mergesort")
+        colours = [palette[target] if lr > 0 else "#999999" for lr in rows["log_ratio"]]
+        bars = ax.barh(np.arange(len(rows)), rows["log_ratio"], color=colours, edgecolor=colours, linewidth=1)
+        for bar, sig in zip(bars, rows["significant"]):
+            if not sig:
+                bar.set_facecolor("white")
+                bar.set_hatch("///")
+        ax.set_yticks(np.arange(len(rows)), rows["term"])
+        ax.axvline(0, color="#333333", linewidth=0.8)
+        against = "the rest" if reference == REST else group_label(reference)
+        ax.set_title(f"{group_label(target)}\nvs {against}", fontsize=11)
+        ax.set_xlabel("Log Ratio (log₂ of relative frequency)")
+        ax.set_ylabel("Term" if ax is axes[0][0] else "")
+    handles = [Patch(facecolor="#777777", edgecolor="#777777", label=f"significant (BH-adjusted p < {alpha:g})"),
+               Patch(facecolor="white", edgecolor="#777777", hatch="///", label="not significant"),
+               Patch(facecolor="#999999", edgecolor="#999999", label="under-used in the group")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.01), fontsize=9)
+    fig.suptitle("Key terms of each group (by G², shown by Log Ratio)", fontweight="bold")
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    if note:
+        add_source_note(fig, note)
+    return fig
+
+
+def plot_frequency_comparison(freq: pd.DataFrame, terms, by: str = "group", note: str = ""):
+    """Grouped horizontal bars: rate per 10,000 tokens of each term in each group."""
+    import matplotlib.pyplot as plt
+
+    from .figures import add_source_note, group_label, group_palette
+
+    wide = rate_table(freq, terms, by)
+    groups = list(wide.columns)
+    palette = group_palette(groups)
+    n_terms, n_groups = len(wide), max(1, len(groups))
+    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.2 * n_terms * n_groups + 1.5)))
+    height = 0.8 / n_groups
+    y = np.arange(n_terms)[::-1]
+    for k, g in enumerate(groups):
+        ax.barh(y + (n_groups - 1 - k - (n_groups - 1) / 2) * height, wide[g].to_numpy(), height=height,
+                color=palette[g], label=group_label(g))
+    ax.set_yticks(y, wide.index)
+    ax.set_title("Frequency of key terms across groups")
+    ax.set_xlabel("Occurrences per 10,000 tokens")
+    ax.set_ylabel("Term")
+    ax.legend(title=by.replace("_", " "), loc="lower right")
+    if note:
+        add_source_note(fig, note)
+    fig.tight_layout()
+    return fig
+
+
+def plot_word_sizes(freq: pd.DataFrame, by: str = "group", top_n: int = 40, note: str = ""):
+    """A simple, deterministic 'word cloud' per group: the top terms in rows, font size by count.
+
+    Words are laid out left to right in order of frequency (no random placement, no extra
+    package), so the same table always gives the same picture.
+    """
+    import matplotlib.pyplot as plt
+
+    from .figures import add_source_note, group_label, group_palette
+
+    groups = [g for g in _group_values(freq, by)]
+    palette = group_palette(groups)
+    width_in, height_in = 5.0, 3.6
+    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(width_in * max(1, len(groups)), height_in + 0.8),
+                             squeeze=False)
+    for ax, g in zip(axes[0], groups):
+        top = freq.loc[freq[by] == g].sort_values(["count", "term"], ascending=[False, True],
+                                                  kind="mergesort").head(top_n)
+        w_pt, h_pt = width_in * 72 * 0.92, height_in * 72 * 0.85
+        ax.set_xlim(0, w_pt)
+        ax.set_ylim(0, h_pt)
+        shown = 0
+        for word, size, x, y in _word_layout(top["term"].tolist(), top["count"].to_numpy(), w_pt, h_pt):
+            ax.text(x, y, word, fontsize=size, color=palette[g], ha="left", va="baseline")
+            shown += 1
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(group_label(g), fontsize=11)
+        ax.set_xlabel(f"font size ∝ count; top {shown} terms")
+        ax.set_ylabel("")
+        ax.grid(False)
+    fig.suptitle("Most frequent terms per group", fontweight="bold")
+    fig.tight_layout()
+    if note:
+        add_source_note(fig, note)
+    return fig
+
+
+def _word_layout(words, counts, width: float, height: float, smallest: float = 7.0, largest: float = 26.0):
+    """(word, font size, x, y) in points for rows of words, biggest first; stops when the box is full."""
+    if len(words) == 0:
+        return []
+    counts = np.asarray(counts, dtype=float)
+    lo, hi = np.sqrt(counts.min()), np.sqrt(counts.max())
+    sizes = smallest + (largest - smallest) * ((np.sqrt(counts) - lo) / (hi - lo) if hi > lo else np.ones_like(counts))
+    placed, row, x, y_top, row_h = [], [], 0.0, height, 0.0
+    for word, size in zip(words, sizes):
+        w = 0.62 * size * len(word) + 0.6 * size  # rough advance width of DejaVu Sans + a gap
+        if x + w > width and row:
+            y_top -= row_h * 1.25
+            placed.extend((wd, sz, xx, y_top) for wd, sz, xx in row)
+            row, x, row_h = [], 0.0, 0.0
+        if w > width:
+            continue
+        row.append((word, round(float(size), 2), x))
+        x += w
+        row_h = max(row_h, size)
+    if row:
+        y_top -= row_h * 1.25
+        placed.extend((wd, sz, xx, y_top) for wd, sz, xx in row)
+    return [p for p in placed if p[3] >= 0]
+
+
+# ----------------------------------------------------------------------------- small utilities
+def _as_list(value) -> list:
+    """A column name or a list of them, as a list."""
+    return [value] if isinstance(value, str) or not hasattr(value, "__iter__") else list(value)
+
+
+def _require_columns(df: pd.DataFrame, columns, what: str) -> None:
+    """InputError naming every missing column."""
+    missing = [c for c in dict.fromkeys(columns) if c not in df.columns]
+    if missing:
+        raise InputError([f"{what}: missing column {c!r}; columns are: {', '.join(map(str, df.columns))}"
+                          for c in missing])
+
+
+def _check_by(tokens: pd.DataFrame, by: str) -> None:
+    """InputError when the grouping column does not exist."""
+    if by not in tokens.columns:
+        raise InputError(f"--by {by!r}: no such column; choose one of: "
+                         f"{', '.join(c for c in tokens.columns if c not in ('token', 'start', 'end', 'position', 'row'))}")
+
+
+def write_table(df: pd.DataFrame, out: str | Path) -> Path:
+    """Write a table as CSV (or Parquet for .parquet) via a temporary file, so no half-written output."""
+    path = paths.resolve(out)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet"):
+        raise InputError(f"--out {out}: unknown table format {suffix or '(none)'}; use .csv or .parquet")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    try:
+        if suffix == ".csv":
+            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
+        else:
+            df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
