@@ -373,3 +373,169 @@ def add_commands(sub) -> None:
     p.set_defaults(func=lambda a: ingest(
         a.paths, a.participants, a.fmt, a.out, a.interviewer_labels, a.allow_unknown_speakers,
         {k: getattr(a, f"csv_{k}") for k in ("text", "speaker", "transcript", "time") if getattr(a, f"csv_{k}")}))
+
+
+# ----------------------------------------------------------------------------- who talks how much
+def with_words(turns: pd.DataFrame) -> pd.DataFrame:
+    """The turns with a `words` column: tokens per turn (transcription notes and placeholders not counted)."""
+    from .text import tokenize_series
+
+    tokens = tokenize_series(turns["text"].reset_index(drop=True))
+    counts = np.bincount(tokens["row"].to_numpy(), minlength=len(turns)) if len(turns) else np.zeros(0, int)
+    out = turns.copy()
+    out["words"] = counts.astype("int64")
+    return out
+
+
+def _participant_turns(turns: pd.DataFrame, participants: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Participant turns with words and the `by` attribute joined from participants."""
+    if by not in participants.columns:
+        raise InputError(f"by={by!r} is not a participants.csv column; use one of: {', '.join(participant_attributes(participants))}")
+    talk = with_words(turns[turns["role"] == "participant"])
+    if by != "group":
+        talk = talk.merge(participants[["participant_id", by]], on="participant_id", how="left")
+        talk[by] = talk[by].fillna("").astype(str)
+    return talk
+
+
+def _order(values) -> list:
+    """Stakeholder groups in their fixed order, other values sorted."""
+    from .figures import GROUP_ORDER
+
+    return sorted(set(values), key=lambda v: (v not in GROUP_ORDER, GROUP_ORDER.index(v) if v in GROUP_ORDER else 0, str(v)))
+
+
+def talk_by(turns: pd.DataFrame, participants: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Participants' talk per value of `by`: participants, turns, words, mean and median words per turn, share of words."""
+    talk = _participant_turns(turns, participants, by)
+    table = talk.groupby(by).agg(participants=("participant_id", "nunique"), transcripts=("transcript_id", "nunique"),
+                                 turns=("turn", "size"), words=("words", "sum"),
+                                 mean_words_per_turn=("words", "mean"), median_words_per_turn=("words", "median"))
+    table = table.reindex(_order(table.index))
+    table["share_of_words"] = table["words"] / table["words"].sum()
+    table["mean_words_per_turn"] = table["mean_words_per_turn"].round(1)
+    table.index.name = by
+    return table.reset_index()
+
+
+def talk_by_participant(turns: pd.DataFrame, participants: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Each participant's talk: transcript, `by`, turns, words, mean words per turn (participants with no turns get 0)."""
+    talk = _participant_turns(turns, participants, by)
+    table = talk.groupby("participant_id").agg(turns=("turn", "size"), words=("words", "sum"))
+    out = participants[["participant_id", "transcript_id"] + ([by] if by not in ("participant_id", "transcript_id") else [])]
+    out = out.merge(table, left_on="participant_id", right_index=True, how="left")
+    out[["turns", "words"]] = out[["turns", "words"]].fillna(0).astype("int64")
+    out["mean_words_per_turn"] = (out["words"] / out["turns"].where(out["turns"] > 0)).round(1)
+    rank = {v: i for i, v in enumerate(_order(out[by]))}
+    out = out.assign(_rank=out[by].map(rank)).sort_values(["_rank", "participant_id"], kind="stable")
+    return out.drop(columns="_rank").reset_index(drop=True)
+
+
+def interviewer_share(turns: pd.DataFrame, participants: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per transcript: interviewer and participant turns and words, and the interviewer's share of words."""
+    talk = with_words(turns)
+    talk["who"] = np.where(talk["role"] == "interviewer", "interviewer", "participant")
+    words = talk.pivot_table(index="transcript_id", columns="who", values="words", aggfunc="sum", fill_value=0)
+    count = talk.pivot_table(index="transcript_id", columns="who", values="turn", aggfunc="size", fill_value=0)
+    out = pd.DataFrame(index=sorted(talk["transcript_id"].unique()))
+    for who in ("interviewer", "participant"):
+        out[f"{who}_turns"] = count[who] if who in count else 0
+        out[f"{who}_words"] = words[who] if who in words else 0
+    out = out.fillna(0).astype("int64")
+    total = out["interviewer_words"] + out["participant_words"]
+    out["interviewer_share"] = (out["interviewer_words"] / total.where(total > 0)).round(4)
+    out.index.name = "transcript_id"
+    out = out.reset_index()
+    if participants is not None:
+        first = participants.groupby("transcript_id")[["group", "collection"]].first()
+        out = out.merge(first, left_on="transcript_id", right_index=True, how="left")
+        out = out[["transcript_id", "group", "collection", *[c for c in out.columns
+                                                              if c not in ("transcript_id", "group", "collection")]]]
+    return out
+
+
+def plot_words_by_participant(per_participant: pd.DataFrame, by: str = "group"):
+    """Bar chart of words spoken by each participant, coloured by `by`."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from .figures import add_source_note, group_label, group_palette
+
+    palette = group_palette(per_participant[by])
+    fig, ax = plt.subplots(figsize=(7.5, max(3.5, 0.26 * len(per_participant) + 1.2)))
+    y = np.arange(len(per_participant))
+    ax.barh(y, per_participant["words"], color=[palette[v] for v in per_participant[by]], height=0.7)
+    ax.set_yticks(y, per_participant["participant_id"])
+    ax.invert_yaxis()
+    ax.set_title("Words spoken by each participant")
+    ax.set_xlabel("Words (transcription notes not counted)")
+    ax.set_ylabel("Participant")
+    ax.legend(handles=[Patch(color=palette[v], label=group_label(v)) for v in _order(per_participant[by])],
+              title=by.replace("_", " "), loc="lower right")
+    add_source_note(fig, f"n = {len(per_participant)} participants, {int(per_participant['turns'].sum())} turns, "
+                         f"{int(per_participant['words'].sum()):,} words")
+    fig.tight_layout()
+    return fig
+
+
+def plot_interviewer_share(share: pd.DataFrame):
+    """Bar chart of the interviewer's share of words in each transcript, coloured by the participants' group."""
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import Patch
+
+    from .figures import add_source_note, group_label, group_palette
+
+    groups = share["group"].fillna("").astype(str) if "group" in share else pd.Series([""] * len(share))
+    palette = group_palette(groups)
+    fig, ax = plt.subplots(figsize=(7.5, max(3.5, 0.3 * len(share) + 1.2)))
+    y = np.arange(len(share))
+    ax.barh(y, 100 * share["interviewer_share"].fillna(0), color=[palette[g] for g in groups], height=0.7)
+    ax.set_yticks(y, share["transcript_id"])
+    ax.invert_yaxis()
+    ax.set_title("Interviewer's share of talk per transcript")
+    ax.set_xlabel("Interviewer words (% of all words in the transcript)")
+    ax.set_ylabel("Transcript")
+    if "group" in share:
+        ax.legend(handles=[Patch(color=palette[g], label=group_label(g)) for g in _order(groups)],
+                  loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    add_source_note(fig, f"n = {len(share)} transcripts, {int(share['interviewer_words'].sum()):,} interviewer and "
+                         f"{int(share['participant_words'].sum()):,} participant words")
+    fig.tight_layout()
+    return fig
+
+
+def plot_turn_lengths(turns: pd.DataFrame, participants: pd.DataFrame, by: str = "group",
+                      include_interviewer: bool = True):
+    """Box plots of words per turn for each value of `by` (log scale), with the interviewers for comparison."""
+    import matplotlib.pyplot as plt
+
+    from .figures import add_source_note, group_label, group_palette
+
+    talk = _participant_turns(turns, participants, by)[[by, "words"]]
+    order = _order(talk[by])
+    if include_interviewer:
+        asked = with_words(turns[turns["role"] == "interviewer"])
+        talk = pd.concat([talk, pd.DataFrame({by: "interviewer", "words": asked["words"]})], ignore_index=True)
+        order = order + (["interviewer"] if len(asked) else [])
+    palette = group_palette(order)
+    data = [talk.loc[talk[by] == v, "words"].clip(lower=1).to_numpy() for v in order]
+    fig, ax = plt.subplots(figsize=(7.5, 0.7 * len(order) + 1.8))
+    box = ax.boxplot(data, vert=False, patch_artist=True, widths=0.6, showfliers=True,
+                     flierprops={"marker": "o", "markersize": 3, "alpha": 0.5})
+    for patch, v in zip(box["boxes"], order):
+        patch.set_facecolor(palette[v])
+        patch.set_alpha(0.8)
+    for median in box["medians"]:
+        median.set_color("black")
+    ax.set_yticks(np.arange(1, len(order) + 1),
+                  [f"{group_label(v)} (n = {len(d)})" for v, d in zip(order, data)])
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(plt.FuncFormatter("{:g}".format))
+    ax.set_title("How long are the turns?")
+    ax.set_xlabel("Words per turn (log scale)")
+    ax.set_ylabel(by.replace("_", " "))
+    add_source_note(fig, f"n = {sum(len(d) for d in data)} turns from {turns['transcript_id'].nunique()} transcripts; "
+                         f"boxes: quartiles, line: median")
+    fig.tight_layout()
+    return fig
