@@ -342,8 +342,8 @@ def collocations(tokens: pd.DataFrame, by: str = "group", n: int = 2, min_freq: 
     Columns: the `by` column, `ngram`, `count`, `likelihood_ratio`, `pmi`; sorted by group, then
     likelihood ratio (descending), then n-gram.
     """
-    from nltk.collocations import (BigramAssocMeasures, BigramCollocationFinder, TrigramAssocMeasures,
-                                   TrigramCollocationFinder)
+    from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
+    from nltk.metrics import BigramAssocMeasures, TrigramAssocMeasures
 
     if n not in (2, 3):
         raise InputError(f"collocations: n = {n}; use 2 (bigrams) or 3 (trigrams)")

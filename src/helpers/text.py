@@ -16,8 +16,9 @@ import pandas as pd
 from . import paths
 from .errors import InputError
 
-# Words: letters with inner apostrophes or hyphens (can't, flare-ups, O'Neill); numbers separately.
-WORD = r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d_]+)*)*"
+# Words: letters with inner apostrophes (straight, curly or modifier) or hyphens (can't, flare-ups,
+# O'Neill); numbers separately.
+WORD = r"[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*(?:-[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*)*"
 NUMBER = r"\d+(?:[.,:]\d+)*"
 TOKEN_RE = re.compile(rf"(?P<word>{WORD})|(?P<number>{NUMBER})")
 NOTE_WORDS = ("pause|long pause|short pause|laughs|laughing|laughter|laugh|sighs|sigh|coughs|cough|"
