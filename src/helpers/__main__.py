@@ -13,6 +13,7 @@ COMMAND_MODULES = [
     "pipeline",
     "corpus",
     "cooccur",
+    "keywords",
 ]
 
 

@@ -569,3 +569,111 @@ def write_table(df: pd.DataFrame, out: str | Path) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+# ----------------------------------------------------------------------------- command line
+NOT_GROUPING = {"segment_id", "text", "turn", "sentence", "start", "end", "timestamp", "line", "source"}
+
+
+def grouping_columns(segments: pd.DataFrame) -> list[str]:
+    """Columns of a segments table that can split the corpus for keyness (group, gender, site …)."""
+    return [c for c in segments.columns if c not in NOT_GROUPING]
+
+
+def _cli_segments(args) -> pd.DataFrame:
+    """The segments of the turns file named by --corpus, with participant attributes joined."""
+    from . import corpus
+
+    turns = corpus.read_turns(args.corpus)
+    participants = corpus.load_participants(args.participants)
+    return corpus.segments(turns, participants, unit="turn", include_interviewer=args.include_interviewer)
+
+
+def _cli_emit(df: pd.DataFrame, out, what: str) -> None:
+    """Write the table to --out (atomically) or as CSV on stdout; a one-line summary on stderr."""
+    import sys
+
+    if out:
+        written = write_table(df, out)
+        print(f"{what}: {len(df)} rows -> {paths.relative(written)}", file=sys.stderr)
+    else:
+        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+
+
+def command_keyness(args) -> int:
+    """`keyness`: the DESIGN.md §6 table for a turns file, split by a column."""
+    import sys
+
+    segs = _cli_segments(args)
+    valid = grouping_columns(segs)
+    if args.by not in valid:
+        raise InputError(f"--by {args.by!r}: no such column in {args.corpus} (with participant attributes); "
+                         f"choose one of: {', '.join(valid)}")
+    stopwords = None if args.no_stopwords else text.stopword_list(args.stopwords)
+    tokens = segment_tokens(segs, columns=["participant_id", args.by], numbers=args.numbers, stem=args.stem,
+                            min_length=args.min_length, stopwords=stopwords)
+    unlabelled = tokens[args.by].isna() | (tokens[args.by].astype(str).str.strip() == "")
+    if unlabelled.any():
+        print(f"note: {int(unlabelled.sum())} tokens from segments with an empty {args.by} are not compared",
+              file=sys.stderr)
+    table = keyness(tokens, args.by, args.target, args.reference, args.min_count)
+    _cli_emit(table, args.out, "keyness")
+    return 0
+
+
+def command_kwic(args) -> int:
+    """`kwic`: concordance lines for a word, wildcard or phrase."""
+    segs = _cli_segments(args)
+    lines = kwic(segs, args.term, window=args.window, stem=args.stem)
+    _cli_emit(lines, args.out, "kwic")
+    return 0
+
+
+def _non_negative(value: str) -> int:
+    """argparse type: an integer >= 0."""
+    import argparse
+
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
+    return n
+
+
+def add_commands(sub) -> None:
+    """Register `keyness` and `kwic` on the command line."""
+    common = []
+    p = sub.add_parser("keyness", help="keyness table (G², BH-adjusted p, Log Ratio) of groups in a turns table")
+    common.append(p)
+    p.add_argument("--by", required=True, metavar="COLUMN",
+                   help="column splitting the corpus: group, or a participant attribute (gender, site …)")
+    p.add_argument("--target", default=None, metavar="VALUE", help="the group to describe (default: every group)")
+    p.add_argument("--reference", default=None, metavar="VALUE",
+                   help="compare the target with this group (default: all other groups together)")
+    p.add_argument("--min-count", type=int, default=5, metavar="N",
+                   help="test only terms seen at least N times in target and reference together (default 5)")
+    p.add_argument("--stopwords", default=str(paths.STOPWORDS), metavar="FILE",
+                   help="stopword list (default data/stopwords.txt)")
+    p.add_argument("--no-stopwords", action="store_true", help="count every word, stopwords and fillers too")
+    p.add_argument("--min-length", type=int, default=2, metavar="N", help="shortest word counted (default 2)")
+    p.add_argument("--numbers", action="store_true", help="count numbers as terms too")
+    p.add_argument("--out", default=None, metavar="FILE", help="output .csv or .parquet (default: CSV on stdout)")
+    p.set_defaults(func=command_keyness)
+
+    p = sub.add_parser("kwic", help="concordance (key word in context) of a word, wildcard or phrase")
+    common.append(p)
+    p.add_argument("--term", required=True, metavar="PATTERN",
+                   help="a word, a wildcard (pain*, *ache, ?) or a phrase ('fit note*')")
+    p.add_argument("--window", type=_non_negative, default=8, metavar="N",
+                   help="words of context on each side (default 8)")
+    p.add_argument("--out", default=None, metavar="FILE", help="output .csv or .parquet (default: CSV on stdout)")
+    p.set_defaults(func=command_kwic)
+
+    for p in common:
+        p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table (.csv or .parquet, from `ingest`)")
+        p.add_argument("--participants", default=None, metavar="CSV",
+                       help="participants.csv for attribute columns (default data/participants.csv)")
+        p.add_argument("--include-interviewer", action="store_true", help="analyse interviewer turns too")
+        p.add_argument("--stem", action="store_true", help="Snowball stems instead of word forms")
