@@ -1,0 +1,262 @@
+"""Inter-coder agreement between two codings tables (e.g. keyword auto-coding A vs a human coder B).
+
+Each code is judged as present/absent on every unit, where a unit is a segment (`unit="segment"`)
+or a character of the segment texts (`unit="character"`, as NVivo's coding comparison does:
+characters coded by both, by neither, by one only). Units include talk that neither coder coded,
+so pass the analysed segments (helpers.corpus.segments) as the universe.
+
+For one code, with n units: both = coded by A and B, a_only, b_only, neither.
+- percent agreement p_o = (both + neither) / n
+- Cohen's kappa = (p_o - p_e) / (1 - p_e), p_e = (n_A n_B + (n - n_A)(n - n_B)) / n²
+- Krippendorff's alpha (nominal, 2 coders, no missing values) = 1 - (N - 1) d / (n_0 n_1),
+  with N = 2n pairable values, d = a_only + b_only, n_1 = 2 both + d, n_0 = 2 neither + d
+- precision = both / n_A, recall = both / n_B, F1 = 2 both / (n_A + n_B)  (A judged against B)
+A measure whose denominator is 0 is undefined (NaN): kappa and alpha when every unit got the same
+value from both coders (e.g. a code neither used), precision when A never used the code, etc.
+Overall rows: `macro` is the mean of the defined per-code values; `pooled` computes the measures
+from the per-code counts summed over codes (every unit x code decision counted once).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import InputError
+
+UNITS = ("segment", "character")
+LEVELS = ("theme", "subtheme")
+COUNT_COLUMNS = ["n_units", "both", "a_only", "b_only", "neither"]
+MEASURE_COLUMNS = ["percent_agreement", "kappa", "alpha", "precision", "recall", "f1"]
+TABLE_COLUMNS = ["code", "theme", "subtheme", *COUNT_COLUMNS, *MEASURE_COLUMNS]
+MACRO, POOLED = "overall (macro)", "overall (pooled)"
+
+
+# ----------------------------------------------------------------------------- formulas
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, NaN where den == 0."""
+    num, den = np.asarray(num, dtype=float), np.asarray(den, dtype=float)
+    out = np.full(np.broadcast(num, den).shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def measures(both, a_only, b_only, neither) -> pd.DataFrame:
+    """The agreement measures (see the module docstring) from 2 x 2 counts, vectorised over codes."""
+    both, a_only, b_only, neither = (np.atleast_1d(np.asarray(x, dtype=float)) for x in (both, a_only, b_only, neither))
+    n = both + a_only + b_only + neither
+    n_a, n_b = both + a_only, both + b_only
+    p_o = _ratio(both + neither, n)
+    p_e = _ratio(n_a * n_b + (n - n_a) * (n - n_b), n * n)
+    d = a_only + b_only
+    n1, n0 = 2 * both + d, 2 * neither + d
+    return pd.DataFrame({
+        "percent_agreement": p_o,
+        "kappa": _ratio(p_o - p_e, 1 - p_e),
+        "alpha": 1 - _ratio((2 * n - 1) * d, n0 * n1),
+        "precision": _ratio(both, n_a),
+        "recall": _ratio(both, n_b),
+        "f1": _ratio(2 * both, n_a + n_b),
+    })
+
+
+# ----------------------------------------------------------------------------- units and codes
+def code_of(codings: pd.DataFrame, level: str = "theme") -> pd.Series:
+    """The code of each codings row: its theme, or at subtheme level `theme/subtheme` (the theme
+    itself for a theme's own rule)."""
+    if level not in LEVELS:
+        raise InputError(f"level {level!r}: use one of {', '.join(LEVELS)}")
+    theme = codings["theme"].fillna("").astype(str)
+    if level == "theme":
+        return theme
+    sub = codings["subtheme"].fillna("").astype(str)
+    return theme.where(sub == "", theme + "/" + sub)
+
+
+def code_list(a: pd.DataFrame, b: pd.DataFrame, level: str = "theme", codes=None) -> list[str]:
+    """The codes compared: `codes` (e.g. every codebook code, so unused ones show) then any other
+    code A or B used, sorted."""
+    given = list(dict.fromkeys(codes or []))
+    used = sorted(set(code_of(a, level)) | set(code_of(b, level)))
+    return given + [c for c in used if c not in given]
+
+
+def codebook_codes(codes: pd.DataFrame, level: str = "theme") -> list[str]:
+    """Codebook codes (Codebook.codes: theme, subtheme) as agreement codes, in codebook order."""
+    return list(dict.fromkeys(code_of(codes if level == "subtheme" else codes[codes["subtheme"] == ""], level)))
+
+
+def _unit_index(codings: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
+    """Row of `units` for each coding (-1 when its segment is not a unit); sentence ids roll up to
+    their turn when the units are turns."""
+    pos = pd.Series(np.arange(len(units)), index=units["segment_id"].astype(str))
+    ids = codings["segment_id"].astype(str)
+    idx = ids.map(pos)
+    rolled = ids.str.replace(r"\.\d+$", "", regex=True)
+    idx = idx.fillna(rolled.map(pos))
+    return idx.fillna(-1).to_numpy(dtype=np.int64)
+
+
+def outside_units(codings: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """Codings rows whose segment is not among the units (e.g. interviewer turns, other transcripts)."""
+    return codings[_unit_index(codings, units) < 0]
+
+
+def presence(codings: pd.DataFrame, units: pd.DataFrame, codes: list[str], level: str = "theme") -> np.ndarray:
+    """Boolean unit x code matrix: True where the coder used the code on the unit."""
+    x = np.zeros((len(units), len(codes)), dtype=bool)
+    col = pd.Series(np.arange(len(codes)), index=codes)
+    rows = _unit_index(codings, units)
+    cols = code_of(codings, level).map(col).fillna(-1).to_numpy(dtype=np.int64)
+    keep = (rows >= 0) & (cols >= 0)
+    x[rows[keep], cols[keep]] = True
+    return x
+
+
+def _char_masks(codings: pd.DataFrame, units: pd.DataFrame, codes: list[str], level: str,
+                starts: np.ndarray, total: int) -> list[np.ndarray]:
+    """For each code, a boolean mask over all characters of the unit texts: coded or not."""
+    rows = _unit_index(codings, units)
+    code = code_of(codings, level).to_numpy()
+    lengths = np.diff(np.append(starts, total))
+    s = np.clip(codings["start"].to_numpy(dtype=np.int64), 0, None)
+    keep = rows >= 0
+    e = np.minimum(codings["end"].to_numpy(dtype=np.int64)[keep], lengths[rows[keep]])
+    g_start, g_end, code = starts[rows[keep]] + np.minimum(s[keep], e), starts[rows[keep]] + e, code[keep]
+    masks = []
+    for c in codes:
+        hit = code == c
+        diff = np.zeros(total + 1, dtype=np.int64)
+        np.add.at(diff, g_start[hit], 1)
+        np.add.at(diff, g_end[hit], -1)
+        masks.append(np.cumsum(diff[:-1]) > 0)
+    return masks
+
+
+def counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment", level: str = "theme",
+           codes=None) -> pd.DataFrame:
+    """Per code: n_units, both, a_only, b_only, neither (segments or characters)."""
+    if unit not in UNITS:
+        raise InputError(f"unit {unit!r}: use one of {', '.join(UNITS)}")
+    codes = code_list(a, b, level, codes)
+    if unit == "segment":
+        xa, xb = presence(a, units, codes, level), presence(b, units, codes, level)
+        both = (xa & xb).sum(axis=0)
+        a_only = (xa & ~xb).sum(axis=0)
+        b_only = (~xa & xb).sum(axis=0)
+        n = np.full(len(codes), len(units))
+    else:
+        lengths = units["text"].fillna("").astype(str).str.len().to_numpy(dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else lengths
+        total = int(lengths.sum())
+        ma = _char_masks(a, units, codes, level, starts, total)
+        mb = _char_masks(b, units, codes, level, starts, total)
+        both = np.array([np.count_nonzero(x & y) for x, y in zip(ma, mb)], dtype=np.int64)
+        a_only = np.array([np.count_nonzero(x & ~y) for x, y in zip(ma, mb)], dtype=np.int64)
+        b_only = np.array([np.count_nonzero(~x & y) for x, y in zip(ma, mb)], dtype=np.int64)
+        n = np.full(len(codes), total)
+    split = pd.Series(codes, dtype=object).str.split("/", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
+    out = pd.DataFrame({"code": codes, "theme": split[0].to_numpy(), "subtheme": split[1].to_numpy(),
+                        "n_units": n.astype(np.int64), "both": np.asarray(both, dtype=np.int64),
+                        "a_only": np.asarray(a_only, dtype=np.int64), "b_only": np.asarray(b_only, dtype=np.int64)})
+    out["neither"] = out["n_units"] - out["both"] - out["a_only"] - out["b_only"]
+    return out
+
+
+def agreement_table(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment",
+                    level: str = "theme", codes=None) -> pd.DataFrame:
+    """Per code and overall (macro, pooled): counts, percent agreement, kappa, alpha, precision,
+    recall and F1 of A against B."""
+    table = counts(a, b, units, unit, level, codes)
+    per_code = pd.concat([table, measures(table["both"], table["a_only"], table["b_only"], table["neither"])],
+                         axis=1)
+    macro = {"code": MACRO, "theme": "", "subtheme": "", **{c: np.nan for c in COUNT_COLUMNS},
+             **per_code[MEASURE_COLUMNS].mean(skipna=True).to_dict()}
+    sums = table[COUNT_COLUMNS].sum()
+    pooled = {"code": POOLED, "theme": "", "subtheme": "", **sums.to_dict(),
+              **measures(sums["both"], sums["a_only"], sums["b_only"], sums["neither"]).iloc[0].to_dict()}
+    out = pd.concat([per_code, pd.DataFrame([macro, pooled])], ignore_index=True)[TABLE_COLUMNS]
+    out = out.astype({c: "Int64" for c in COUNT_COLUMNS})
+    out.attrs.update(unit=unit, level=level, n_units=len(units) if unit == "segment" else int(table["n_units"].max(initial=0)))
+    return out
+
+
+def common_units(units: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
+    """The units of the transcripts that both A and B coded (a human often codes only some)."""
+    both = set(a["transcript_id"].astype(str)) & set(b["transcript_id"].astype(str))
+    return units[units["transcript_id"].astype(str).isin(both)].reset_index(drop=True)
+
+
+# ----------------------------------------------------------------------------- reading the differences
+def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: str = "theme", codes=None,
+                  label_a: str = "A", label_b: str = "B") -> pd.DataFrame:
+    """Segments coded with a code by one side only: segment_id, participant_id, group, code, coded_by,
+    terms (what that side matched or named), text (HTML, that side's spans marked), in unit order."""
+    from .tables import highlight_spans
+
+    codes = code_list(a, b, level, codes)
+    xa, xb = presence(a, units, codes, level), presence(b, units, codes, level)
+    rows, cols = np.nonzero(xa ^ xb)
+    pairs = pd.DataFrame({"unit": rows, "col": cols, "side": np.where(xa[rows, cols], label_a, label_b)})
+    spans = []
+    for side, coded in ((label_a, a), (label_b, b)):
+        idx = _unit_index(coded, units)
+        exact = coded["segment_id"].astype(str).to_numpy() == units["segment_id"].astype(str).to_numpy()[np.maximum(idx, 0)]
+        col = code_of(coded, level).map(pd.Series(np.arange(len(codes)), index=codes)).fillna(-1).to_numpy(np.int64)
+        spans.append(pd.DataFrame({"unit": idx, "col": col, "side": side, "term": coded["term"].fillna("").astype(str),
+                                   "start": np.where(exact, coded["start"], 0), "end": np.where(exact, coded["end"], 0)}))
+    spans = pd.concat(spans, ignore_index=True)
+    merged = pairs.merge(spans, on=["unit", "col", "side"], how="left")
+    grouped = merged.groupby(["unit", "col", "side"], sort=True)
+    terms = grouped["term"].agg(lambda t: ", ".join(dict.fromkeys(x for x in t if x)))
+    marks = grouped[["start", "end"]].apply(lambda g: list(zip(g["start"], g["end"])))
+    out = terms.rename("terms").reset_index()
+    out["spans"] = marks.to_numpy()
+    seg = units.iloc[out["unit"].to_numpy()]
+    texts = seg["text"].fillna("").astype(str).tolist()
+    return pd.DataFrame({
+        "segment_id": seg["segment_id"].astype(str).to_numpy(),
+        "participant_id": seg["participant_id"].fillna("").astype(str).to_numpy(),
+        "group": seg["group"].fillna("").astype(str).to_numpy() if "group" in seg else "",
+        "code": [codes[c] for c in out["col"]],
+        "coded_by": out["side"].astype(str).to_numpy() + " only",
+        "terms": out["terms"].to_numpy(),
+        "text": [highlight_spans(t, [s for s in sp if s[1] > s[0]]) for t, sp in zip(texts, out["spans"])],
+    })
+
+
+def plot_agreement(table: pd.DataFrame, labels: dict | None = None, note: str = "",
+                   measures_shown=("kappa", "alpha", "f1")):
+    """Horizontal bars per code (and the pooled overall row) for kappa, alpha and F1."""
+    import matplotlib.pyplot as plt
+
+    from .figures import EXTRA_COLOURS, add_source_note
+
+    names = {"kappa": "Cohen's kappa", "alpha": "Krippendorff's alpha", "f1": "F1 (A vs B)",
+             "percent_agreement": "Percent agreement", "precision": "Precision", "recall": "Recall"}
+    rows = table[table["code"] != MACRO].reset_index(drop=True)
+    shown = [(labels or {}).get(c, c) for c in rows["code"]]
+    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) * max(1, len(measures_shown)) / 2 + 1.6))
+    height = 0.8 / len(measures_shown)
+    y = np.arange(len(rows))
+    for i, m in enumerate(measures_shown):
+        values = rows[m].astype(float).to_numpy()
+        ax.barh(y + (i - (len(measures_shown) - 1) / 2) * height, np.nan_to_num(values), height=height,
+                color=EXTRA_COLOURS[i % len(EXTRA_COLOURS)], label=names.get(m, m))
+        for yy, v in zip(y + (i - (len(measures_shown) - 1) / 2) * height, values):
+            if np.isnan(v):
+                ax.text(0.01, yy, "undefined", va="center", fontsize=7, color="#555555")
+    ax.set_yticks(y, shown)
+    ax.invert_yaxis()
+    ax.axvline(0, color="#333333", linewidth=0.8)
+    low = min(0.0, float(np.nanmin(rows[list(measures_shown)].astype(float).to_numpy(), initial=0.0)))
+    ax.set_xlim(low - 0.05 if low < 0 else 0, 1.0)
+    unit = table.attrs.get("unit", "segment")
+    ax.set_title(f"Agreement per code ({unit} level)")
+    ax.set_xlabel("Agreement (1 = perfect, 0 = chance level for kappa and alpha)")
+    ax.set_ylabel("")
+    ax.legend(loc="lower right", fontsize=8)
+    if note:
+        add_source_note(fig, note)
+    fig.tight_layout()
+    return fig

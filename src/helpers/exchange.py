@@ -1,0 +1,842 @@
+"""REFI-QDA (QDA-XML 1.0) exchange with NVivo, ATLAS.ti, MAXQDA, QualCoder and other QDA tools.
+
+Import (`import_qdpx`): a `.qdpx` zip (its `project.qde` matched case-insensitively, sources in
+`sources/` or `Sources/`) or a bare `.qde` next to its sources folder -> the codings table of
+DESIGN.md §2 with a `coder` column. Text sources may be `internal://` files in the zip,
+`absolute://` or relative paths outside it, or inline `PlainTextContent`. Each source is matched
+to a transcript (by name, else by content) and each `PlainTextSelection` is placed on the
+ingested turns by character offsets: every turn's text is found in the source text (verbatim,
+else ignoring whitespace and curly quotes), so a selection spanning several turns codes each of
+them with offsets inside that turn's text. Selections that cannot be placed are returned in
+`unplaced` with their source, offsets and reason; selections on pictures, PDFs, audio or video
+are listed in the warnings and skipped. The code tree (nested `Code` elements, or
+`Parent::Child` names) becomes theme / subtheme, matched to the codebook by GUID, code or label.
+
+Export (`export_qdpx`, `export_qdc`): sources as plain-text files (one `Speaker: text` paragraph
+per turn), users (one per coder), the code tree with descriptions and colours, cases with the
+participant attributes as variables, one `PlainTextSelection` + `Coding` per codings row.
+GUIDs are uuid5 of the content and every list is sorted, so the same inputs give a
+byte-identical file; importing the export gives back the same codings table.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import tempfile
+import uuid
+import xml.etree.ElementTree as ET
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import pandas as pd
+
+from . import paths
+from .errors import InputError
+
+NS = "urn:QDA-XML:project:1.0"
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+GUID_NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://ips-workbench.invalid/refi-qda")
+CODING_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme",
+                  "term", "start", "end", "coder"]
+UNPLACED_COLUMNS = ["source", "selection", "start", "end", "code", "coder", "reason"]
+AUTO_CODER = "auto"
+ORIGIN = "IPS transcript workbench"
+MEDIA_SOURCES = {"PictureSource": "picture", "PDFSource": "PDF", "AudioSource": "audio",
+                 "VideoSource": "video"}
+MEDIA_SELECTIONS = {"PictureSelection", "PDFSelection", "AudioSelection", "VideoSelection",
+                    "TranscriptSelection"}
+# One colour per theme in the exported code tree (Okabe-Ito, colour-blind safe); subthemes share it.
+THEME_COLOURS = ["#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2", "#D55E00", "#F0E442", "#999999"]
+FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
+WHITESPACE = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
+                       0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF], dtype=np.uint32)
+QUOTE_FOLD = {0x2018: 0x27, 0x2019: 0x27, 0x02BC: 0x27, 0x201C: 0x22, 0x201D: 0x22}
+XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+# ----------------------------------------------------------------------------- small pieces
+def guid(*parts: object) -> str:
+    """A stable GUID derived from content (uuid5), so repeated exports are byte-identical."""
+    return str(uuid.uuid5(GUID_NAMESPACE, "\x1f".join(str(p) for p in parts)))
+
+
+def code_guid(theme: str, subtheme: str = "") -> str:
+    """The GUID the export gives a theme (subtheme "") or subtheme; import recognises it again."""
+    return guid("code", theme, subtheme)
+
+
+def slug(name: str) -> str:
+    """A code name as a codebook code: lower case, runs of other characters as '_'."""
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+
+
+def _norm_guid(value: str | None) -> str:
+    """GUIDs compare without braces and case."""
+    return (value or "").strip().strip("{}").lower()
+
+
+def _local(tag: str) -> str:
+    """Element name without its namespace (tools differ in how they qualify names)."""
+    return tag.rsplit("}", 1)[-1]
+
+
+def _children(elem: ET.Element, name: str) -> list[ET.Element]:
+    """Direct children with this local name."""
+    return [c for c in elem if _local(c.tag) == name]
+
+
+def _child_text(elem: ET.Element, name: str) -> str:
+    """Text of the first direct child with this local name ('' when absent)."""
+    found = _children(elem, name)
+    return (found[0].text or "") if found else ""
+
+
+def _clean(text: str) -> str:
+    """Text safe inside XML 1.0 (control characters removed)."""
+    return XML_INVALID.sub("", str(text))
+
+
+def _decode(data: bytes) -> str:
+    """Source text bytes -> str: UTF-8 (with or without BOM) or UTF-16 with a BOM."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
+
+
+def sort_codings(codings: pd.DataFrame) -> pd.DataFrame:
+    """Codings in a canonical order: transcript, turn (numerically), offsets, code, term, coder."""
+    if codings.empty:
+        return codings.reset_index(drop=True)
+    parts = codings["segment_id"].astype(str).str.extract(r":(\d+)(?:\.(\d+))?$")
+    key = pd.DataFrame({"t": codings["transcript_id"].astype(str),
+                        "turn": pd.to_numeric(parts[0], errors="coerce").fillna(-1).astype(np.int64),
+                        "sent": pd.to_numeric(parts[1], errors="coerce").fillna(0).astype(np.int64),
+                        "seg": codings["segment_id"].astype(str)})
+    for col in ("start", "end", "theme", "subtheme", "term", "coder"):
+        if col in codings.columns:
+            key[col] = codings[col]
+    order = key.sort_values(list(key.columns), kind="stable").index
+    return codings.loc[order].reset_index(drop=True)
+
+
+def empty_codings() -> pd.DataFrame:
+    """A codings table with no rows and the right columns and types."""
+    df = pd.DataFrame({c: pd.Series(dtype=object) for c in CODING_COLUMNS})
+    return df.astype({"start": np.int64, "end": np.int64})
+
+
+def with_coder(codings: pd.DataFrame, coder: str = AUTO_CODER) -> pd.DataFrame:
+    """The codings with a `coder` column (added as `coder` when missing), in CODING_COLUMNS order."""
+    out = codings.copy()
+    if "coder" not in out.columns:
+        out["coder"] = coder
+    missing = [c for c in CODING_COLUMNS if c not in out.columns]
+    if missing:
+        raise InputError(f"codings table lacks column(s) {', '.join(missing)}; "
+                         f"expected {', '.join(CODING_COLUMNS[:-1])} (as `python -m helpers code` writes)")
+    out = out[CODING_COLUMNS + [c for c in out.columns if c not in CODING_COLUMNS]]
+    for col in ("segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme", "term", "coder"):
+        out[col] = out[col].fillna("").astype(str)
+    return out.astype({"start": np.int64, "end": np.int64})
+
+
+# ----------------------------------------------------------------------------- reading a project
+@dataclass
+class QdaProject:
+    """What a project.qde says, before it is aligned with a corpus.
+
+    codes      - guid, name, path (code names from the root, `Parent::Child` split), description, color
+    sources    - guid, kind (text | picture | PDF | audio | video), name, path, text (None when
+                 unreadable), problem
+    selections - source (guid), selection (guid), name, start, end, code (guid), coder
+    cases      - participant_id (the case name), then one column per variable (text values)
+    """
+
+    name: str
+    description: str
+    location: str
+    users: dict[str, str]
+    codes: pd.DataFrame
+    sources: pd.DataFrame
+    selections: pd.DataFrame
+    cases: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Container:
+    """Access to project.qde and its source files in a .qdpx zip or beside a bare .qde."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.shown = paths.relative(path)
+        self.zip: zipfile.ZipFile | None = None
+        if not path.is_file():
+            raise InputError(f"{self.shown}: file not found; give a .qdpx (or .qde) exported from your QDA tool")
+        if zipfile.is_zipfile(path):
+            self.zip = zipfile.ZipFile(path)
+            self.members = {m.lower(): m for m in self.zip.namelist() if not m.endswith("/")}
+            qde = sorted((m for m in self.members if PurePosixPath(m).name == "project.qde"),
+                         key=lambda m: (m.count("/"), m))
+            qde = qde or sorted(m for m in self.members if m.endswith(".qde"))
+            if not qde:
+                raise InputError(f"{self.shown}: no project.qde inside this zip; "
+                                 f"export the project again as REFI-QDA (.qdpx) from your QDA tool")
+            self.qde_name = self.members[qde[0]]
+        elif path.suffix.lower() == ".qdpx":
+            raise InputError(f"{self.shown}: not a zip file; a .qdpx must be the zip your QDA tool exports")
+        else:
+            self.qde_name = None
+
+    def project_xml(self) -> bytes:
+        """The bytes of project.qde."""
+        return self.zip.read(self.qde_name) if self.zip else self.path.read_bytes()
+
+    def internal(self, name: str) -> bytes | None:
+        """The bytes of an internal:// source (in sources/ of the zip or the folder beside a .qde)."""
+        key = name.replace("\\", "/").lstrip("/").lower()
+        if self.zip:
+            base = PurePosixPath(self.qde_name).parent.as_posix().lower()
+            prefix = "" if base == "." else base + "/"
+            for cand in (f"{prefix}sources/{key}", f"sources/{key}", key):
+                if cand in self.members:
+                    return self.zip.read(self.members[cand])
+            hits = sorted(m for m in self.members if m.endswith("/" + key))
+            return self.zip.read(self.members[hits[0]]) if hits else None
+        for folder in sorted(self.path.parent.iterdir()):
+            if folder.is_dir() and folder.name.lower() == "sources":
+                for f in sorted(folder.iterdir()):
+                    if f.is_file() and f.name.lower() == key:
+                        return f.read_bytes()
+        return None
+
+    def outside(self, path: str, base_path: str) -> bytes | None:
+        """The bytes of an absolute:// or relative source path, if the file exists."""
+        if path.startswith("absolute://"):
+            candidates = [Path(path[len("absolute://"):])]
+        else:
+            rel = path[len("relative://"):] if path.startswith("relative://") else path
+            candidates = [Path(base_path) / rel] if base_path else []
+            candidates.append(self.path.parent / rel)
+        for cand in candidates:
+            if cand.is_file():
+                return cand.read_bytes()
+        return None
+
+
+def _text_of(source: ET.Element, container: _Container, base_path: str) -> tuple[str | None, str, str]:
+    """(text, path as written, problem) of a TextSource: inline PlainTextContent or its plainTextPath."""
+    inline = _children(source, "PlainTextContent")
+    if inline:
+        return inline[0].text or "", "(inline PlainTextContent)", ""
+    path = source.get("plainTextPath") or ""
+    if not path:
+        return None, "", "no plain text (only rich text); export the project with plain text included"
+    data = container.internal(path[len("internal://"):]) if path.startswith("internal://") \
+        else container.outside(path, base_path)
+    if data is None:
+        where = "inside the .qdpx" if path.startswith("internal://") else "on this computer"
+        return None, path, f"plain text file {path} not found {where}"
+    try:
+        return _decode(data), path, ""
+    except UnicodeDecodeError as exc:
+        return None, path, f"plain text file {path} is not UTF-8 ({exc.reason} at byte {exc.start})"
+
+
+def _walk_codes(parent: ET.Element, prefix: list[str], rows: list[dict]) -> None:
+    """Flatten nested Code elements; `Parent::Child` names add levels too."""
+    for code in _children(parent, "Code"):
+        name = (code.get("name") or "").strip()
+        parts = prefix + [p.strip() for p in name.split("::") if p.strip()]
+        rows.append({"guid": _norm_guid(code.get("guid")), "name": name, "path": tuple(parts),
+                     "description": _child_text(code, "Description").strip(), "color": code.get("color") or ""})
+        _walk_codes(code, parts, rows)
+
+
+def _cases(root: ET.Element) -> pd.DataFrame:
+    """Cases with their variable values, one row per case (participant_id = case name)."""
+    variables = {}
+    for block in _children(root, "Variables"):
+        for var in _children(block, "Variable"):
+            variables[_norm_guid(var.get("guid"))] = var.get("name") or ""
+    rows, columns = [], ["participant_id"]
+    for block in _children(root, "Cases"):
+        for case in _children(block, "Case"):
+            row = {"participant_id": (case.get("name") or "").strip()}
+            for value in _children(case, "VariableValue"):
+                ref = _children(value, "VariableRef")
+                name = variables.get(_norm_guid(ref[0].get("targetGUID")) if ref else "", "")
+                given = [c for c in value if _local(c.tag) != "VariableRef"]
+                if name and given:
+                    row[name] = (given[0].text or "").strip()
+                    if name not in columns:
+                        columns.append(name)
+            rows.append(row)
+    return pd.DataFrame(rows, columns=columns).fillna("").astype(str) if rows else \
+        pd.DataFrame(columns=columns, dtype=str)
+
+
+def read_project(path: str | Path) -> QdaProject:
+    """Parse a .qdpx (or a bare .qde next to its sources folder) into a QdaProject."""
+    container = _Container(paths.resolve(path))
+    shown = container.shown if not container.zip else f"{container.shown}!{container.qde_name}"
+    try:
+        root = ET.fromstring(container.project_xml())
+    except ET.ParseError as exc:
+        line = exc.position[0] if getattr(exc, "position", None) else None
+        raise InputError(f"{shown}:{line}: not valid XML ({exc.msg if hasattr(exc, 'msg') else exc}); "
+                         f"export the project again from your QDA tool") from None
+    if _local(root.tag) != "Project":
+        raise InputError(f"{shown}: root element is <{_local(root.tag)}>, not <Project>; "
+                         f"this is not a REFI-QDA project file")
+    users = {_norm_guid(u.get("guid")): (u.get("name") or u.get("id") or "").strip()
+             for block in _children(root, "Users") for u in _children(block, "User")}
+    default_user = users.get(_norm_guid(root.get("creatingUserGUID")), "")
+
+    def coder(*elems: ET.Element) -> str:
+        for e in elems:
+            g = _norm_guid(e.get("creatingUser"))
+            if g:
+                return users.get(g) or g
+        return default_user or "unknown"
+
+    code_rows: list[dict] = []
+    for book in _children(root, "CodeBook"):
+        for codes in _children(book, "Codes"):
+            _walk_codes(codes, [], code_rows)
+    codes = pd.DataFrame(code_rows, columns=["guid", "name", "path", "description", "color"])
+
+    base_path = root.get("basePath") or ""
+    sources, selections, warnings = [], [], []
+    for block in _children(root, "Sources"):
+        for src in block:
+            kind_tag = _local(src.tag)
+            sguid, name = _norm_guid(src.get("guid")), (src.get("name") or "").strip()
+            if kind_tag in MEDIA_SOURCES:
+                kind = MEDIA_SOURCES[kind_tag]
+                n = sum(len(_children(sel, "Coding")) for sel in src.iter()
+                        if _local(sel.tag) in MEDIA_SELECTIONS | {"PlainTextSelection"})
+                n += len(_children(src, "Coding"))
+                sources.append({"guid": sguid, "kind": kind, "name": name, "path": src.get("path") or "",
+                                "text": None, "problem": f"{kind} source"})
+                if n:
+                    warnings.append(f"{shown}: skipped {n} coding(s) on {kind} source {name!r}: only text "
+                                    f"sources can be placed on transcript turns")
+                continue
+            if kind_tag != "TextSource":
+                continue
+            text, where, problem = _text_of(src, container, base_path)
+            sources.append({"guid": sguid, "kind": "text", "name": name, "path": where, "text": text,
+                            "problem": problem})
+            whole = _children(src, "Coding")
+            if whole:
+                warnings.append(f"{shown}: skipped {len(whole)} coding(s) of the whole source {name!r} "
+                                f"(document-level codes are not codes of a passage)")
+            for sel in _children(src, "PlainTextSelection"):
+                for coding in _children(sel, "Coding"):
+                    ref = _children(coding, "CodeRef")
+                    try:
+                        start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
+                    except (TypeError, ValueError):
+                        start, end = -1, -1
+                    selections.append({"source": sguid, "selection": _norm_guid(sel.get("guid")),
+                                       "name": (sel.get("name") or "").strip(), "start": start, "end": end,
+                                       "code": _norm_guid(ref[0].get("targetGUID")) if ref else "",
+                                       "coder": coder(coding, sel)})
+    return QdaProject(
+        name=root.get("name") or "", description=_child_text(root, "Description").strip(),
+        location=shown, users=users, codes=codes,
+        sources=pd.DataFrame(sources, columns=["guid", "kind", "name", "path", "text", "problem"]),
+        selections=pd.DataFrame(selections, columns=["source", "selection", "name", "start", "end", "code", "coder"])
+        .astype({"start": np.int64, "end": np.int64}),
+        cases=_cases(root), warnings=warnings)
+
+
+# ----------------------------------------------------------------------------- codes -> themes
+def map_codes(codes: pd.DataFrame, codebook_codes: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """theme / subtheme for each project code (by GUID, then code or label); warnings for the rest.
+
+    `codebook_codes` has columns theme, subtheme ("" for a theme), label (Codebook.codes works).
+    A code deeper than two levels is folded into its second-level ancestor.
+    """
+    out, warnings = [], []
+    by_guid, themes, subs, subs_anywhere = {}, {}, {}, {}
+    if codebook_codes is not None:
+        for row in codebook_codes.itertuples(index=False):
+            theme, sub, label = str(row.theme), str(row.subtheme or ""), str(getattr(row, "label", "") or "")
+            by_guid[code_guid(theme, sub)] = (theme, sub)
+            keys = {slug(theme if not sub else sub), slug(label)} - {""}
+            for k in keys:
+                if sub:
+                    subs[(theme, k)] = sub
+                    subs_anywhere.setdefault(k, (theme, sub))
+                else:
+                    themes[k] = theme
+    folded = []
+    for row in codes.itertuples(index=False):
+        parts = list(row.path) or [row.guid[:8]]
+        if len(parts) > 2:
+            folded.append("::".join(parts))
+        if row.guid in by_guid:
+            theme, sub = by_guid[row.guid]
+        elif codebook_codes is None:
+            theme, sub = slug(parts[0]) or "code", slug(parts[1]) if len(parts) > 1 else ""
+        else:
+            t_key = slug(parts[0])
+            if t_key in themes:
+                theme = themes[t_key]
+                sub = ""
+                if len(parts) > 1:
+                    sub = subs.get((theme, slug(parts[1]))) or slug(parts[1])
+                    if (theme, slug(parts[1])) not in subs:
+                        warnings.append(f"code {'::'.join(parts[:2])!r}: subtheme not in the codebook; "
+                                        f"kept as {theme}/{sub}")
+            elif len(parts) == 1 and t_key in subs_anywhere:
+                theme, sub = subs_anywhere[t_key]
+            else:
+                theme, sub = t_key or "code", slug(parts[1]) if len(parts) > 1 else ""
+                warnings.append(f"code {'::'.join(parts[:2])!r}: theme not in the codebook; kept as "
+                                f"{theme + ('/' + sub if sub else '')}")
+        out.append({"guid": row.guid, "name": row.name, "theme": theme, "subtheme": sub})
+    if folded:
+        warnings.append(f"{len(folded)} code(s) deeper than theme/subtheme were counted as their "
+                        f"subtheme: {', '.join(sorted(folded))}")
+    return pd.DataFrame(out, columns=["guid", "name", "theme", "subtheme"]), list(dict.fromkeys(warnings))
+
+
+# ----------------------------------------------------------------------------- placing selections
+def _squeeze(text: str) -> tuple[str, np.ndarray]:
+    """Text without whitespace and with straight quotes, and each kept character's original offset."""
+    if not text:
+        return "", np.zeros(0, dtype=np.int64)
+    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
+    keep = np.flatnonzero(~np.isin(cps, WHITESPACE))
+    kept = cps[keep].copy()
+    for src, dst in QUOTE_FOLD.items():
+        kept[kept == src] = dst
+    return kept.tobytes().decode("utf-32-le"), keep.astype(np.int64)
+
+
+def _concat(arrays: list[np.ndarray]) -> np.ndarray:
+    """Concatenate int64 arrays (an empty list gives an empty array)."""
+    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class CharMap:
+    """Where each character of each found turn sits in a source text (ascending source offsets)."""
+
+    src: np.ndarray        # offset in the source text
+    turn_pos: np.ndarray   # offset in the turn's text
+    turn: np.ndarray       # row in the transcript's turns table
+    first: np.ndarray      # per turn row: index of its first character in the arrays (-1 if not found)
+    last: np.ndarray       # per turn row: one past its last character
+    missing: list[int]     # turn rows not found in the source
+
+
+def map_turns(texts: list[str], source: str) -> CharMap:
+    """Find each turn's text in the source, in order: verbatim, else ignoring whitespace and quote style."""
+    squeezed, sq_map = _squeeze(source)
+    src, pos, trn, missing = [], [], [], []
+    first = np.full(len(texts), -1, dtype=np.int64)
+    last = np.full(len(texts), -1, dtype=np.int64)
+    cursor, n = 0, 0
+    for i, text in enumerate(texts):
+        t_sq, t_map = _squeeze(text)
+        if not t_sq:
+            continue
+        q = squeezed.find(t_sq, int(np.searchsorted(sq_map, cursor)))
+        p = source.find(text, cursor)
+        if p != -1 and (q == -1 or p <= sq_map[q]):
+            s = np.arange(p, p + len(text), dtype=np.int64)
+            tp = np.arange(len(text), dtype=np.int64)
+        elif q != -1:
+            s, tp = sq_map[q:q + len(t_sq)], t_map
+        else:
+            missing.append(i)
+            continue
+        src.append(s)
+        pos.append(tp)
+        trn.append(np.full(len(s), i, dtype=np.int64))
+        first[i], last[i] = n, n + len(s)
+        n += len(s)
+        cursor = int(s[-1]) + 1
+    return CharMap(_concat(src), _concat(pos), _concat(trn), first, last, missing)
+
+
+def place_selections(starts: np.ndarray, ends: np.ndarray, cmap: CharMap) -> pd.DataFrame:
+    """Each selection [start, end) of a source -> one row per turn it covers, with turn offsets.
+
+    Returns columns sel (position in the input), turn (row), start, end; a selection covering no
+    turn text gets no row.
+    """
+    starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
+    i0 = np.searchsorted(cmap.src, starts, side="left")
+    i1 = np.searchsorted(cmap.src, ends, side="left")
+    ok = (i1 > i0) & (ends > starts)
+    sel = np.flatnonzero(ok)
+    if not len(sel):
+        return pd.DataFrame({"sel": [], "turn": [], "start": [], "end": []}, dtype=np.int64)
+    t0, t1 = cmap.turn[i0[sel]], cmap.turn[i1[sel] - 1]
+    # turns between t0 and t1 in order of appearance: consecutive found rows
+    found_rows = np.flatnonzero(cmap.first >= 0)
+    r0, r1 = np.searchsorted(found_rows, t0), np.searchsorted(found_rows, t1)
+    count = r1 - r0 + 1
+    rep = np.repeat(np.arange(len(sel)), count)
+    offset = np.arange(len(rep)) - np.repeat(np.cumsum(count) - count, count)
+    turn = found_rows[r0[rep] + offset]
+    lo = np.maximum(i0[sel][rep], cmap.first[turn])
+    hi = np.minimum(i1[sel][rep], cmap.last[turn])
+    return pd.DataFrame({"sel": sel[rep], "turn": turn, "start": cmap.turn_pos[lo],
+                         "end": cmap.turn_pos[hi - 1] + 1})
+
+
+def _match_sources(sources: pd.DataFrame, turns: pd.DataFrame) -> dict[str, str]:
+    """source guid -> transcript_id: by source name (without extension), else by shared turn texts."""
+    ids = turns["transcript_id"].astype(str).unique().tolist()
+    by_name = {t.lower(): t for t in ids}
+    out = {}
+    texts = turns.groupby("transcript_id", sort=True)["text"].agg(list)
+    for row in sources.itertuples(index=False):
+        if row.kind != "text" or row.text is None:
+            continue
+        stems = [row.name, Path(row.name).stem, Path(row.path.replace("\\", "/")).stem if row.path else ""]
+        hit = next((by_name[s.lower()] for s in stems if s and s.lower() in by_name), None)
+        if hit is None:
+            squeezed = _squeeze(row.text)[0]
+            best, best_share = None, 0.5
+            for tid, turn_texts in texts.items():
+                long = [_squeeze(t)[0] for t in turn_texts if len(t) >= 40]
+                if long:
+                    share = sum(t in squeezed for t in long) / len(long)
+                    if share > best_share:
+                        best, best_share = str(tid), share
+            hit = best
+        if hit is not None:
+            out[row.guid] = hit
+    return out
+
+
+@dataclass
+class ImportResult:
+    """A coding brought in from a QDA project: codings, what could not be placed, and notes."""
+
+    codings: pd.DataFrame
+    unplaced: pd.DataFrame
+    cases: pd.DataFrame
+    codes: pd.DataFrame
+    warnings: list[str]
+    project: QdaProject
+
+
+def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
+          include_interviewer: bool = False) -> ImportResult:
+    """Place the project's text selections on the turns -> codings (turn segments) + unplaced selections."""
+    warnings = list(project.warnings)
+    codes, code_warnings = map_codes(project.codes, codebook_codes)
+    warnings.extend(f"{project.location}: {w}" for w in code_warnings)
+    code_of = codes.set_index("guid")[["theme", "subtheme", "name"]] if len(codes) else None
+    sels = project.selections.reset_index(drop=True)
+    src_of = project.sources.set_index("guid") if len(project.sources) else None
+    source_name = sels["source"].map(src_of["name"]).fillna("") if src_of is not None else pd.Series("", index=sels.index)
+    code_name = sels["code"].map(code_of["name"]) if code_of is not None else pd.Series(pd.NA, index=sels.index)
+    reasons = pd.Series("", index=sels.index, dtype=object)
+    reasons[code_name.isna()] = "its code GUID is not in the project's code tree"
+    matched = _match_sources(project.sources, turns)
+    placed = []
+    turns = turns.reset_index(drop=True)
+    for sguid, group in sels.groupby("source", sort=True):
+        info = src_of.loc[sguid] if src_of is not None and sguid in src_of.index else None
+        if info is None:
+            reasons[group.index] = reasons[group.index].where(reasons[group.index] != "", "its source is not in the project")
+            continue
+        if info["text"] is None:
+            reasons[group.index] = reasons[group.index].where(reasons[group.index] != "", info["problem"])
+            continue
+        tid = matched.get(sguid)
+        if tid is None:
+            reasons[group.index] = reasons[group.index].where(
+                reasons[group.index] != "", "the source matches no transcript of the corpus (by name or text)")
+            continue
+        these = turns[turns["transcript_id"].astype(str) == tid].sort_values("turn", kind="stable")
+        cmap = map_turns(these["text"].fillna("").astype(str).tolist(), info["text"])
+        if cmap.missing:
+            lines = these.iloc[cmap.missing]
+            shown = ", ".join(f"{t} (line {ln})" for t, ln in zip(lines["turn"], lines.get("line", lines["turn"])))
+            warnings.append(f"{project.location}: source {info['name']!r}: {len(cmap.missing)} turn(s) of transcript "
+                            f"{tid} not found in its text: {shown}")
+        text_len = len(info["text"])
+        bad = (group["start"] < 0) | (group["end"] > text_len) | (group["end"] <= group["start"])
+        reasons[group.index[bad.to_numpy()]] = reasons[group.index[bad.to_numpy()]].where(
+            reasons[group.index[bad.to_numpy()]] != "", f"offsets outside the source text (0..{text_len})")
+        rows = place_selections(group["start"].to_numpy(), group["end"].to_numpy(), cmap)
+        rows["sel"] = group.index.to_numpy()[rows["sel"].to_numpy()]
+        rows = rows[~rows["sel"].isin(group.index[bad.to_numpy()])]
+        picked = these.iloc[rows["turn"].to_numpy()]
+        rows = rows.assign(transcript_id=tid, turn_no=picked["turn"].to_numpy(),
+                           participant_id=picked["participant_id"].fillna("").astype(str).to_numpy(),
+                           group=picked["group"].fillna("").astype(str).to_numpy(),
+                           role=picked["role"].astype(str).to_numpy())
+        if not include_interviewer:
+            rows = rows[rows["role"] != "interviewer"]
+        unplaced_here = group.index.difference(pd.Index(rows["sel"].unique()))
+        unplaced_here = unplaced_here[(reasons[unplaced_here] == "").to_numpy()]
+        why = "it covers only speaker labels, headers or blank text, or only interviewer turns" \
+            if not include_interviewer else "it covers only speaker labels, headers or blank text"
+        if cmap.missing:
+            why += f" (or turns not found in the source: {len(cmap.missing)})"
+        reasons[unplaced_here] = why
+        placed.append(rows)
+    placed_df = pd.concat(placed, ignore_index=True) if placed else pd.DataFrame(
+        columns=["sel", "turn", "start", "end", "transcript_id", "turn_no", "participant_id", "group", "role"])
+    placed_df = placed_df[placed_df["sel"].map(reasons).eq("")]
+    sel_rows = sels.loc[placed_df["sel"].to_numpy()]
+    codings = pd.DataFrame({
+        "segment_id": placed_df["transcript_id"].astype(str) + ":" + placed_df["turn_no"].astype(str),
+        "transcript_id": placed_df["transcript_id"].astype(str).to_numpy(),
+        "participant_id": placed_df["participant_id"].to_numpy(),
+        "group": placed_df["group"].to_numpy(),
+        "theme": sel_rows["code"].map(code_of["theme"]).to_numpy() if code_of is not None else [],
+        "subtheme": sel_rows["code"].map(code_of["subtheme"]).to_numpy() if code_of is not None else [],
+        "term": sel_rows["name"].to_numpy(),
+        "start": placed_df["start"].to_numpy(dtype=np.int64),
+        "end": placed_df["end"].to_numpy(dtype=np.int64),
+        "coder": sel_rows["coder"].to_numpy(),
+    }) if len(placed_df) else empty_codings()
+    codings = sort_codings(with_coder(codings).drop_duplicates())
+    lost = reasons[reasons != ""].index
+    unplaced = pd.DataFrame({
+        "source": source_name[lost].astype(str).to_numpy(), "selection": sels.loc[lost, "selection"].to_numpy(),
+        "start": sels.loc[lost, "start"].to_numpy(dtype=np.int64), "end": sels.loc[lost, "end"].to_numpy(dtype=np.int64),
+        "code": code_name[lost].fillna(sels.loc[lost, "code"]).astype(str).to_numpy(),
+        "coder": sels.loc[lost, "coder"].to_numpy(), "reason": reasons[lost].to_numpy()}, columns=UNPLACED_COLUMNS)
+    unplaced = unplaced.sort_values(["source", "start", "end", "code", "coder"], kind="stable").reset_index(drop=True)
+    for row in unplaced.itertuples(index=False):
+        warnings.append(f"{project.location}: selection [{row.start}, {row.end}) of source {row.source!r} "
+                        f"coded {row.code!r} by {row.coder}: not placed, {row.reason}")
+    return ImportResult(codings=codings, unplaced=unplaced, cases=project.cases, codes=codes,
+                        warnings=warnings, project=project)
+
+
+def import_qdpx(path: str | Path, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
+                include_interviewer: bool = False) -> ImportResult:
+    """Read a .qdpx (or .qde) and place its text codings on the turns (see the module docstring)."""
+    return align(read_project(path), turns, codebook_codes, include_interviewer)
+
+
+# ----------------------------------------------------------------------------- export
+def transcript_texts(turns: pd.DataFrame) -> dict[str, tuple[str, dict[int, tuple[int, int]]]]:
+    """The plain text exported for each transcript ('Speaker: text' paragraphs, a blank line between
+    turns) and each turn's (offset, length) in it."""
+    out = {}
+    ordered = turns.sort_values(["transcript_id", "turn"], kind="stable")
+    for tid, rows in ordered.groupby("transcript_id", sort=True):
+        parts, offsets, pos = [], {}, 0
+        for speaker, turn, text in zip(rows["speaker"].fillna("").astype(str), rows["turn"], rows["text"].fillna("").astype(str)):
+            label = f"{speaker.strip()}: " if speaker.strip() else ""
+            offsets[int(turn)] = (pos + len(label), len(text))
+            parts.append(label + text)
+            pos += len(label) + len(text) + 2
+        out[str(tid)] = ("\n\n".join(parts) + "\n", offsets)
+    return out
+
+
+def _code_tree(codes: pd.DataFrame | None, codings: pd.DataFrame) -> pd.DataFrame:
+    """theme, subtheme, label, description, colour, guid: the codebook's codes in order, then any
+    code the codings use that the codebook lacks (sorted)."""
+    cols = ["theme", "subtheme", "label", "description"]
+    tree = pd.DataFrame(columns=cols) if codes is None else codes.reindex(columns=cols)
+    tree = tree.fillna("").astype(str)
+    used = codings[["theme", "subtheme"]].drop_duplicates()
+    used = pd.concat([used.assign(subtheme=""), used[used["subtheme"] != ""]]).drop_duplicates()
+    known = set(zip(tree["theme"], tree["subtheme"]))
+    extra = sorted(set(zip(used["theme"], used["subtheme"])) - known)
+    if extra:
+        tree = pd.concat([tree, pd.DataFrame([{"theme": t, "subtheme": s, "label": s or t, "description": ""}
+                                              for t, s in extra])], ignore_index=True)
+    tree["label"] = tree["label"].where(tree["label"] != "", tree["subtheme"].where(tree["subtheme"] != "", tree["theme"]))
+    theme_order = list(dict.fromkeys(tree["theme"]))
+    tree["colour"] = tree["theme"].map({t: THEME_COLOURS[i % len(THEME_COLOURS)] for i, t in enumerate(theme_order)})
+    tree["guid"] = [code_guid(t, s) for t, s in zip(tree["theme"], tree["subtheme"])]
+    return tree.reset_index(drop=True)
+
+
+def _code_elements(parent: ET.Element, tree: pd.DataFrame) -> None:
+    """Nested Code elements: each theme with its subthemes."""
+    codes = ET.SubElement(parent, "Codes")
+    for theme in dict.fromkeys(tree["theme"]):
+        rows = tree[tree["theme"] == theme]
+        top = rows[rows["subtheme"] == ""].iloc[0]
+        elem = ET.SubElement(codes, "Code", {"guid": top["guid"], "name": _clean(top["label"]),
+                                                    "isCodable": "true", "color": top["colour"]})
+        if top["description"]:
+            ET.SubElement(elem, "Description").text = _clean(top["description"])
+        for sub in rows[rows["subtheme"] != ""].itertuples(index=False):
+            child = ET.SubElement(elem, "Code", {"guid": sub.guid, "name": _clean(sub.label),
+                                                        "isCodable": "true", "color": sub.colour})
+            if sub.description:
+                ET.SubElement(child, "Description").text = _clean(sub.description)
+
+
+def _serialise(root: ET.Element) -> bytes:
+    """Indented UTF-8 XML with a declaration (deterministic; the root carries its xmlns)."""
+    ET.indent(root, space="  ")
+    buf = io.BytesIO()
+    ET.ElementTree(root).write(buf, encoding="utf-8", xml_declaration=True)
+    return buf.getvalue().replace(b"<?xml version='1.0' encoding='utf-8'?>",
+                                  b'<?xml version="1.0" encoding="utf-8"?>', 1) + b"\n"
+
+
+def _variable_type(values: pd.Series) -> str:
+    """Integer when every given value is a whole number, else Text."""
+    given = values[values != ""]
+    return "Integer" if len(given) and given.str.fullmatch(r"-?\d+").all() else "Text"
+
+
+def selection_offsets(codings: pd.DataFrame, offsets: dict) -> pd.DataFrame:
+    """Codings rows with `source_start`/`source_end` in the exported transcript text; InputError for rows
+    whose segment is not a turn of the corpus or whose offsets fall outside its text."""
+    parts = codings["segment_id"].astype(str).str.extract(r"^(?P<t>.+):(?P<turn>\d+)(?P<sent>\.\d+)?$")
+    problems = []
+    sentence = parts["sent"].notna()
+    if sentence.any():
+        problems.append(f"codings: {int(sentence.sum())} row(s) have sentence segments (e.g. "
+                        f"{codings.loc[sentence, 'segment_id'].iloc[0]!r}); code with --unit turn to export")
+    base = np.full(len(codings), -1, dtype=np.int64)
+    length = np.zeros(len(codings), dtype=np.int64)
+    turn_no = pd.to_numeric(parts["turn"], errors="coerce")
+    for i, (tid, turn) in enumerate(zip(parts["t"], turn_no)):
+        offs = offsets.get(str(tid), ("", {}))[1]
+        if pd.notna(turn) and int(turn) in offs:
+            base[i], length[i] = offs[int(turn)]
+    out = codings.assign(source_start=base + codings["start"].to_numpy(), source_end=base + codings["end"].to_numpy())
+    missing = (base < 0) & ~sentence.to_numpy()
+    for seg in codings.loc[missing, "segment_id"].drop_duplicates().head(10):
+        problems.append(f"codings: segment {seg!r} is not a turn of the corpus; export with the corpus the "
+                        f"codings were made from")
+    bad = ~missing & ((codings["start"] < 0) | (codings["end"] > length) | (codings["end"] <= codings["start"])).to_numpy()
+    for row in codings[bad & ~sentence.to_numpy()].head(10).itertuples(index=False):
+        problems.append(f"codings: segment {row.segment_id!r}: offsets [{row.start}, {row.end}) fall outside "
+                        f"the turn's text; export with the corpus the codings were made from")
+    if problems:
+        raise InputError(problems)
+    return out
+
+
+def project_files(turns: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame | None = None,
+                  participants: pd.DataFrame | None = None, name: str = "IPS workbench coding",
+                  description: str = "") -> dict[str, bytes]:
+    """The files of a .qdpx: 'project.qde' and 'sources/GUID.txt', as bytes (see export_qdpx)."""
+    codings = with_coder(codings).drop_duplicates(subset=CODING_COLUMNS)
+    texts = transcript_texts(turns)
+    placed = selection_offsets(codings, texts)
+    root = ET.Element("Project", {"xmlns": NS, "name": _clean(name), "origin": ORIGIN})
+    coders = sorted(set(codings["coder"])) or [AUTO_CODER]
+    user_guid = {c: guid("user", c) for c in coders}
+    root.set("creatingUserGUID", user_guid[AUTO_CODER if AUTO_CODER in user_guid else coders[0]])
+    users = ET.SubElement(root, "Users")
+    for c in coders:
+        ET.SubElement(users, "User", {"guid": user_guid[c], "name": _clean(c), "id": _clean(c)})
+    tree = _code_tree(codes, codings)
+    _code_elements(ET.SubElement(root, "CodeBook"), tree)
+    source_guid = {tid: guid("source", tid, text) for tid, (text, _) in texts.items()}
+    if participants is not None and len(participants):
+        people = participants.fillna("").astype(str).sort_values("participant_id", kind="stable")
+        skip = {"participant_id", "transcript_id", "speaker_labels"}
+        attrs = [c for c in people.columns if c not in skip]
+        if attrs:
+            variables = ET.SubElement(root, "Variables")
+            types = {c: _variable_type(people[c]) for c in attrs}
+            for c in attrs:
+                ET.SubElement(variables, "Variable", {"guid": guid("variable", c), "name": _clean(c),
+                                                         "typeOfVariable": types[c]})
+        cases = ET.SubElement(root, "Cases")
+        for person in people.to_dict("records"):
+            case = ET.SubElement(cases, "Case", {"guid": guid("case", person["participant_id"]),
+                                                    "name": _clean(person["participant_id"])})
+            for c in attrs:
+                if person[c] != "":
+                    value = ET.SubElement(case, "VariableValue")
+                    ET.SubElement(value, "VariableRef", {"targetGUID": guid("variable", c)})
+                    tag = "IntegerValue" if types[c] == "Integer" else "TextValue"
+                    ET.SubElement(value, tag).text = _clean(person[c])
+            tid = person.get("transcript_id", "")
+            if tid in source_guid:
+                ET.SubElement(case, "SourceRef", {"targetGUID": source_guid[tid]})
+    files: dict[str, bytes] = {}
+    sources = ET.SubElement(root, "Sources")
+    code_guids = dict(zip(zip(tree["theme"], tree["subtheme"]), tree["guid"]))
+    placed = placed.sort_values(["transcript_id", "source_start", "source_end", "theme", "subtheme", "term", "coder"],
+                                kind="stable")
+    by_source = dict(tuple(placed.groupby("transcript_id", sort=True)))
+    for tid, (text, _) in texts.items():
+        sg = source_guid[tid]
+        src = ET.SubElement(sources, "TextSource", {"guid": sg, "name": _clean(tid),
+                                                        "plainTextPath": f"internal://{sg}.txt"})
+        files[f"sources/{sg}.txt"] = text.encode("utf-8")
+        rows = by_source.get(tid)
+        if rows is None:
+            continue
+        for r in rows.itertuples(index=False):
+            code = code_guids[(r.theme, r.subtheme)]
+            sel_guid = guid("selection", sg, r.source_start, r.source_end, code, r.term, r.coder)
+            sel = ET.SubElement(src, "PlainTextSelection", {
+                "guid": sel_guid, "name": _clean(r.term), "startPosition": str(r.source_start),
+                "endPosition": str(r.source_end), "creatingUser": user_guid[r.coder]})
+            coding = ET.SubElement(sel, "Coding", {"guid": guid("coding", sel_guid),
+                                                       "creatingUser": user_guid[r.coder]})
+            ET.SubElement(coding, "CodeRef", {"targetGUID": code})
+    if description:
+        ET.SubElement(root, "Description").text = _clean(description)
+    return {"project.qde": _serialise(root), **dict(sorted(files.items()))}
+
+
+def _atomic_write(out: Path, data: bytes) -> Path:
+    """Write bytes to a temporary file beside `out`, then rename it into place."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """A zip of the files in the given order, with fixed timestamps and permissions (byte-identical)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=FIXED_ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            zf.writestr(info, data, compresslevel=9)
+    return buf.getvalue()
+
+
+def export_qdpx(out: str | Path, turns: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame | None = None,
+                participants: pd.DataFrame | None = None, name: str = "IPS workbench coding",
+                description: str = "") -> Path:
+    """Write a .qdpx (project.qde + sources/) holding the transcripts and the codings; return its path."""
+    return _atomic_write(paths.resolve(out), zip_bytes(project_files(turns, codings, codes, participants, name,
+                                                                       description)))
+
+
+def qdc_bytes(codes: pd.DataFrame) -> bytes:
+    """A REFI-QDA codebook (.qdc): the code tree with descriptions and colours."""
+    tree = _code_tree(codes, pd.DataFrame(columns=["theme", "subtheme"]))
+    root = ET.Element("CodeBook", {"xmlns": CODEBOOK_NS})
+    _code_elements(root, tree)
+    return _serialise(root)
+
+
+def export_qdc(out: str | Path, codes: pd.DataFrame) -> Path:
+    """Write the codebook as a .qdc file (for NVivo, ATLAS.ti, MAXQDA, QualCoder); return its path."""
+    return _atomic_write(paths.resolve(out), qdc_bytes(codes))
