@@ -510,8 +510,8 @@ def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges:
 
     from . import text as textmod
 
-    tokens = textmod.tokenize_series(texts.reset_index(drop=True), numbers=False)
-    tokens = tokens[~tokens["token"].isin(set(stopwords)) & (tokens["token"].str.len() > 1)]
+    tokens = textmod.tokenize_series(texts.reset_index(drop=True), numbers=False, min_length=2,
+                                     stopwords=set(stopwords) or None)
     freq = tokens["token"].value_counts()
     freq = freq[freq >= min_count]
     ranked = pd.DataFrame({"term": freq.index.astype(object), "n": freq.to_numpy()}).sort_values(
@@ -523,8 +523,9 @@ def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges:
     c = (x.T @ x).toarray()
     a, b = np.triu_indices(len(terms), 1)
     docs = np.diag(c)
-    pairs = pd.DataFrame({"a": np.asarray(terms, dtype=object)[a], "b": np.asarray(terms, dtype=object)[b],
-                          "n_ab": c[a, b]})
+    first, second = np.asarray(terms, dtype=object)[a], np.asarray(terms, dtype=object)[b]
+    swap = second < first  # each pair named alphabetically, so ties break the same way everywhere
+    pairs = pd.DataFrame({"a": np.where(swap, second, first), "b": np.where(swap, first, second), "n_ab": c[a, b]})
     pairs["jaccard"] = measures(docs[a], docs[b], pairs["n_ab"], max(1, len(texts)))["jaccard"].to_numpy()
     pairs = pairs[pairs["n_ab"] > 0].sort_values(["jaccard", "n_ab", "a", "b"], ascending=[False, False, True, True],
                                                  kind="stable").head(max_edges)
@@ -675,24 +676,6 @@ def read_units(path: str | Path, codings: pd.DataFrame, participants_csv: str | 
                            include_interviewer=include_interviewer)
 
 
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write a table as CSV or Parquet (by extension) via a temporary file and rename."""
-    path = paths.resolve(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        if path.suffix.lower() == ".parquet":
-            df.to_parquet(tmp, index=False)
-        else:
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
 def run_cooccur(args) -> int:
     """`cooccur`: the co-occurrence table of a codings file, written to --out or printed as CSV."""
     import sys
@@ -726,7 +709,7 @@ def run_cooccur(args) -> int:
         codings[by] = codings[by].fillna("").astype(str)
     table = cooccurrence(codings, args.level, args.unit, window, segments, by, args.permutations, args.seed)
     if args.out:
-        out = write_table(table, args.out)
+        out = corpus.write_table(table, args.out)
         print(f"wrote {len(table)} pairs to {paths.relative(out)}", file=sys.stderr)
     else:
         table.to_csv(sys.stdout, index=False, lineterminator="\n")
