@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from nltk.tokenize.punkt import PunktSentenceTokenizer
+from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from . import paths
 from .errors import InputError, raise_if
@@ -18,7 +18,11 @@ from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, read_transcri
 REQUIRED_PARTICIPANT_COLUMNS = ["participant_id", "group", "collection", "transcript_id"]
 COLLECTIONS = {"interview", "focus_group"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
-_PUNKT = PunktSentenceTokenizer()  # untrained: needs no NLTK data download
+# Untrained Punkt (no NLTK data download), told the common abbreviations so 'Dr. Smith' stays one sentence.
+ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "prof", "st", "etc", "e.g", "i.e", "vs", "approx", "no", "dept"}
+_PUNKT_PARAMS = PunktParameters()
+_PUNKT_PARAMS.abbrev_types = set(ABBREVIATIONS)
+_PUNKT = PunktSentenceTokenizer(_PUNKT_PARAMS)
 
 
 class IngestWarning(UserWarning):
@@ -192,8 +196,11 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
             records.append((d.transcript_id, n, t["speaker"], pid, role, groups.get(pid, ""),
                             float("nan") if t["timestamp"] is None else float(t["timestamp"]),
                             t["text"], d.source, int(t["line"])))
-    for (source, tid, speaker, ), (line, count) in unknown.items():
-        labels = ", ".join(sorted({lab for lab, p in maps[tid].items()})) or "none"
+    for (source, tid, speaker), (line, count) in unknown.items():
+        rows = participants[participants["transcript_id"] == tid]
+        written = [x.strip() for x in rows["participant_id"].tolist()
+                   + (rows["speaker_labels"].str.split("|").explode().tolist() if "speaker_labels" in rows else [])]
+        labels = ", ".join(sorted({x for x in written if isinstance(x, str) and x})) or "none"
         where = f"{source}:{line}: " if line else f"{source}: "
         what = f"unknown speaker label {speaker!r}" if speaker else "turn without a speaker label"
         msg = (f"{where}{what} in transcript {tid} ({count} turn{'s' if count != 1 else ''}); add it to the "
@@ -255,12 +262,25 @@ def unresolved_turns(docs, interviewer_labels=None) -> pd.DataFrame:
 
 # ----------------------------------------------------------------------------- segments
 def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence of a text: lines first, then NLTK's untrained Punkt inside each line."""
-    spans = []
+    """(start, end) of each sentence of a text: lines first, then NLTK's untrained Punkt inside each line.
+
+    A piece holding only transcription notes ('[laughs]') joins the sentence before it (or after it)."""
+    from .text import mask_notes
+
+    spans: list[list[int]] = []
     for m in re.finditer(r"[^\n]+", text):
         line = m.group()
-        spans.extend((m.start() + s, m.start() + e) for s, e in _PUNKT.span_tokenize(line) if line[s:e].strip())
-    return spans
+        pieces = [[m.start() + s, m.start() + e] for s, e in _PUNKT.span_tokenize(line) if line[s:e].strip()]
+        merged: list[list[int]] = []
+        for piece in pieces:
+            if merged and not re.search(r"\w", mask_notes(text[piece[0]:piece[1]])):
+                merged[-1][1] = piece[1]
+            elif merged and not re.search(r"\w", mask_notes(text[merged[-1][0]:merged[-1][1]])):
+                merged[-1][1] = piece[1]
+            else:
+                merged.append(piece)
+        spans.extend(merged)
+    return [(s, e) for s, e in spans]
 
 
 def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn",
