@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "corpus",
     "cooccur",
     "keywords",
+    "coding",
 ]
 
 

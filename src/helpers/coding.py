@@ -13,9 +13,7 @@ its subthemes off). A theme is coded when it or any of its subthemes is.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -232,7 +230,7 @@ def coding_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codeb
     col_pos = pd.Series(np.arange(len(codes)), index=codes["column"].to_numpy())
     grid = np.zeros((len(segments), len(codes)), dtype=np.int64)
     grid[pos.reindex(pairs["segment_id"]).to_numpy(), col_pos.reindex(pairs["column"]).to_numpy()] = 1
-    meta = segments.drop(columns=[text_col])
+    meta = segments.drop(columns=[c for c in (text_col, "start", "end") if c in segments.columns])
     return pd.concat([meta, pd.DataFrame(grid, columns=codes["column"].tolist())], axis=1)
 
 
@@ -503,42 +501,55 @@ def plot_participant_counts(prev: pd.DataFrame, by: str = "group"):
 
 
 # ----------------------------------------------------------------------------- command line
-def write_table(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write CSV or Parquet (by extension) through a temporary file, so no half-written output."""
-    target = paths.resolve(path)
-    suffix = target.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise InputError(f"{path}: output must end in .csv or .parquet")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(fd)
+TURNS_REQUIRED = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
+
+
+def read_turns(path: str | Path) -> pd.DataFrame:
+    """Read a turns table written by `ingest` (CSV or Parquet); problems name the file and line."""
+    path = paths.resolve(path)
+    shown = paths.relative(path)
+    if not path.is_file():
+        raise InputError(f"{shown}: turns file not found; write one with `python -m helpers ingest … --out FILE`")
+    is_csv = path.suffix.lower() != ".parquet"
     try:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return target
+        df = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig") if is_csv
+              else pd.read_parquet(path))
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
+        raise InputError(f"{shown}: cannot read the turns table ({str(exc).splitlines()[0]}); "
+                         f"give the CSV or Parquet file written by `python -m helpers ingest`") from None
+    missing = [c for c in TURNS_REQUIRED if c not in df.columns]
+    if missing:
+        raise InputError([f"{shown}:1: missing column {c!r}; a turns table (from `python -m helpers ingest`) "
+                          f"has {', '.join(TURNS_REQUIRED)}" for c in missing])
+    turn = pd.to_numeric(df["turn"], errors="coerce")
+    bad = np.flatnonzero((turn.isna() | (turn % 1 != 0)).to_numpy())
+    if len(bad):
+        raise InputError([f"{shown}:{i + 2 if is_csv else f' row {i + 1}'}: turn {df['turn'].iat[i]!r} is not a "
+                          f"whole number" for i in bad[:20]])
+    df["turn"] = turn.astype(np.int64)
+    for col in ("transcript_id", "participant_id", "role", "group", "text"):
+        df[col] = df[col].fillna("").astype(str)
+    return df
 
 
 def _command_code(args) -> int:
     """`code`: codings table (and optionally the 0/1 matrix) for a turns file and a codebook."""
     from . import corpus
 
+    for option, value in (("--out", args.out), ("--matrix", args.matrix)):
+        if value and Path(value).suffix.lower() not in (".csv", ".parquet"):
+            raise InputError(f"{option} {value}: name a .csv or .parquet file")
     book = load_codebook(args.codebook)
-    turns = corpus.read_turns(args.corpus)
+    turns = read_turns(args.corpus)
     participants = corpus.load_participants(args.participants)
     segs = corpus.segments(turns, participants, unit=args.unit, include_interviewer=args.include_interviewer)
     codings = code_segments(segs, book)
+    if args.matrix:
+        corpus.write_table(coding_matrix(segs, codings, book), args.matrix)
     if args.out:
-        write_table(codings, args.out)
+        corpus.write_table(codings, args.out)
     else:
         codings.to_csv(sys.stdout, index=False, lineterminator="\n")
-    if args.matrix:
-        write_table(coding_matrix(segs, codings, book), args.matrix)
     found = coded_pairs(codings)
     n_sub = (book.codes["level"] == "subtheme").sum()
     n_found = found.loc[found["subtheme"] != "", "subtheme"].nunique()
