@@ -540,7 +540,11 @@ def plot_turn_lengths(turns: pd.DataFrame, participants: pd.DataFrame, by: str =
     palette = group_palette(order)
     data = [talk.loc[talk[by] == v, "words"].clip(lower=1).to_numpy() for v in order]
     fig, ax = plt.subplots(figsize=(7.5, 0.7 * len(order) + 1.8))
-    box = ax.boxplot(data, vert=False, patch_artist=True, widths=0.6, showfliers=True,
+    import inspect
+
+    sideways = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.boxplot).parameters
+                else {"vert": False})  # matplotlib >= 3.10 renamed the option
+    box = ax.boxplot(data, **sideways, patch_artist=True, widths=0.6, showfliers=True,
                      flierprops={"marker": "o", "markersize": 3, "alpha": 0.5})
     for patch, v in zip(box["boxes"], order):
         patch.set_facecolor(palette[v])
