@@ -15,6 +15,9 @@ COMMAND_MODULES = [
     "cooccur",
     "keywords",
     "coding",
+    "anonymise",
+    "exchange",
+    "agreement",
 ]
 
 

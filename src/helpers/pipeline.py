@@ -329,7 +329,7 @@ figcaption {{font-size: .8em; word-break: break-all;}} code {{font-size: .85em;}
 def run(config_path: Path | None = None, overrides: list[str] | None = None, only: list[str] | None = None,
         show_code: bool = False, jobs: int | None = None, reports: Path | None = None,
         figures: Path | None = None, notebooks_dir: Path | None = None, out=sys.stdout) -> int:
-    """Run the pipeline; return the exit code (0 ok, 1 a notebook failed). Bad names raise InputError."""
+    """Run the pipeline; return the exit code (0 ok, 1 a notebook failed or a leak). Bad names raise InputError."""
     config_path = Path(config_path) if config_path else paths.PIPELINE_CONFIG
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS
     reports = Path(reports) if reports else paths.reports_dir()
@@ -338,6 +338,11 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
     run_settings, parameters = resolve_parameters(config, parse_overrides(overrides or []), notebooks_dir,
                                                   config_path.name)
     chosen = select(list(parameters), only)
+    register = run_settings.get("register")
+    if register:  # a bad register stops the run before any notebook runs
+        from .anonymise import load_register
+
+        load_register(register)
     executed_dir = reports / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
     if not only and figures.is_dir():
@@ -380,10 +385,17 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
     run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     index = write_index(reports, figures, title, [results[n] for n in chosen],
                         {n: parameters[n] for n in chosen}, run_date)
+    leaked = 0
+    if register:  # nothing identifiable may reach a report or a figure
+        from .anonymise import check_outputs
+
+        leaked = check_outputs(register, [reports, figures], out=out)
     if failed:
         for res in failed:
             print(f"error: {res.error} (partly executed notebook kept in "
                   f"{executed_dir / (res.name + '.ipynb')})", file=sys.stderr)
+        return 1
+    if leaked:
         return 1
     print(f"Done: {index}", file=out)
     return 0
