@@ -223,3 +223,30 @@ def test_demo_corpus_shape_matches_the_study():
     assert seg["participant_id"].nunique() == 25 and (seg["participant_id"] != "").all()
     words = corpus.talk_by(turns, participants)["words"].sum()
     assert words >= 25_000
+
+
+# ----------------------------------------------------------------------------- the turns file
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_read_turns_gives_back_what_ingest_wrote(tmp_path, turns, suffix):
+    out = corpus.write_table(turns, tmp_path / f"turns{suffix}")
+    pd.testing.assert_frame_equal(corpus.read_turns(out), turns)
+
+
+def test_read_turns_problems_name_file_and_line(tmp_path):
+    f = tmp_path / "t.csv"
+    f.write_text("transcript_id,turn,participant_id,role,group,text\nA,0,P,participant,g,hi\nA,x,P,participant,g,yo\n",
+                 encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        corpus.read_turns(f)
+    assert exc.value.problems == [f"{paths.relative(f)}:3: turn 'x' is not a whole number"]
+    f.write_text("transcript_id,text\nA,hi\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        corpus.read_turns(f)
+    assert [p.split(";")[0] for p in exc.value.problems] == [
+        f"{paths.relative(f)}:1: missing column '{c}'" for c in ("turn", "participant_id", "role", "group")]
+
+
+def test_write_table_refuses_other_extensions(tmp_path, turns):
+    with pytest.raises(InputError, match=r"output must end in \.csv or \.parquet"):
+        corpus.write_table(turns, tmp_path / "turns.xlsx")
+    assert list(tmp_path.iterdir()) == []

@@ -457,3 +457,22 @@ def test_cli_bad_input_exits_2_in_a_real_process(tmp_path):
     assert proc.returncode == 2
     assert proc.stderr == f"error: {shown(tmp_path / 'T1.txt')}: empty file; add the transcript text or remove the file\n"
     assert "Traceback" not in proc.stderr and not (tmp_path / "x.csv").exists()
+
+
+def test_long_header_and_paragraphs_after_a_table_are_warned_about(tmp_path):
+    f = tmp_path / "t.txt"
+    f.write_text("one\ntwo\nthree\nfour\nInterviewer: hi\n", encoding="utf-8")
+    with pytest.warns(transcripts.IngestWarning) as caught:
+        transcripts.read_transcripts(f)
+    assert [str(w.message) for w in caught] == [
+        f"{shown(f)}:1: 4 lines before the first speaker label read as a header, not speech; label them or move "
+        f"them into the YAML front matter"]
+    g = tmp_path / "d.docx"
+    _docx_table(g, header=True, time=False)
+    d = docx.Document(g)
+    d.add_paragraph("P3: and one more thing")
+    d.save(g)
+    with pytest.warns(transcripts.IngestWarning) as caught:
+        transcripts.read_transcripts(g)
+    assert [str(w.message) for w in caught] == [
+        f"{shown(g)}:7: 1 paragraph(s) outside the transcript table read as notes, not speech; put speech in the table"]

@@ -13,7 +13,7 @@ from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from . import paths
 from .errors import InputError, raise_if
-from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, read_transcripts
+from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, IngestWarning, read_transcripts
 
 REQUIRED_PARTICIPANT_COLUMNS = ["participant_id", "group", "collection", "transcript_id"]
 COLLECTIONS = {"interview", "focus_group"}
@@ -23,10 +23,6 @@ ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "prof", "st", "etc", "e.g", "i.e", "vs
 _PUNKT_PARAMS = PunktParameters()
 _PUNKT_PARAMS.abbrev_types = set(ABBREVIATIONS)
 _PUNKT = PunktSentenceTokenizer(_PUNKT_PARAMS)
-
-
-class IngestWarning(UserWarning):
-    """A problem that does not stop ingestion (e.g. an unknown speaker allowed by the user)."""
 
 
 def load_participants(path: str | Path | None = None) -> pd.DataFrame:
@@ -325,6 +321,49 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
 
 
 # ----------------------------------------------------------------------------- writing tables, CLI
+TURNS_NEEDED = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
+
+
+def read_turns(path: str | Path) -> pd.DataFrame:
+    """A turns table written by `ingest` (CSV or Parquet) with the DESIGN.md §2 dtypes; problems name file and row."""
+    path = paths.resolve(path)
+    shown = paths.relative(path)
+    if not path.is_file():
+        raise InputError(f"{shown}: turns file not found; write it with `python -m helpers ingest PATH --out FILE`")
+    csv = path.suffix.lower() not in (".parquet", ".pq")
+    try:
+        df = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig") if csv
+              else pd.read_parquet(path))
+    except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{shown}: cannot read as a turns table ({str(exc).splitlines()[0]}); give the .csv or "
+                         f".parquet file written by `python -m helpers ingest`") from None
+    missing = [c for c in TURNS_NEEDED if c not in df.columns]
+    raise_if([f"{shown}:1: missing column {c!r}; the turns table from `python -m helpers ingest` has "
+              f"{', '.join(TURN_COLUMNS)}" for c in missing])
+    where = (lambda i: f"{shown}:{i + 2}") if csv else (lambda i: f"{shown}: row {i + 1}")
+    numbers = {}
+    problems = []
+    for col in ("turn", "line"):
+        if col not in df.columns:
+            continue
+        values = pd.to_numeric(df[col].astype(str).replace("", "nan") if csv else df[col], errors="coerce")
+        bad = np.flatnonzero((values.isna() | (values % 1 != 0)).to_numpy())
+        problems += [f"{where(i)}: {col} {df[col].iat[i]!r} is not a whole number" for i in bad[:10]]
+        numbers[col] = values
+    raise_if(problems)
+    out = df.copy()
+    for col, values in numbers.items():
+        out[col] = values.astype("int64")
+    if "timestamp" in out.columns:
+        out["timestamp"] = pd.to_numeric(out["timestamp"].astype(str).replace("", "nan") if csv else out["timestamp"],
+                                         errors="coerce").astype("float64")
+    for col in ("transcript_id", "speaker", "participant_id", "role", "group", "text", "source"):
+        if col in out.columns:
+            out[col] = out[col].fillna("").astype(str)
+    order = [c for c in TURN_COLUMNS if c in out.columns] + [c for c in out.columns if c not in TURN_COLUMNS]
+    return out[order].sort_values(["transcript_id", "turn"], kind="stable").reset_index(drop=True)
+
+
 def write_table(df: pd.DataFrame, out: str | Path) -> Path:
     """Write a table as CSV or Parquet (by extension) atomically: a temp file renamed into place."""
     import os

@@ -17,6 +17,7 @@ import html
 import io
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,11 @@ CUE_LABEL = re.compile(rf"^(?P<name>{NAME})\s*{AFTER}")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 SUPPORTED = "txt, md, docx, vtt, srt or csv"
+HEADER_LINES_WARN = 3  # more header lines than this before the first label: warn that speech may be unlabelled
+
+
+class IngestWarning(UserWarning):
+    """A problem that does not stop ingestion (an unknown speaker allowed by the user, a long header)."""
 
 
 @dataclass
@@ -615,6 +621,20 @@ def transcript_files(sources, fmt: str = "auto") -> list[Path]:
     return found
 
 
+def _warn_about_header(doc: Transcript) -> None:
+    """Warn when text outside the turns could be unlabelled speech (a long header, notes after a table)."""
+    if not doc.header or not doc.turns:
+        return
+    after = [n for n, _ in doc.header if n > doc.turns[0]["line"]]
+    if after:
+        warnings.warn(f"{doc.source}:{after[0]}: {len(after)} paragraph(s) outside the transcript table read as notes, "
+                      f"not speech; put speech in the table", IngestWarning, stacklevel=3)
+    elif len(doc.header) > HEADER_LINES_WARN:
+        warnings.warn(f"{doc.source}:{doc.header[0][0]}: {len(doc.header)} lines before the first speaker label read "
+                      f"as a header, not speech; label them or move them into the YAML front matter",
+                      IngestWarning, stacklevel=3)
+
+
 def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None) -> list[Transcript]:
     """Read every transcript under `sources` (files or folders); every problem in every file at once.
 
@@ -627,6 +647,7 @@ def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None
             problems.extend(exc.problems)
             continue
         for doc in docs:
+            _warn_about_header(doc)
             if doc.transcript_id in first:
                 problems.append(f"{doc.source}: duplicate transcript id {doc.transcript_id!r}, also read from "
                                 f"{first[doc.transcript_id]}; rename one file or set transcript_id in its front matter")
