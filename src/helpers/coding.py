@@ -501,37 +501,6 @@ def plot_participant_counts(prev: pd.DataFrame, by: str = "group"):
 
 
 # ----------------------------------------------------------------------------- command line
-TURNS_REQUIRED = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
-
-
-def read_turns(path: str | Path) -> pd.DataFrame:
-    """Read a turns table written by `ingest` (CSV or Parquet); problems name the file and line."""
-    path = paths.resolve(path)
-    shown = paths.relative(path)
-    if not path.is_file():
-        raise InputError(f"{shown}: turns file not found; write one with `python -m helpers ingest … --out FILE`")
-    is_csv = path.suffix.lower() != ".parquet"
-    try:
-        df = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig") if is_csv
-              else pd.read_parquet(path))
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
-        raise InputError(f"{shown}: cannot read the turns table ({str(exc).splitlines()[0]}); "
-                         f"give the CSV or Parquet file written by `python -m helpers ingest`") from None
-    missing = [c for c in TURNS_REQUIRED if c not in df.columns]
-    if missing:
-        raise InputError([f"{shown}:1: missing column {c!r}; a turns table (from `python -m helpers ingest`) "
-                          f"has {', '.join(TURNS_REQUIRED)}" for c in missing])
-    turn = pd.to_numeric(df["turn"], errors="coerce")
-    bad = np.flatnonzero((turn.isna() | (turn % 1 != 0)).to_numpy())
-    if len(bad):
-        raise InputError([f"{shown}:{i + 2 if is_csv else f' row {i + 1}'}: turn {df['turn'].iat[i]!r} is not a "
-                          f"whole number" for i in bad[:20]])
-    df["turn"] = turn.astype(np.int64)
-    for col in ("transcript_id", "participant_id", "role", "group", "text"):
-        df[col] = df[col].fillna("").astype(str)
-    return df
-
-
 def _command_code(args) -> int:
     """`code`: codings table (and optionally the 0/1 matrix) for a turns file and a codebook."""
     from . import corpus
@@ -540,7 +509,7 @@ def _command_code(args) -> int:
         if value and Path(value).suffix.lower() not in (".csv", ".parquet"):
             raise InputError(f"{option} {value}: name a .csv or .parquet file")
     book = load_codebook(args.codebook)
-    turns = read_turns(args.corpus)
+    turns = corpus.read_turns(args.corpus)
     participants = corpus.load_participants(args.participants)
     segs = corpus.segments(turns, participants, unit=args.unit, include_interviewer=args.include_interviewer)
     codings = code_segments(segs, book)
