@@ -37,6 +37,7 @@ EXTRA_COLUMNS = ["n_units", "expected_n_ab", "p_value", "unbalanced"]
 CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "theme", "subtheme"]
 UNBALANCED_RATIO = 5  # flag a pair when one code is more than this many times as frequent
 SEGMENT_ID = r"^(?P<transcript>.+):(?P<turn>\d+)(?:\.(?P<sentence>\d+))?$"
+THEME_COLOURS = ["#56B4E9", "#CC79A7", "#D55E00", "#F0E442", "#999999"]  # not the stakeholder-group colours
 PERMUTATION_CELLS = 4_000_000  # random numbers drawn per batch of permutations (memory bound)
 
 
@@ -304,6 +305,66 @@ def code_counts(codings: pd.DataFrame, level: str = "theme", unit: str = "segmen
                          "share": n / inc.n_units if inc.n_units else np.full(len(n), np.nan)})
 
 
+def codebook_codes(codebook, codings: pd.DataFrame, level: str = "theme") -> list[str]:
+    """The codes to analyse in codebook order: every theme (level theme) or every subtheme, plus
+    any theme whose own rules matched (level subtheme); codes unknown to the codebook last, sorted."""
+    codes = codebook.codes
+    if level == "theme":
+        wanted = codes.loc[codes["level"] == "theme", "code"].tolist()
+    else:
+        used = set(code_column(codings, level))
+        wanted = [c for c, lvl in zip(codes["code"], codes["level"]) if lvl == "subtheme" or c in used]
+    extra = sorted(set(code_column(codings, level)) - set(wanted))
+    return wanted + extra
+
+
+def codebook_themes(codebook) -> dict[str, str]:
+    """The theme of every theme and subtheme code."""
+    return dict(zip(codebook.codes["code"], codebook.codes["theme"]))
+
+
+def codebook_labels(codebook) -> dict[str, str]:
+    """Readable label of every theme and subtheme code."""
+    return dict(zip(codebook.codes["code"], codebook.codes["label"]))
+
+
+def unit_comparison(codings: pd.DataFrame, level: str = "theme", segments: pd.DataFrame | None = None,
+                    window: int = 3, codes: list[str] | None = None, measure: str = "jaccard",
+                    labels: dict | None = None) -> pd.DataFrame:
+    """One measure per code pair under every unit side by side (columns segment, window_K, participant,
+    transcript); codes shown by their labels when `labels` is given."""
+    out = None
+    for unit in ("segment", "window", "participant", "transcript"):
+        t = cooccurrence(codings, level, unit, window, segments, codes=codes)
+        name = f"window_{window}" if unit == "window" else unit
+        part = t[["code_a", "code_b", measure]].rename(columns={measure: name})
+        out = part if out is None else out.merge(part, on=["code_a", "code_b"], how="outer", sort=False)
+    if labels:
+        for col in ("code_a", "code_b"):
+            out[col] = out[col].map(lambda c: _label(c, labels))
+    return out
+
+
+def readable(table: pd.DataFrame, labels: dict | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """A pair table for reading: code labels, rounded measures, a `meets more than chance` column,
+    strongest associations first (p-value, then Jaccard)."""
+    out = table.copy()
+    for col in ("code_a", "code_b"):
+        out[col] = out[col].map(lambda c: _label(c, labels))
+    for col in ("jaccard", "npmi", "expected_n_ab"):
+        out[col] = out[col].round(3)
+    if out["p_value"].notna().any():
+        out["p_value"] = out["p_value"].round(4)
+        out["more_than_chance"] = np.where(out["p_value"] < alpha, "yes", "no")
+        keys, ascending = ["p_value", "jaccard"], [True, False]
+    else:
+        out = out.drop(columns=["expected_n_ab", "p_value"])
+        keys, ascending = ["jaccard"], [False]
+    group = [c for c in out.columns[:1] if c not in COLUMNS]
+    out["unbalanced"] = np.where(out["unbalanced"], "yes (> 5x)", "")
+    return out.sort_values(group + keys, ascending=[True] * len(group) + ascending, kind="stable").reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- figures
 def code_order(table: pd.DataFrame) -> list[str]:
     """The codes of a pair table in their original order (code_a runs over all but the last)."""
@@ -319,13 +380,16 @@ def square(table: pd.DataFrame, value: str = "n_ab") -> pd.DataFrame:
     return pd.DataFrame(values, index=codes, columns=codes)
 
 
-def _label(code: str, labels: dict | None) -> str:
-    """A code's readable name: from `labels` when given, else with spaces for underscores."""
-    return (labels or {}).get(code, str(code).replace("_", " "))
+def _label(code: str, labels: dict | None, width: int | None = None) -> str:
+    """A code's readable name: from `labels` when given, else with spaces for underscores; wrapped to `width`."""
+    import textwrap
+
+    name = (labels or {}).get(code, str(code).replace("_", " "))
+    return textwrap.fill(name, width) if width else name
 
 
 def _triangle(ax, table: pd.DataFrame, value: str, alpha: float, labels: dict | None, vmax: float | None,
-              cbar_label: str, fmt: str) -> None:
+              cbar_label: str, fmt: str, ylabels: bool = True, cbar: bool = True, cbar_ax=None) -> None:
     """Draw the lower triangle of one measure as an annotated heatmap; '*' marks p < alpha."""
     import seaborn as sns
 
@@ -336,24 +400,25 @@ def _triangle(ax, table: pd.DataFrame, value: str, alpha: float, labels: dict | 
     mask = np.triu(np.ones(mat.shape, dtype=bool), k=1)
     text = mat.map(lambda v: "" if pd.isna(v) else format(v, fmt)) + p.map(
         lambda v: "*" if pd.notna(v) and v < alpha else "")
-    shown = mat.set_axis([_label(c, labels) for c in mat.index], axis=0).set_axis(
+    shown = mat.set_axis([_label(c, labels, 28) for c in mat.index], axis=0).set_axis(
         [_label(c, labels) for c in mat.columns], axis=1)
     sns.heatmap(shown, mask=mask, annot=text.to_numpy(), fmt="", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=vmax,
-                square=True, linewidths=0.5, linecolor="white", ax=ax, cbar_kws={"label": cbar_label, "shrink": 0.8},
-                annot_kws={"fontsize": 9})
+                square=True, linewidths=0.5, linecolor="white", ax=ax, cbar=cbar, cbar_ax=cbar_ax,
+                cbar_kws={"label": cbar_label, "shrink": 0.8} if cbar else None,
+                annot_kws={"fontsize": 9 if len(mat) <= 8 else 7}, yticklabels=True if ylabels else False,
+                xticklabels=True)
     ax.grid(False)
-    ax.tick_params(axis="x", rotation=40)
     for tick in ax.get_xticklabels():
-        tick.set_horizontalalignment("right")
+        tick.set(rotation=40, horizontalalignment="right", rotation_mode="anchor")
     ax.tick_params(axis="y", rotation=0)
 
 
-def _note(table: pd.DataFrame, unit: str, permutations: int | None) -> str:
+def _note(table: pd.DataFrame, unit: str, permutations: int | None, alpha: float = 0.05) -> str:
     """Source note: N units, and what the star means when a permutation test was run."""
     n = int(table["n_units"].iloc[0]) if len(table) else 0
     text = f"n = {n} {unit}s (coded or not)"
     if table["p_value"].notna().any():
-        text += f"; * p < 0.05, permutation test{f' ({permutations} shuffles)' if permutations else ''}"
+        text += f"; * p < {alpha:g}, permutation test{f' ({permutations} shuffles)' if permutations else ''}"
     return text
 
 
@@ -365,7 +430,7 @@ def plot_heatmaps(table: pd.DataFrame, unit: str = "segment", labels: dict | Non
     from .figures import add_source_note
 
     codes = code_order(table)
-    size = max(4.0, 0.75 * len(codes) + 2.5)
+    size = max(4.0, 0.5 * len(codes) + 3.0)
     fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
     if len(codes) < 2:
         for ax in axes:
@@ -381,7 +446,7 @@ def plot_heatmaps(table: pd.DataFrame, unit: str = "segment", labels: dict | Non
         ax.set_xlabel("code")
         ax.set_ylabel("code")
     fig.suptitle(title, fontsize=14, fontweight="bold")
-    add_source_note(fig, _note(table, unit, permutations))
+    add_source_note(fig, _note(table, unit, permutations, alpha))
     fig.tight_layout()
     return fig
 
@@ -397,33 +462,41 @@ def plot_group_heatmaps(table: pd.DataFrame, by: str, measure: str = "jaccard", 
                                                          if g in GROUP_ORDER else 0, str(g)))
     colours = group_palette(groups)
     codes = code_order(table) if len(table) else []
-    size = max(3.5, 0.7 * len(codes) + 2.0)
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(size * max(1, len(groups)) + 1, size), squeeze=False)
+    n = max(1, len(groups))
+    size = max(3.5, 0.45 * len(codes) + 1.5)
+    fig, axes = plt.subplots(1, n + 1, figsize=(size * n + 3.5, size + 2.5), squeeze=False,
+                             gridspec_kw={"width_ratios": [1] * n + [0.04]})
+    axes, cbar_ax = axes[0][:n], axes[0][n]
     vmax = float(table[measure].max()) if len(table) and table[measure].notna().any() else 1.0
     fmt = ".2f" if measure in ("jaccard", "npmi") else "g"
     notes = []
-    for ax, group in zip(axes[0], groups):
+    for i, (ax, group) in enumerate(zip(axes, groups)):
         part = table[table[by] == group]
         if len(code_order(part)) >= 2:
-            _triangle(ax, part, measure, alpha, labels, vmax or 1.0, measure.replace("_", " "), fmt)
+            _triangle(ax, part, measure, alpha, labels, vmax or 1.0, measure.replace("_", " "), fmt,
+                      ylabels=i == 0, cbar=i == 0, cbar_ax=cbar_ax)
         ax.set_title(group_label(group) if by == "group" else f"{by} = {group}", color=colours[group])
         ax.set_xlabel("code")
-        ax.set_ylabel("code")
+        ax.set_ylabel("code" if i == 0 else "")
         notes.append(f"{group_label(group) if by == 'group' else group}: n = {int(part['n_units'].iloc[0])} {unit}s")
     if not groups:
-        axes[0][0].text(0.5, 0.5, "no data", ha="center", va="center")
-        axes[0][0].set_xlabel("code")
-        axes[0][0].set_ylabel("code")
+        axes[0].text(0.5, 0.5, "no data", ha="center", va="center")
+        axes[0].set_xlabel("code")
+        axes[0].set_ylabel("code")
+        cbar_ax.set_visible(False)
     fig.suptitle(title or f"{measure.replace('_', ' ').capitalize()} of codes by {by}", fontsize=14, fontweight="bold")
-    star = "; * p < 0.05 (permutation test)" if table["p_value"].notna().any() else ""
+    star = f"; * p < {alpha:g} (permutation test)" if table["p_value"].notna().any() else ""
     add_source_note(fig, "; ".join(notes) + star)
     fig.tight_layout()
     return fig
 
 
 # ----------------------------------------------------------------------------- networks
-def code_network(table: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None):
-    """Graph of codes (node n, share) joined where they meet: p < alpha when tested, else n_ab > 0."""
+def code_network(table: pd.DataFrame, alpha: float = 0.05, labels: dict | None = None, themes: dict | None = None):
+    """Graph of codes (node n, share, theme) joined where they meet: p < alpha when tested, else n_ab > 0.
+
+    `themes` maps a code to its theme (codebook_themes), so subthemes can be coloured by theme.
+    """
     import networkx as nx
 
     graph = nx.Graph()
@@ -431,7 +504,9 @@ def code_network(table: pd.DataFrame, alpha: float = 0.05, labels: dict | None =
                        table[["code_b", "n_b"]].set_axis(["code", "n"], axis=1)]).drop_duplicates("code")
     n_units = int(table["n_units"].iloc[0]) if len(table) else 0
     for code, n in zip(code_order(table), nodes.set_index("code").loc[code_order(table), "n"]):
-        graph.add_node(code, label=_label(code, labels), n=int(n), share=float(n / n_units) if n_units else 0.0)
+        theme = (themes or {}).get(code, "")
+        graph.add_node(code, label=_label(code, labels, 20), n=int(n), share=float(n / n_units) if n_units else 0.0,
+                       theme=theme, theme_label=_label(theme, labels) if theme else "")
     tested = table["p_value"].notna().any()
     keep = (table["n_ab"] > 0) & ((table["p_value"] < alpha) if tested else True)
     for row in table[keep].itertuples(index=False):
@@ -443,6 +518,37 @@ def code_network(table: pd.DataFrame, alpha: float = 0.05, labels: dict | None =
     return graph
 
 
+def network_layout(graph, seed: int = 7, weight: str = "jaccard") -> dict:
+    """Node positions: each connected component laid out by a seeded spring layout, the largest on
+    the left and the smaller ones packed in columns to its right, so small islands do not squash it."""
+    import networkx as nx
+
+    parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
+    pos, biggest = {}, max((len(c) for c in parts), default=1)
+    column_x, y, column_width = 1.45, 1.0, 0.0
+    for i, members in enumerate(parts):
+        sub = graph.subgraph(members)
+        radius = max(0.12, np.sqrt(len(members) / biggest))
+        if len(members) == 1:
+            local = {members[0]: np.zeros(2)}
+        else:
+            local = nx.spring_layout(sub, seed=seed, weight=weight, k=2.0 / np.sqrt(len(members)), iterations=200)
+        coords = np.array([local[m] for m in members], dtype=float)
+        coords -= coords.mean(axis=0)
+        coords *= radius / max(np.abs(coords).max(), 1e-9)
+        if i == 0:
+            centre = np.zeros(2)
+        else:
+            if y - 2 * radius < -1.0:  # column full: start the next one
+                column_x, y, column_width = column_x + column_width + 0.25, 1.0, 0.0
+            centre = np.array([column_x + radius, y - radius])
+            y -= 2 * radius + 0.25
+            column_width = max(column_width, 2 * radius)
+        for m, xy in zip(members, coords + centre):
+            pos[m] = xy
+    return pos
+
+
 def plot_code_network(graph, title: str = "Theme network", unit: str = "segment", seed: int = 7):
     """Draw a code network: node size = share of units coded, edge width = Jaccard; fixed layout seed."""
     import matplotlib.pyplot as plt
@@ -450,26 +556,36 @@ def plot_code_network(graph, title: str = "Theme network", unit: str = "segment"
 
     from .figures import add_source_note
 
-    fig, ax = plt.subplots(figsize=(7.5, 6))
+    fig, ax = plt.subplots(figsize=(10, 8))
     if graph.number_of_nodes():
-        pos = nx.spring_layout(graph, seed=seed, weight="jaccard")
+        pos = network_layout(graph, seed)
         shares = np.array([graph.nodes[n]["share"] for n in graph.nodes])
-        widths = [1 + 12 * graph.edges[e]["jaccard"] for e in graph.edges]
-        nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, edge_color="#888888", alpha=0.8)
-        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=300 + 4000 * shares, node_color="#56B4E9",
+        widths = [1 + 15 * graph.edges[e]["jaccard"] for e in graph.edges]
+        themes = list(dict.fromkeys(graph.nodes[n].get("theme", "") for n in graph.nodes))
+        colours = dict(zip(themes, THEME_COLOURS * 3 if len(themes) > 1 else ["#56B4E9"]))
+        nx.draw_networkx_edges(graph, pos, ax=ax, width=widths, edge_color="#888888", alpha=0.7)
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=80 + 2500 * shares / max(shares.max(), 1e-9),
+                               node_color=[colours[graph.nodes[n].get("theme", "")] for n in graph.nodes],
                                edgecolors="#333333", linewidths=0.8)
-        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=9,
-                                labels={n: f"{graph.nodes[n]['label']}\n({graph.nodes[n]['n']})" for n in graph.nodes})
-        nx.draw_networkx_edge_labels(graph, pos, ax=ax, font_size=8,
-                                     edge_labels={e: f"{graph.edges[e]['jaccard']:.2f}" for e in graph.edges})
-        ax.margins(0.15)
+        theme_labels = {graph.nodes[n].get("theme", ""): graph.nodes[n].get("theme_label", "") for n in graph.nodes}
+        for theme in themes if len(themes) > 1 else []:
+            ax.scatter([], [], s=80, color=colours[theme], edgecolors="#333333", label=theme_labels[theme] or theme)
+        for node, (x, y) in pos.items():
+            ax.annotate(f"{graph.nodes[node]['label']} ({graph.nodes[node]['n']})", (x, y), xytext=(0, 12),
+                        textcoords="offset points", ha="center", va="bottom", fontsize=9,
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+        for value in (0.1, 0.25, 0.5):
+            ax.plot([], [], color="#888888", linewidth=1 + 15 * value, label=f"Jaccard {value:g}")
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="theme; edge width",
+                  title_fontsize=8, labelspacing=1.0)
+        ax.margins(0.12)
     else:
         ax.text(0.5, 0.5, "no codes to draw", ha="center", va="center")
     if graph.number_of_nodes() and not graph.number_of_edges():
         ax.text(0.5, 0.02, "no pair of codes meets more often than chance", transform=ax.transAxes,
                 ha="center", fontsize=9)
     ax.set_title(title)
-    ax.set_xlabel("node size = share of units coded (n in brackets); edge width and label = Jaccard", fontsize=9)
+    ax.set_xlabel("node size = share of units coded (n in brackets); edge width = Jaccard", fontsize=9)
     ax.set_ylabel("force-directed layout", fontsize=9)
     ax.set_xticks([])
     ax.set_yticks([])
@@ -567,12 +683,12 @@ def plot_word_network(graph, title: str = "Word network", seed: int = 7):
 
     fig, ax = plt.subplots(figsize=(9, 7.5))
     if graph.number_of_nodes():
-        pos = nx.spring_layout(graph, seed=seed, weight="jaccard", k=1.2 / np.sqrt(graph.number_of_nodes()))
+        pos = network_layout(graph, seed)
         n_comm = 1 + max(graph.nodes[n].get("community", 0) for n in graph.nodes)
         palette = sns.color_palette("colorblind", max(n_comm, 1))
         colours = [palette[graph.nodes[n].get("community", 0) % len(palette)] for n in graph.nodes]
         freq = np.array([graph.nodes[n]["frequency"] for n in graph.nodes], dtype=float)
-        sizes = 150 + 1800 * freq / freq.max()
+        sizes = 100 + 1100 * freq / freq.max()
         nx.draw_networkx_edges(graph, pos, ax=ax, width=[0.5 + 6 * graph.edges[e]["jaccard"] for e in graph.edges],
                                edge_color="#999999", alpha=0.7)
         nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=sizes, node_color=colours, edgecolors="#333333",
