@@ -342,9 +342,8 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
         raise InputError(f"{shown}: cannot open as a Word .docx document ({exc}); "
                          f"save it from Word as .docx or export it as .txt") from None
     problems: list[str] = []
-    lines: list[str] = []  # paragraph text lines, numbered 1.. with table rows interleaved
     rows: list[tuple[int, dict]] = []  # (line, utterance) from tables
-    line = 0
+    line = 0  # paragraph lines and table rows, numbered in document order
     para_lines: list[tuple[int, str]] = []
     for block in _docx_blocks(doc):
         if hasattr(block, "rows"):
@@ -378,7 +377,6 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
             for part in split_lines(text) or [""]:
                 line += 1
                 para_lines.append((line, part))
-                lines.append(part)
     if problems:
         raise InputError(problems)
     meta = {k: v for k in ("title", "subject", "comments") if (v := getattr(doc.core_properties, k, ""))}
