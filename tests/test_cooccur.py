@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from itertools import combinations
+from types import SimpleNamespace
 
 import networkx as nx
 import numpy as np
@@ -415,6 +416,59 @@ def test_figures_have_titles_labels_and_notes(tmp_path):
     assert [t_.get_text().rstrip("*") for t_ in heat.texts] == ["2", "0", "0"]  # lower triangle: a-b, a-c, b-c
     files = figures.save_figure(figs[0], "cooc_test", tmp_path)
     assert all(f.stat().st_size > 0 for f in files)
+
+
+# ----------------------------------------------------------------------------- codebook order, tables for reading
+BOOK = SimpleNamespace(codes=pd.DataFrame({
+    "theme": ["b", "b", "a", "a"], "subtheme": ["", "b1", "", "a1"], "level": ["theme", "subtheme", "theme", "subtheme"],
+    "code": ["b", "b1", "a", "a1"], "label": ["Theme B", "Sub B1", "Theme A", "Sub A1"]}))
+
+
+def test_codebook_codes_follow_the_codebook_and_keep_unknown_codes_last():
+    assert cooccur.codebook_codes(BOOK, SMALL, "theme") == ["b", "a", "c"]
+    # subtheme level: every subtheme, plus theme b whose own rule matched (T1:0), plus codes not in the book
+    assert cooccur.codebook_codes(BOOK, SMALL, "subtheme") == ["b", "b1", "a1", "a2", "c1"]
+    assert cooccur.codebook_labels(BOOK)["a1"] == "Sub A1" and cooccur.codebook_themes(BOOK)["b1"] == "b"
+
+
+def test_readable_table_sorts_by_p_then_jaccard_and_uses_labels():
+    table = pd.DataFrame({"code_a": ["a", "a", "b"], "code_b": ["b", "c", "c"], "n_a": [4, 4, 3], "n_b": [3, 2, 2],
+                          "n_ab": [1, 2, 2], "jaccard": [1 / 6, 0.5, 2 / 3], "npmi": [0.1, 0.2, 0.3],
+                          "n_units": [9, 9, 9], "expected_n_ab": [1.0, 1.0, 1.0], "p_value": [0.5, 0.01, 0.01],
+                          "unbalanced": [False, True, False]})
+    out = cooccur.readable(table, {"a": "Alpha"}, alpha=0.05)
+    assert out[["code_a", "code_b"]].values.tolist() == [["b", "c"], ["Alpha", "c"], ["Alpha", "b"]]
+    assert out["more_than_chance"].tolist() == ["yes", "yes", "no"]
+    assert out["unbalanced"].tolist() == ["", "yes (> 5x)", ""] and out["jaccard"].iloc[0] == 0.667
+    untested = cooccur.readable(table.assign(p_value=np.nan))
+    assert "p_value" not in untested and untested["code_b"].tolist() == ["c", "c", "b"]
+
+
+def test_unit_comparison_puts_each_unit_side_by_side():
+    out = cooccur.unit_comparison(SMALL, segments=SMALL_SEGMENTS, window=2)
+    assert list(out.columns) == ["code_a", "code_b", "segment", "window_2", "participant", "transcript"]
+    ab = out[(out["code_a"] == "a") & (out["code_b"] == "b")].iloc[0]
+    assert (ab.segment, ab.window_2, ab.participant) == (0.5, pytest.approx(2 / 3), 1.0)
+
+
+def test_network_layout_is_seeded_and_puts_the_largest_component_first():
+    g = nx.Graph([("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("x", "y")])
+    g.add_node("z")
+    first, again = cooccur.network_layout(g, seed=3), cooccur.network_layout(g, seed=3)
+    assert set(first) == set(g.nodes) and all(np.array_equal(first[n], again[n]) for n in g.nodes)
+    big = np.array([first[n] for n in "abcd"])
+    assert np.allclose(big.mean(axis=0), 0) and np.abs(big).max() == pytest.approx(1.0)
+    assert first["x"][0] > 1.0 and first["z"][0] > 1.0  # islands packed to the right of the main component
+
+
+def test_read_units_segments_the_turns_like_the_codings(tmp_path):
+    (tmp_path / "turns.csv").write_text(TURNS_CSV.replace("pain and job", "Pain here. And a job there."),
+                                        encoding="utf-8")
+    (tmp_path / "participants.csv").write_text(PARTICIPANTS_CSV, encoding="utf-8")
+    cod = make_codings([("T1:1.1", "C01", "client", "outcomes", "")])
+    units = cooccur.read_units(tmp_path / "turns.csv", cod, tmp_path / "participants.csv")
+    assert units["segment_id"].tolist() == ["E1:0.0", "E1:2.0", "T1:1.0", "T1:1.1", "T1:2.0", "T1:3.0"]
+    assert units["site"].tolist() == ["Site B", "Site B", "Site A", "Site A", "Site A", "Site A"]
 
 
 # ----------------------------------------------------------------------------- command line

@@ -758,38 +758,14 @@ def read_codings(path: str | Path) -> pd.DataFrame:
 
 
 def read_units(path: str | Path, codings: pd.DataFrame, participants_csv: str | Path | None = None) -> pd.DataFrame:
-    """The analysed segments from a turns table (segmented like the codings) or a segments table."""
+    """The analysed segments of a turns table (from `ingest`), segmented like the codings (turn or sentence)."""
     from . import corpus
 
-    path = paths.resolve(path)
-    shown = paths.relative(path)
-    df, is_csv = _read_table(path, "corpus")
-    if "segment_id" in df.columns:
-        needed = ["segment_id", "transcript_id", "participant_id"]
-    else:
-        needed = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
-    missing = [c for c in needed if c not in df.columns]
-    if missing:
-        raise InputError([f"{shown}:1: missing column {c!r}; give the turns table from `python -m helpers ingest`"
-                          for c in missing])
-    for col in ("turn", "sentence"):
-        if col in df.columns:
-            as_int = pd.to_numeric(df[col], errors="coerce")
-            bad = np.flatnonzero(as_int.isna().to_numpy() | (as_int % 1 != 0).to_numpy())
-            if len(bad):
-                raise InputError([f"{_where(shown, is_csv, i)}: {col} {df[col].iat[i]!r} is not a whole number"
-                                  for i in bad[:20]])
-            df[col] = as_int.astype(np.int64)
-    for col in ("participant_id", "transcript_id", "group", "role", "text"):
-        if col in df.columns:
-            df[col] = df[col].fillna("").astype(str)
-    if "segment_id" in df.columns:
-        return df
-    sentence = codings["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any()
-    participants = corpus.load_participants(participants_csv)
+    turns = corpus.read_turns(path)
+    sentence = bool(codings["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any())
     include_interviewer = bool((codings["participant_id"] == "").any())
-    return corpus.segments(df, participants, unit="sentence" if sentence else "turn",
-                           include_interviewer=include_interviewer)
+    return corpus.segments(turns, corpus.load_participants(participants_csv),
+                           unit="sentence" if sentence else "turn", include_interviewer=include_interviewer)
 
 
 def run_cooccur(args) -> int:
@@ -843,7 +819,7 @@ def add_commands(sub) -> None:
     p.add_argument("--window", type=int, default=None, metavar="K", help="turns per window for --unit window (default 3)")
     p.add_argument("--by", default=None, metavar="COLUMN", help="one table per value of a participant attribute")
     p.add_argument("--corpus", type=Path, default=None, metavar="TURNS",
-                   help="turns (or segments) table, so uncoded segments count in N")
+                   help="turns table from `ingest`, so uncoded segments count in N")
     p.add_argument("--participants", type=Path, default=None, metavar="CSV",
                    help="participants.csv for attributes (default data/participants.csv)")
     p.add_argument("--permutations", type=int, default=999, metavar="N",
