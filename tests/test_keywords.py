@@ -152,7 +152,7 @@ def test_totals_are_counted_after_stopword_and_note_filtering():
 
 def test_keyness_bad_input_names_the_problem():
     tokens = kw.segment_tokens(TWO_GROUPS)
-    with pytest.raises(InputError, match=r"--by 'site': no such column; choose one of: segment_id, participant_id"):
+    with pytest.raises(InputError, match=r"--by 'site': no such column; choose one of: participant_id, group$"):
         kw.keyness(tokens, "site")
     with pytest.raises(InputError, match=r"--target 'hcp': no tokens with group = 'hcp'; values of group: client, esw"):
         kw.keyness(tokens, "group", target="hcp")

@@ -21,11 +21,13 @@ from . import paths, text
 from .errors import InputError
 
 PER = 10_000  # rates are per this many tokens
+UNDER_USED = "#AAAAAA"  # bars of terms a group uses less than the reference
 REST = "rest"  # reference label when a group is compared with all the others
 KEYNESS_COLUMNS = ["term", "target", "reference", "target_count", "reference_count", "target_total",
                    "reference_total", "g2", "p_value", "p_adjusted", "log_ratio"]
 KWIC_COLUMNS = ["term", "segment_id", "participant_id", "group", "left", "match", "right", "start", "end"]
 SEGMENT_COLUMNS = ["segment_id", "participant_id", "group", "text"]
+NOT_GROUPING = {"segment_id", "text", "turn", "sentence", "start", "end", "timestamp", "line", "source"}
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -48,6 +50,25 @@ def segment_tokens(segments: pd.DataFrame, *, columns=None, text_column: str = "
     for c in ["token", "start", "end", "position", "row"]:
         out[c] = table[c].to_numpy()
     out["token"] = out["token"].astype(object)
+    return out
+
+
+def token_summary(segments: pd.DataFrame, tokens: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Per value of `by`: participants, segments, words (every token) and tokens counted (after filters)."""
+    _check_by(segments, by)
+    words = text.token_table(segments["text"]).groupby("row").size()
+    seg = segments.assign(_words=words.reindex(range(len(segments)), fill_value=0).to_numpy())
+    seg = seg.loc[seg[by].notna() & (seg[by].astype(str).str.strip() != "")]
+    out = seg.groupby(by, sort=True, observed=True).agg(
+        participants=("participant_id", lambda s: s[s != ""].nunique()),
+        segments=("segment_id", "size"), words=("_words", "sum"))
+    out["tokens_counted"] = tokens.groupby(by, observed=True).size().reindex(out.index, fill_value=0)
+    out["share_counted"] = (out["tokens_counted"] / out["words"].where(out["words"] > 0)).round(3)
+    out.loc["Total"] = [seg.loc[seg["participant_id"] != "", "participant_id"].nunique(), len(seg),
+                        out["words"].sum(), out["tokens_counted"].sum(),
+                        round(out["tokens_counted"].sum() / max(1, out["words"].sum()), 3)]
+    for c in ["participants", "segments", "words", "tokens_counted"]:
+        out[c] = out[c].astype(np.int64)
     return out
 
 
@@ -76,22 +97,30 @@ def ngrams(tokens: pd.DataFrame, n: int, term_column: str = "token") -> pd.DataF
 
 
 # ----------------------------------------------------------------------------- frequencies
-def frequencies(tokens: pd.DataFrame, by="group", term_column: str = "token") -> pd.DataFrame:
+def frequencies(tokens: pd.DataFrame, by="group", term_column: str = "token", totals: pd.DataFrame | None = None
+                ) -> pd.DataFrame:
     """Count of each term per group (or per several columns), with the group's token total and the
     rate per 10,000 tokens. Columns: the `by` columns, `term`, `count`, `total`, `per_10k`; sorted by
-    group, then count (descending), then term.
+    group, then count (descending), then term. `totals`: another token table whose size per group
+    is the denominator (e.g. the word tokens when counting n-grams).
     """
     by = _as_list(by)
     _require_columns(tokens, [*by, term_column], "tokens")
     counts = (tokens.groupby([*by, term_column], sort=True, observed=True).size()
               .rename("count").reset_index().rename(columns={term_column: "term"}))
-    totals = tokens.groupby(by, sort=True, observed=True).size().rename("total").reset_index()
-    out = counts.merge(totals, on=by, how="left")
+    base = tokens if totals is None else totals
+    sizes = base.groupby(by, sort=True, observed=True).size().rename("total").reset_index()
+    out = counts.merge(sizes, on=by, how="left")
     out["count"] = out["count"].astype(np.int64)
-    out["total"] = out["total"].astype(np.int64)
+    out["total"] = out["total"].fillna(0).astype(np.int64)
     out["per_10k"] = out["count"] / out["total"] * PER
     out = out.sort_values([*by, "count", "term"], ascending=[True] * len(by) + [False, True], kind="mergesort")
     return out.reset_index(drop=True)
+
+
+def top_frequencies(freq: pd.DataFrame, by="group", top_n: int = 15) -> pd.DataFrame:
+    """The `top_n` most frequent terms of each group of a `frequencies` table (ties by term)."""
+    return freq.groupby(_as_list(by), sort=False, observed=True).head(top_n).reset_index(drop=True)
 
 
 def rate_table(freq: pd.DataFrame, terms, by: str = "group", value: str = "per_10k") -> pd.DataFrame:
@@ -332,6 +361,36 @@ def kwic_display(lines: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def key_terms_in_context(segments: pd.DataFrame, table: pd.DataFrame, by: str = "group", top_n: int = 5,
+                         per_term: int = 4, window: int = 8, alpha: float = 0.05, stem: bool = False) -> pd.DataFrame:
+    """Quotes for each group's key terms: the top `top_n` over-used terms of every target in a keyness
+    table, each with up to `per_term` concordance lines from that group's own segments.
+
+    Columns: those of `kwic` plus `target`, `log_ratio`, `p_adjusted`, `significant`, in key-term order.
+    """
+    _check_by(segments, by)
+    top = top_key_terms(table, top_n, alpha)
+    parts = []
+    for (target, _), terms in top.groupby(["target", "reference"], sort=False):
+        own = segments.loc[segments[by].astype(str) == str(target)].reset_index(drop=True)
+        lines = kwic_many(own, terms["term"].tolist(), window=window, per_term=per_term, stem=stem)
+        stats_ = terms.set_index("term")[["log_ratio", "p_adjusted", "significant"]]
+        lines = lines.join(stats_, on="term")
+        lines.insert(0, "target", target)
+        parts.append(lines)
+    if not parts:
+        return pd.DataFrame(columns=["target", *KWIC_COLUMNS, "log_ratio", "p_adjusted", "significant"])
+    return pd.concat(parts, ignore_index=True)
+
+
+def hits_by_group(lines: pd.DataFrame, terms=None, by: str = "group") -> pd.DataFrame:
+    """Concordance hits counted per search term (rows, in the order given) and group (columns)."""
+    terms = list(dict.fromkeys(terms if terms is not None else lines["term"]))
+    table = pd.crosstab(lines["term"], lines[by]).reindex(index=terms, fill_value=0)
+    table.columns.name, table.index.name = by, "term"
+    return table.astype(np.int64)
+
+
 # ----------------------------------------------------------------------------- collocations
 def collocations(tokens: pd.DataFrame, by: str = "group", n: int = 2, min_freq: int = 3,
                  term_column: str = "token") -> pd.DataFrame:
@@ -416,7 +475,7 @@ def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha
         rows = pd.concat([over.loc[(over.target == target) & (over.reference == reference)],
                           under.loc[(under.target == target) & (under.reference == reference)]])
         rows = rows.sort_values(["log_ratio", "term"], ascending=[True, True], kind="mergesort")
-        colours = [palette[target] if lr > 0 else "#999999" for lr in rows["log_ratio"]]
+        colours = [palette[target] if lr > 0 else UNDER_USED for lr in rows["log_ratio"]]
         bars = ax.barh(np.arange(len(rows)), rows["log_ratio"], color=colours, edgecolor=colours, linewidth=1)
         for bar, sig in zip(bars, rows["significant"]):
             if not sig:
@@ -426,11 +485,12 @@ def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha
         ax.axvline(0, color="#333333", linewidth=0.8)
         against = "the rest" if reference == REST else group_label(reference)
         ax.set_title(f"{group_label(target)}\nvs {against}", fontsize=11)
-        ax.set_xlabel("Log Ratio (log₂ of relative frequency)")
+        ax.set_xlabel("Log Ratio: log₂(rate in group / rate in rest)" if reference == REST
+                      else f"Log Ratio: log₂(rate in group / rate in {reference})")
         ax.set_ylabel("Term" if ax is axes[0][0] else "")
-    handles = [Patch(facecolor="#777777", edgecolor="#777777", label=f"significant (BH-adjusted p < {alpha:g})"),
-               Patch(facecolor="white", edgecolor="#777777", hatch="///", label="not significant"),
-               Patch(facecolor="#999999", edgecolor="#999999", label="under-used in the group")]
+    handles = [Patch(facecolor="#333333", edgecolor="#333333", label=f"solid: significant (BH-adjusted p < {alpha:g})"),
+               Patch(facecolor="white", edgecolor="#333333", hatch="///", label="hatched: not significant"),
+               Patch(facecolor=UNDER_USED, edgecolor=UNDER_USED, label="grey: used less than by the rest")]
     fig.legend(handles=handles, loc="lower center", ncol=3, bbox_to_anchor=(0.5, -0.01), fontsize=9)
     fig.suptitle("Key terms of each group (by G², shown by Log Ratio)", fontweight="bold")
     fig.tight_layout(rect=(0, 0.05, 1, 1))
@@ -459,7 +519,7 @@ def plot_frequency_comparison(freq: pd.DataFrame, terms, by: str = "group", note
     ax.set_title("Frequency of key terms across groups")
     ax.set_xlabel("Occurrences per 10,000 tokens")
     ax.set_ylabel("Term")
-    ax.legend(title=by.replace("_", " "), loc="lower right")
+    ax.legend(title=by.replace("_", " "), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if note:
         add_source_note(fig, note)
     fig.tight_layout()
@@ -467,66 +527,79 @@ def plot_frequency_comparison(freq: pd.DataFrame, terms, by: str = "group", note
 
 
 def plot_word_sizes(freq: pd.DataFrame, by: str = "group", top_n: int = 40, note: str = ""):
-    """A simple, deterministic 'word cloud' per group: the top terms in rows, font size by count.
+    """A simple, deterministic 'word cloud' per group: the top terms in centred rows, font size by count.
 
-    Words are laid out left to right in order of frequency (no random placement, no extra
-    package), so the same table always gives the same picture.
+    Words are laid out in order of frequency with matplotlib text (no random placement, no extra
+    package such as wordcloud), so the same table always gives the same picture.
     """
     import matplotlib.pyplot as plt
 
     from .figures import add_source_note, group_label, group_palette
 
-    groups = [g for g in _group_values(freq, by)]
+    groups = _group_values(freq, by)
     palette = group_palette(groups)
-    width_in, height_in = 5.0, 3.6
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(width_in * max(1, len(groups)), height_in + 0.8),
-                             squeeze=False)
+    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5.0 * max(1, len(groups)), 4.2), squeeze=False)
+    tops = {}
     for ax, g in zip(axes[0], groups):
-        top = freq.loc[freq[by] == g].sort_values(["count", "term"], ascending=[False, True],
-                                                  kind="mergesort").head(top_n)
-        w_pt, h_pt = width_in * 72 * 0.92, height_in * 72 * 0.85
-        ax.set_xlim(0, w_pt)
-        ax.set_ylim(0, h_pt)
-        shown = 0
-        for word, size, x, y in _word_layout(top["term"].tolist(), top["count"].to_numpy(), w_pt, h_pt):
-            ax.text(x, y, word, fontsize=size, color=palette[g], ha="left", va="baseline")
-            shown += 1
+        tops[g] = freq.loc[freq[by] == g].sort_values(["count", "term"], ascending=[False, True],
+                                                      kind="mergesort").head(top_n)
         ax.set_xticks([])
         ax.set_yticks([])
-        ax.set_title(group_label(g), fontsize=11)
-        ax.set_xlabel(f"font size ∝ count; top {shown} terms")
-        ax.set_ylabel("")
         ax.grid(False)
+        ax.set_title(group_label(g), fontsize=11)
+        ax.set_xlabel(f"font size grows with count; top {len(tops[g])} terms")
+        ax.set_ylabel("")
     fig.suptitle("Most frequent terms per group", fontweight="bold")
     fig.tight_layout()
+    for ax, g in zip(axes[0], groups):
+        box = ax.get_position()
+        w_pt, h_pt = box.width * fig.get_figwidth() * 72, box.height * fig.get_figheight() * 72
+        ax.set_xlim(0, w_pt)
+        ax.set_ylim(0, h_pt)
+        for word, size, x, y in _word_layout(tops[g]["term"].tolist(), tops[g]["count"].to_numpy(),
+                                             w_pt * 0.94, h_pt * 0.94):
+            ax.text(x + w_pt * 0.03, y + h_pt * 0.03, word, fontsize=size, color=palette[g], ha="left",
+                    va="baseline")
     if note:
         add_source_note(fig, note)
     return fig
 
 
-def _word_layout(words, counts, width: float, height: float, smallest: float = 7.0, largest: float = 26.0):
-    """(word, font size, x, y) in points for rows of words, biggest first; stops when the box is full."""
+def _word_layout(words, counts, width: float, height: float, smallest: float = 8.0, largest: float = 40.0):
+    """(word, font size, x, y) in points: centred rows of words, biggest first, font size growing with
+    the square root of the count. Text widths are measured from the font's glyph outlines; the whole
+    picture shrinks step by step until every word fits, so nothing depends on chance."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextPath
+
     if len(words) == 0:
         return []
+    font = FontProperties(family="DejaVu Sans")
+    unit = {w: TextPath((0, 0), w, size=1, prop=font).get_extents().width for w in words}
     counts = np.asarray(counts, dtype=float)
     lo, hi = np.sqrt(counts.min()), np.sqrt(counts.max())
-    sizes = smallest + (largest - smallest) * ((np.sqrt(counts) - lo) / (hi - lo) if hi > lo else np.ones_like(counts))
-    placed, row, x, y_top, row_h = [], [], 0.0, height, 0.0
-    for word, size in zip(words, sizes):
-        w = 0.62 * size * len(word) + 0.6 * size  # rough advance width of DejaVu Sans + a gap
-        if x + w > width and row:
-            y_top -= row_h * 1.25
-            placed.extend((wd, sz, xx, y_top) for wd, sz, xx in row)
-            row, x, row_h = [], 0.0, 0.0
-        if w > width:
-            continue
-        row.append((word, round(float(size), 2), x))
-        x += w
-        row_h = max(row_h, size)
-    if row:
-        y_top -= row_h * 1.25
-        placed.extend((wd, sz, xx, y_top) for wd, sz, xx in row)
-    return [p for p in placed if p[3] >= 0]
+    share = (np.sqrt(counts) - lo) / (hi - lo) if hi > lo else np.ones_like(counts)
+    for scale in 0.9 ** np.arange(40):
+        sizes = np.round((smallest + (largest - smallest) * share) * scale, 2)
+        rows, row, x = [], [], 0.0
+        for word, size in zip(words, sizes):
+            w, gap = unit[word] * size, 0.45 * size
+            if row and x + w > width:
+                rows.append(row)
+                row, x = [], 0.0
+            row.append((word, float(size), x, w))
+            x += w + gap
+        rows.append(row)
+        heights = [max(sz for _, sz, _, _ in r) * 1.2 for r in rows]
+        widest = max(r[-1][2] + r[-1][3] for r in rows)
+        if sum(heights) <= height and widest <= width:
+            break
+    placed, y = [], height - (height - sum(heights)) / 2
+    for r, h in zip(rows, heights):
+        y -= h
+        shift = (width - (r[-1][2] + r[-1][3])) / 2
+        placed.extend((word, size, x + shift, y + 0.25 * h) for word, size, x, _ in r)
+    return placed
 
 
 # ----------------------------------------------------------------------------- small utilities
@@ -544,10 +617,17 @@ def _require_columns(df: pd.DataFrame, columns, what: str) -> None:
 
 
 def _check_by(tokens: pd.DataFrame, by: str) -> None:
-    """InputError when the grouping column does not exist."""
-    if by not in tokens.columns:
+    """InputError when the grouping column does not exist (lists the usable ones)."""
+    if by not in tokens.columns or by in NOT_GROUPING:
         raise InputError(f"--by {by!r}: no such column; choose one of: "
-                         f"{', '.join(c for c in tokens.columns if c not in ('token', 'start', 'end', 'position', 'row'))}")
+                         f"{', '.join(c for c in tokens.columns if c not in NOT_GROUPING | {'token', 'position', 'row'})}")
+
+
+def check_grouping(segments: pd.DataFrame, by: str) -> None:
+    """InputError unless `by` is a column that can split the segments (group, gender, site …)."""
+    if by not in grouping_columns(segments):
+        raise InputError(f"by = {by!r}: no such column in the segments; choose one of: "
+                         f"{', '.join(grouping_columns(segments))}")
 
 
 def write_table(df: pd.DataFrame, out: str | Path) -> Path:
@@ -572,9 +652,6 @@ def write_table(df: pd.DataFrame, out: str | Path) -> Path:
 
 
 # ----------------------------------------------------------------------------- command line
-NOT_GROUPING = {"segment_id", "text", "turn", "sentence", "start", "end", "timestamp", "line", "source"}
-
-
 def grouping_columns(segments: pd.DataFrame) -> list[str]:
     """Columns of a segments table that can split the corpus for keyness (group, gender, site …)."""
     return [c for c in segments.columns if c not in NOT_GROUPING]
