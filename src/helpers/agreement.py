@@ -19,6 +19,8 @@ from the per-code counts summed over codes (every unit x code decision counted o
 
 from __future__ import annotations
 
+import sys
+
 import numpy as np
 import pandas as pd
 
@@ -177,7 +179,8 @@ def agreement_table(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit:
               **measures(sums["both"], sums["a_only"], sums["b_only"], sums["neither"]).iloc[0].to_dict()}
     out = pd.concat([per_code, pd.DataFrame([macro, pooled])], ignore_index=True)[TABLE_COLUMNS]
     out = out.astype({c: "Int64" for c in COUNT_COLUMNS})
-    out.attrs.update(unit=unit, level=level, n_units=len(units) if unit == "segment" else int(table["n_units"].max(initial=0)))
+    out.attrs.update(unit=unit, level=level, n_segments=len(units),
+                     n_participants=int(units["participant_id"].replace("", np.nan).nunique()))
     return out
 
 
@@ -260,3 +263,73 @@ def plot_agreement(table: pd.DataFrame, labels: dict | None = None, note: str = 
         add_source_note(fig, note)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- command line
+def read_side(path: str, turns: pd.DataFrame, coder: str | None, codebook_codes=None) -> pd.DataFrame:
+    """One side of a comparison: a codings table or a .qdpx/.qde (placed on the turns), optionally one coder's rows."""
+    from . import exchange, paths
+
+    resolved = paths.resolve(path)
+    if resolved.suffix.lower() in (".qdpx", ".qde"):
+        result = exchange.import_qdpx(resolved, turns, codebook_codes)
+        for w in result.warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        codings = result.codings
+    else:
+        codings = exchange.read_codings_file(resolved)
+    if coder is not None:
+        if coder not in set(codings["coder"]):
+            raise InputError(f"{paths.relative(resolved)}: no codings by coder {coder!r}; coders there: "
+                             f"{', '.join(sorted(set(codings['coder']))) or 'none'}")
+        codings = codings[codings["coder"] == coder]
+    return codings.reset_index(drop=True)
+
+
+def run_agree(args) -> int:
+    """`agree`: agreement table of codings A against codings B."""
+    from . import corpus, exchange
+
+    turns = exchange.load_turns(args.corpus, args.participants)
+    book_codes = exchange.codebook_codes_or_none(args.codebook)
+    a = read_side(args.a, turns, args.a_coder, book_codes)
+    b = read_side(args.b, turns, args.b_coder, book_codes)
+    sentence = any(c["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any() for c in (a, b))
+    units = corpus.segments(turns, corpus.load_participants(args.participants),
+                            unit="sentence" if sentence else "turn", include_interviewer=args.include_interviewer)
+    if not args.all_transcripts:
+        units = common_units(units, a, b)
+    codes = codebook_codes(book_codes, args.level) if book_codes is not None else None
+    for side, coded in (("A", a), ("B", b)):
+        outside = outside_units(coded, units)
+        if len(outside):
+            print(f"warning: {len(outside)} coding(s) of {side} are on segments outside the compared units "
+                  f"(interviewer turns or transcripts the other side did not code); not compared", file=sys.stderr)
+    table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes)
+    if args.out:
+        corpus.write_table(table, args.out)
+    else:
+        table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
+    pooled = table[table["code"] == POOLED].iloc[0]
+    print(f"{args.unit} level, {units['transcript_id'].nunique()} transcripts, {len(units)} segments: pooled "
+          f"kappa {pooled['kappa']:.3f}, alpha {pooled['alpha']:.3f}, F1 {pooled['f1']:.3f}", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register `agree`."""
+    p = sub.add_parser("agree", help="inter-coder agreement of codings A against codings B (kappa, alpha, F1 …)")
+    p.add_argument("--a", required=True, metavar="CODINGS", help="codings table or .qdpx (e.g. the auto-coding)")
+    p.add_argument("--b", required=True, metavar="CODINGS", help="codings table or .qdpx (e.g. a human coder)")
+    p.add_argument("--unit", choices=UNITS, default="segment", help="segments, or characters as NVivo does")
+    p.add_argument("--level", choices=LEVELS, default="theme", help="compare themes or subthemes (default theme)")
+    p.add_argument("--corpus", default=None, metavar="TURNS", help="turns table (default: the project corpus)")
+    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
+    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml if present)")
+    p.add_argument("--a-coder", default=None, metavar="NAME", help="use only this coder's rows of A")
+    p.add_argument("--b-coder", default=None, metavar="NAME", help="use only this coder's rows of B")
+    p.add_argument("--all-transcripts", action="store_true",
+                   help="compare over every transcript (default: only transcripts both sides coded)")
+    p.add_argument("--include-interviewer", action="store_true", help="also compare interviewer turns")
+    p.add_argument("--out", default=None, metavar="FILE", help="table to write (.csv or .parquet; default stdout)")
+    p.set_defaults(func=run_agree)

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
+from .corpus import sentence_spans
 from .errors import InputError
 
 NS = "urn:QDA-XML:project:1.0"
@@ -621,10 +622,153 @@ def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame
                         warnings=warnings, project=project)
 
 
+def to_sentences(codings: pd.DataFrame, turns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Turn-segment codings -> sentence-segment codings (`T:turn.sentence`, as corpus.segments splits):
+    a coding spanning sentences codes each. Returns (codings, rows lying wholly between sentences)."""
+    if codings.empty:
+        return codings, codings
+    turn_no = codings["segment_id"].str.extract(r":(\d+)$")[0].astype(np.int64)
+    keyed = codings.assign(_turn=turn_no.to_numpy(), _row=np.arange(len(codings)))
+    wanted = keyed[["transcript_id", "_turn"]].drop_duplicates()
+    texts = turns.assign(_turn=turns["turn"].astype(np.int64)).merge(wanted, on=["transcript_id", "_turn"])
+    spans = [(tid, turn, k, s, e) for tid, turn, text in zip(texts["transcript_id"], texts["_turn"], texts["text"])
+             for k, (s, e) in enumerate(sentence_spans(str(text)))]
+    spans = pd.DataFrame(spans, columns=["transcript_id", "_turn", "_sentence", "_s", "_e"])
+    pairs = keyed.merge(spans, on=["transcript_id", "_turn"])
+    pairs = pairs[(pairs["start"] < pairs["_e"]) & (pairs["end"] > pairs["_s"])]
+    out = pairs.assign(
+        segment_id=pairs["segment_id"] + "." + pairs["_sentence"].astype(str),
+        start=np.maximum(pairs["start"], pairs["_s"]) - pairs["_s"],
+        end=np.minimum(pairs["end"], pairs["_e"]) - pairs["_s"])
+    lost = keyed[~keyed["_row"].isin(pairs["_row"])]
+    return sort_codings(with_coder(out[codings.columns])), lost[codings.columns]
+
+
 def import_qdpx(path: str | Path, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
-                include_interviewer: bool = False) -> ImportResult:
-    """Read a .qdpx (or .qde) and place its text codings on the turns (see the module docstring)."""
-    return align(read_project(path), turns, codebook_codes, include_interviewer)
+                include_interviewer: bool = False, unit: str = "turn") -> ImportResult:
+    """Read a .qdpx (or .qde) and place its text codings on the turns (see the module docstring);
+    `unit="sentence"` splits them onto sentence segments as helpers.corpus.segments does."""
+    if unit not in ("turn", "sentence"):
+        raise InputError(f"unit {unit!r}: use 'turn' or 'sentence'")
+    result = align(read_project(path), turns, codebook_codes, include_interviewer)
+    if unit == "sentence":
+        result.codings, lost = to_sentences(result.codings, turns)
+        for row in lost.itertuples(index=False):
+            result.warnings.append(f"{result.project.location}: coding {row.theme}/{row.subtheme} of segment "
+                                   f"{row.segment_id} [{row.start}, {row.end}) lies between sentences; not placed")
+    return result
+
+
+# ----------------------------------------------------------------------------- choosing codings
+CODINGS_CHOICES = ("auto", "human", "both")
+
+
+def load_codings(which: str, auto: pd.DataFrame | None = None, human: str | Path | None = None,
+                 turns: pd.DataFrame | None = None, codebook_codes: pd.DataFrame | None = None,
+                 unit: str = "turn") -> pd.DataFrame:
+    """The codings a notebook analyses: `auto` (the keyword coding), `human` (a .qdpx, or a codings
+    table file) or `both` stacked; a `coding` column says which (auto | human), `coder` who."""
+    if which not in CODINGS_CHOICES:
+        raise InputError(f"codings {which!r}: use one of {', '.join(CODINGS_CHOICES)}")
+    parts = []
+    if which in ("auto", "both"):
+        if auto is None:
+            raise InputError("codings 'auto' needs the auto-coding table")
+        parts.append(with_coder(auto).assign(coding="auto"))
+    if which in ("human", "both"):
+        if not human:
+            raise InputError("codings 'human' needs a human coding: set human_coding to a .qdpx exported from "
+                             "your QDA tool (NVivo, ATLAS.ti, MAXQDA, QualCoder), or to a codings table")
+        parts.append(read_human(human, turns, codebook_codes, unit).assign(coding="human"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def read_human(path: str | Path, turns: pd.DataFrame | None, codebook_codes: pd.DataFrame | None = None,
+               unit: str = "turn") -> pd.DataFrame:
+    """A human coding from a .qdpx/.qde (placed on `turns`) or from a codings table (.csv/.parquet)."""
+    resolved = paths.resolve(path)
+    if resolved.suffix.lower() in (".csv", ".parquet"):
+        from .cooccur import read_codings
+
+        return with_coder(read_codings(resolved), coder="human")
+    if turns is None:
+        raise InputError(f"{paths.relative(resolved)}: placing a .qdpx coding needs the corpus turns")
+    result = import_qdpx(resolved, turns, codebook_codes, unit=unit)
+    for w in result.warnings:
+        print(f"warning: {w}")
+    return result.codings
+
+
+# ----------------------------------------------------------------------------- hand-chosen quotes
+def codings_from_quotes(path: str | Path, turns: pd.DataFrame,
+                        codebook_codes: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
+    """Codings from a YAML file of hand-chosen quotes (see data/human_coding_demo.yaml):
+    `coder`, `project`, `description`, and `codings:` items with transcript, code (theme or
+    theme/subtheme) or codes, quote (words copied exactly from one turn) and optional occurrence
+    (1-based, when the words appear more than once). Codes are checked against `codebook_codes`
+    when given. Returns (codings, the file's other keys)."""
+    import yaml
+
+    resolved = paths.resolve(path)
+    shown = paths.relative(resolved)
+    try:
+        data = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{shown}: quotes file not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(f"{shown}{f':{mark.line + 1}' if mark else ''}: not valid YAML; fix the syntax") from None
+    if not isinstance(data, dict) or not isinstance(data.get("codings"), list):
+        raise InputError(f"{shown}: must be a mapping with a 'codings' list (transcript, code, quote)")
+    coder = str(data.get("coder") or "human")
+    known = None if codebook_codes is None else {
+        t if not sub else f"{t}/{sub}" for t, sub in zip(codebook_codes["theme"], codebook_codes["subtheme"])}
+    rows, problems = [], []
+    by_transcript = {str(t): g.sort_values("turn") for t, g in turns.groupby("transcript_id", sort=True)}
+    for i, item in enumerate(data["codings"]):
+        key = f"{shown}: codings[{i}]"
+        if not isinstance(item, dict):
+            problems.append(f"{key}: must be a mapping with transcript, code and quote")
+            continue
+        tid, quote = str(item.get("transcript", "")), str(item.get("quote", "") or "")
+        codes = item.get("codes") or ([item["code"]] if item.get("code") else [])
+        occurrence = int(item.get("occurrence", 1) or 1)
+        if tid not in by_transcript:
+            problems.append(f"{key}.transcript: {tid!r} is not a transcript of the corpus")
+            continue
+        if not quote.strip() or not codes:
+            problems.append(f"{key}: needs a non-empty quote and a code (theme or theme/subtheme)")
+            continue
+        hits = []
+        for row in by_transcript[tid].itertuples(index=False):
+            start = row.text.find(quote)
+            while start != -1:
+                hits.append((row, start))
+                start = row.text.find(quote, start + 1)
+        if len(hits) < occurrence:
+            problems.append(f"{key}.quote: {quote[:60]!r} not found in one turn of {tid} "
+                            f"({len(hits)} time(s)); copy the words exactly from a single turn")
+            continue
+        if len(hits) > 1 and "occurrence" not in item:
+            problems.append(f"{key}.quote: {quote[:60]!r} appears {len(hits)} times in {tid}; add "
+                            f"`occurrence: N` or quote more words")
+            continue
+        unknown = [str(c) for c in codes if known is not None and str(c) not in known]
+        if unknown:
+            problems.append(f"{key}.code: {', '.join(unknown)} not in the codebook; write theme or theme/subtheme "
+                            f"codes, e.g. {sorted(known)[0]}")
+            continue
+        row, start = hits[occurrence - 1]
+        for code in codes:
+            theme, _, sub = str(code).partition("/")
+            rows.append({"segment_id": f"{tid}:{row.turn}", "transcript_id": tid,
+                         "participant_id": row.participant_id, "group": row.group, "theme": theme,
+                         "subtheme": sub, "term": "", "start": start, "end": start + len(quote), "coder": coder})
+    if problems:
+        raise InputError(problems)
+    codings = pd.DataFrame(rows, columns=CODING_COLUMNS) if rows else empty_codings()
+    meta = {k: v for k, v in data.items() if k != "codings"}
+    return sort_codings(with_coder(codings)), meta
 
 
 # ----------------------------------------------------------------------------- export
@@ -696,34 +840,43 @@ def _variable_type(values: pd.Series) -> str:
     return "Integer" if len(given) and given.str.fullmatch(r"-?\d+").all() else "Text"
 
 
-def selection_offsets(codings: pd.DataFrame, offsets: dict) -> pd.DataFrame:
+def segment_offsets(texts: dict, segment_ids: pd.Series) -> pd.DataFrame:
+    """Offset and length in the exported transcript text of each turn and of each sentence segment
+    (`T:turn.sentence`, split as helpers.corpus.sentence_spans does) named in `segment_ids`."""
+    rows = [(f"{tid}:{turn}", base, length) for tid, (_, offs) in texts.items()
+            for turn, (base, length) in offs.items()]
+    table = pd.DataFrame(rows, columns=["segment_id", "base", "length"]).set_index("segment_id")
+    wanted = pd.Index(segment_ids.astype(str).unique())
+    sentence_turns = wanted[wanted.str.contains(r":\d+\.\d+$", regex=True)].str.replace(r"\.\d+$", "", regex=True)
+    extra = []
+    for turn_id in sentence_turns.unique().intersection(table.index):
+        tid = turn_id.rsplit(":", 1)[0]
+        base, length = table.loc[turn_id, ["base", "length"]]
+        for k, (s, e) in enumerate(sentence_spans(texts[tid][0][base:base + length])):
+            extra.append((f"{turn_id}.{k}", base + s, e - s))
+    return pd.concat([table, pd.DataFrame(extra, columns=["segment_id", "base", "length"]).set_index("segment_id")])
+
+
+def selection_offsets(codings: pd.DataFrame, texts: dict) -> pd.DataFrame:
     """Codings rows with `source_start`/`source_end` in the exported transcript text; InputError for rows
-    whose segment is not a turn of the corpus or whose offsets fall outside its text."""
-    parts = codings["segment_id"].astype(str).str.extract(r"^(?P<t>.+):(?P<turn>\d+)(?P<sent>\.\d+)?$")
+    whose segment is not a turn (or sentence) of the corpus or whose offsets fall outside its text."""
+    table = segment_offsets(texts, codings["segment_id"])
+    ids = codings["segment_id"].astype(str)
+    base = ids.map(table["base"]).fillna(-1).to_numpy(dtype=np.int64)
+    length = ids.map(table["length"]).fillna(0).to_numpy(dtype=np.int64)
     problems = []
-    sentence = parts["sent"].notna()
-    if sentence.any():
-        problems.append(f"codings: {int(sentence.sum())} row(s) have sentence segments (e.g. "
-                        f"{codings.loc[sentence, 'segment_id'].iloc[0]!r}); code with --unit turn to export")
-    base = np.full(len(codings), -1, dtype=np.int64)
-    length = np.zeros(len(codings), dtype=np.int64)
-    turn_no = pd.to_numeric(parts["turn"], errors="coerce")
-    for i, (tid, turn) in enumerate(zip(parts["t"], turn_no)):
-        offs = offsets.get(str(tid), ("", {}))[1]
-        if pd.notna(turn) and int(turn) in offs:
-            base[i], length[i] = offs[int(turn)]
-    out = codings.assign(source_start=base + codings["start"].to_numpy(), source_end=base + codings["end"].to_numpy())
-    missing = (base < 0) & ~sentence.to_numpy()
+    missing = base < 0
     for seg in codings.loc[missing, "segment_id"].drop_duplicates().head(10):
-        problems.append(f"codings: segment {seg!r} is not a turn of the corpus; export with the corpus the "
-                        f"codings were made from")
+        problems.append(f"codings: segment {seg!r} is not a turn (or sentence) of the corpus; export with the "
+                        f"corpus the codings were made from")
     bad = ~missing & ((codings["start"] < 0) | (codings["end"] > length) | (codings["end"] <= codings["start"])).to_numpy()
-    for row in codings[bad & ~sentence.to_numpy()].head(10).itertuples(index=False):
+    for row in codings[bad].head(10).itertuples(index=False):
         problems.append(f"codings: segment {row.segment_id!r}: offsets [{row.start}, {row.end}) fall outside "
-                        f"the turn's text; export with the corpus the codings were made from")
+                        f"its text; export with the corpus the codings were made from")
     if problems:
         raise InputError(problems)
-    return out
+    return codings.assign(source_start=base + codings["start"].to_numpy(),
+                          source_end=base + codings["end"].to_numpy())
 
 
 def project_files(turns: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFrame | None = None,
@@ -840,3 +993,147 @@ def qdc_bytes(codes: pd.DataFrame) -> bytes:
 def export_qdc(out: str | Path, codes: pd.DataFrame) -> Path:
     """Write the codebook as a .qdc file (for NVivo, ATLAS.ti, MAXQDA, QualCoder); return its path."""
     return _atomic_write(paths.resolve(out), qdc_bytes(codes))
+
+
+# ----------------------------------------------------------------------------- command line
+def load_turns(path: str | Path | None = None, participants_csv: str | Path | None = None) -> pd.DataFrame:
+    """The turns table from a file written by `ingest` (CSV or Parquet), or, without one, the project corpus."""
+    from . import corpus
+
+    turns = corpus.load_corpus(None, participants_csv) if path is None else corpus.read_turns(path)
+    if "speaker" not in turns.columns:
+        turns = turns.assign(speaker="")
+    return turns
+
+
+def read_codings_file(path: str | Path) -> pd.DataFrame:
+    """A codings table file (CSV/Parquet, checked by cooccur.read_codings) with whole-number offsets and a coder."""
+    from .cooccur import read_codings
+
+    codings = read_codings(path)
+    shown = paths.relative(paths.resolve(path))
+    problems = []
+    for col in ("start", "end"):
+        if col not in codings.columns:
+            problems.append(f"{shown}:1: missing column {col!r}; a codings table has character offsets start, end")
+            continue
+        values = pd.to_numeric(codings[col], errors="coerce")
+        for i in np.flatnonzero(values.isna().to_numpy() | (values % 1 != 0).fillna(True).to_numpy())[:20]:
+            problems.append(f"{shown}:{i + 2}: {col} {codings[col].iat[i]!r} is not a whole number")
+        codings[col] = values
+    if problems:
+        raise InputError(problems)
+    for col in ("group", "term"):
+        if col not in codings.columns:
+            codings[col] = ""
+    return with_coder(codings.astype({"start": np.int64, "end": np.int64}))
+
+
+def codebook_codes_or_none(path: str | None, required: bool = False) -> pd.DataFrame | None:
+    """Codebook.codes of the given codebook, of data/codebook.yaml when none is given (if it exists)."""
+    from .codebook import load_codebook
+
+    if path is None and not required and not paths.CODEBOOK.is_file():
+        return None
+    return load_codebook(path).codes
+
+
+def _command_import(args) -> int:
+    """`import-qdpx`: a QDA project's coding -> codings table (and cases)."""
+    import sys
+
+    from .corpus import write_table
+
+    turns = load_turns(args.corpus, args.participants)
+    result = import_qdpx(args.file, turns, codebook_codes_or_none(args.codebook), args.include_interviewer, args.unit)
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    write_table(result.codings, args.out)
+    if args.cases_out:
+        write_table(result.cases, args.cases_out)
+    coders = ", ".join(sorted(result.codings["coder"].unique())) or "none"
+    print(f"{len(result.codings)} codings on {result.codings['segment_id'].nunique()} segments (coders: {coders}); "
+          f"{len(result.unplaced)} selection(s) not placed -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def _command_export(args) -> int:
+    """`export-qdpx`: transcripts + codings + codebook -> a .qdpx for a QDA tool."""
+    import sys
+
+    from .corpus import load_participants
+
+    turns = load_turns(args.corpus)
+    codings = read_codings_file(args.codings)
+    codes = codebook_codes_or_none(args.codebook, required=True)
+    participants = load_participants(args.participants)
+    out = export_qdpx(args.out, turns, codings, codes, participants, args.name, args.description)
+    print(f"{len(codings)} codings on {turns['transcript_id'].nunique()} transcripts -> {out}", file=sys.stderr)
+    return 0
+
+
+def _command_export_qdc(args) -> int:
+    """`export-qdc`: the codebook as a REFI-QDA .qdc file."""
+    import sys
+
+    out = export_qdc(args.out, codebook_codes_or_none(args.codebook, required=True))
+    print(f"codebook -> {out}", file=sys.stderr)
+    return 0
+
+
+def _command_quotes(args) -> int:
+    """`quotes-to-qdpx`: hand-chosen quotes (YAML) -> a .qdpx, e.g. the demo human coding."""
+    import sys
+
+    from .corpus import load_participants
+
+    turns = load_turns(args.corpus, args.participants)
+    codes = codebook_codes_or_none(args.codebook, required=True)
+    codings, meta = codings_from_quotes(args.quotes, turns, codes)
+    coded = sorted(codings["transcript_id"].unique())
+    out = export_qdpx(args.out, turns[turns["transcript_id"].isin(coded)], codings, codes,
+                      load_participants(args.participants), str(meta.get("project") or "Human coding"),
+                      str(meta.get("description") or ""))
+    print(f"{len(codings)} codings in {len(coded)} transcripts -> {out}", file=sys.stderr)
+    return 0
+
+
+def add_commands(sub) -> None:
+    """Register `import-qdpx`, `export-qdpx`, `export-qdc` and `quotes-to-qdpx`."""
+    p = sub.add_parser("import-qdpx", help="a REFI-QDA project (.qdpx/.qde) from NVivo, ATLAS.ti, MAXQDA, "
+                                           "QualCoder … -> codings table with a coder column")
+    p.add_argument("file", metavar="FILE", help=".qdpx (or a .qde beside its sources folder)")
+    p.add_argument("--out", required=True, metavar="CODINGS", help="codings table to write (.csv or .parquet)")
+    p.add_argument("--corpus", default=None, metavar="TURNS",
+                   help="turns table from `ingest` (default: read data/transcripts with data/participants.csv)")
+    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
+    p.add_argument("--codebook", default=None, metavar="YAML",
+                   help="map code names onto this codebook's themes (default data/codebook.yaml if present)")
+    p.add_argument("--unit", choices=("turn", "sentence"), default="turn", help="segments to code (default turn)")
+    p.add_argument("--include-interviewer", action="store_true", help="keep codings on interviewer turns")
+    p.add_argument("--cases-out", default=None, metavar="CSV", help="also write the cases and their variables")
+    p.set_defaults(func=_command_import)
+
+    p = sub.add_parser("export-qdpx", help="transcripts + codings + codebook -> .qdpx to review in a QDA tool")
+    p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table from `ingest` (CSV or Parquet)")
+    p.add_argument("--codings", required=True, metavar="CODINGS", help="codings table from `code` or `import-qdpx`")
+    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv -> cases and variables")
+    p.add_argument("--name", default="IPS workbench auto-coding", help="project name shown by the QDA tool")
+    p.add_argument("--description", default="", help="project description")
+    p.add_argument("--out", required=True, metavar="FILE.qdpx", help="file to write")
+    p.set_defaults(func=_command_export)
+
+    p = sub.add_parser("export-qdc", help="codebook -> REFI-QDA codebook (.qdc)")
+    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.add_argument("--out", required=True, metavar="FILE.qdc", help="file to write")
+    p.set_defaults(func=_command_export_qdc)
+
+    p = sub.add_parser("quotes-to-qdpx", help="hand-chosen quotes (YAML) -> .qdpx (how data/human_coding_demo.qdpx "
+                                              "is made)")
+    p.add_argument("quotes", metavar="YAML", help="quotes file, e.g. data/human_coding_demo.yaml")
+    p.add_argument("--out", required=True, metavar="FILE.qdpx", help="file to write")
+    p.add_argument("--corpus", default=None, metavar="TURNS", help="turns table (default: the project corpus)")
+    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
+    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.set_defaults(func=_command_quotes)
