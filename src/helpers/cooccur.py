@@ -519,8 +519,9 @@ def code_network(table: pd.DataFrame, alpha: float = 0.05, labels: dict | None =
 
 
 def network_layout(graph, seed: int = 7, weight: str = "jaccard") -> dict:
-    """Node positions: each connected component laid out by a seeded spring layout, the largest on
-    the left and the smaller ones packed in columns to its right, so small islands do not squash it."""
+    """Node positions: each connected component laid out on its own (a seeded spring layout refined by
+    Kamada-Kawai, which spaces nodes evenly), the largest on the left and the smaller ones packed
+    in columns to its right, so small islands do not squash it."""
     import networkx as nx
 
     parts = sorted((sorted(c) for c in nx.connected_components(graph)), key=lambda c: (-len(c), c[0]))
@@ -532,7 +533,8 @@ def network_layout(graph, seed: int = 7, weight: str = "jaccard") -> dict:
         if len(members) == 1:
             local = {members[0]: np.zeros(2)}
         else:
-            local = nx.spring_layout(sub, seed=seed, weight=weight, k=2.0 / np.sqrt(len(members)), iterations=200)
+            start = nx.spring_layout(sub, seed=seed, weight=weight, k=2.0 / np.sqrt(len(members)), iterations=200)
+            local = nx.kamada_kawai_layout(sub, pos=start, weight=None)  # even spacing, from the seeded start
         coords = np.array([local[m] for m in members], dtype=float)
         coords -= coords.mean(axis=0)
         coords *= radius / max(np.abs(coords).max(), 1e-9)
