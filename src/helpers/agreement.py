@@ -157,8 +157,8 @@ def counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "s
         a_only = np.array([np.count_nonzero(x & ~y) for x, y in zip(ma, mb)], dtype=np.int64)
         b_only = np.array([np.count_nonzero(~x & y) for x, y in zip(ma, mb)], dtype=np.int64)
         n = np.full(len(codes), total)
-    split = pd.Series(codes, dtype=object).str.split("/", n=1, expand=True).reindex(columns=[0, 1]).fillna("")
-    out = pd.DataFrame({"code": codes, "theme": split[0].to_numpy(), "subtheme": split[1].to_numpy(),
+    out = pd.DataFrame({"code": codes, "theme": [c.partition("/")[0] for c in codes],
+                        "subtheme": [c.partition("/")[2] for c in codes],
                         "n_units": n.astype(np.int64), "both": np.asarray(both, dtype=np.int64),
                         "a_only": np.asarray(a_only, dtype=np.int64), "b_only": np.asarray(b_only, dtype=np.int64)})
     out["neither"] = out["n_units"] - out["both"] - out["a_only"] - out["b_only"]
