@@ -430,6 +430,31 @@ def cross_theme_rules(segments: pd.DataFrame, codings: pd.DataFrame, text_col: s
     return out.sort_values(["shared", *keys], ascending=[False] + [True] * 6, kind="stable").reset_index(drop=True)[cols]
 
 
+def prevalence_display(prev: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Prevalence for reading: code label, group, "n of N" participants, segments and words as percentages."""
+    out = pd.DataFrame({
+        "theme": prev["theme"], "code": np.where(prev["level"] == "subtheme", prev["subtheme"], prev["theme"]),
+        "label": prev["label"], by: prev[by],
+        "participants": prev["n_of_N"],
+        "segments": prev["segments_coded"].astype(str) + " of " + prev["segments_total"].astype(str),
+        "% participants": (100 * prev["participant_share"]).round(1),
+        "% segments": (100 * prev["segment_share"]).round(1),
+        "% words": (100 * prev["word_share"]).round(1),
+    })
+    return out.reset_index(drop=True)
+
+
+def quotes_display(quotes: pd.DataFrame) -> pd.DataFrame:
+    """Exemplar quotes for an HTML table: subtheme, who said it, the highlighted quote, matches, words."""
+    from .figures import group_label
+
+    return pd.DataFrame({
+        "subtheme": quotes["label"], "participant": quotes["participant_id"],
+        "group": quotes["group"].map(group_label), "quote": quotes["quote_html"],
+        "matches": quotes["matches"], "words": quotes["n_words"], "segment_id": quotes["segment_id"],
+    }).reset_index(drop=True)
+
+
 # ----------------------------------------------------------------------------- figures
 def _leaf_rows(prev: pd.DataFrame, by: str) -> pd.DataFrame:
     """Prevalence rows for the figure: subthemes (or themes in a flat codebook), groups only."""
@@ -437,12 +462,29 @@ def _leaf_rows(prev: pd.DataFrame, by: str) -> pd.DataFrame:
     return prev[(prev["level"] == level) & (prev[by] != "all")]
 
 
+def _group_title(group: str, by: str, n: int) -> str:
+    """A group's name for a figure, wrapped to short lines, with its number of participants."""
+    import textwrap
+
+    from .figures import group_label
+
+    name = group_label(group) if by == "group" else str(group)
+    return textwrap.fill(name, 13, break_long_words=False) + f"\n(N = {n})"
+
+
+def _source_note(rows: pd.DataFrame, by: str) -> str:
+    """'n = S segments from P participants' for the groups in a figure."""
+    totals = rows.drop_duplicates(by)
+    return (f"n = {int(totals['segments_total'].sum())} segments from "
+            f"{int(totals['participants_total'].sum())} participants")
+
+
 def plot_prevalence_heatmap(prev: pd.DataFrame, by: str = "group"):
     """Heatmap subtheme x group of the share of each group's participants who mention it ("n/N")."""
     import matplotlib.pyplot as plt
     import seaborn as sns
 
-    from .figures import SEQUENTIAL_CMAP, add_source_note, group_label
+    from .figures import SEQUENTIAL_CMAP, add_source_note
 
     rows = _leaf_rows(prev, by)
     order = list(pd.unique(rows["label"]))
@@ -450,17 +492,18 @@ def plot_prevalence_heatmap(prev: pd.DataFrame, by: str = "group"):
     share = rows.pivot(index="label", columns=by, values="participant_share").loc[order, groups]
     text = rows.assign(t=rows["participants_coded"].astype(str) + "/" + rows["participants_total"].astype(str))
     annot = text.pivot(index="label", columns=by, values="t").loc[order, groups]
-    fig, ax = plt.subplots(figsize=(2.2 + 1.6 * len(groups), 1.2 + 0.38 * len(order)))
+    totals = rows.drop_duplicates(by).set_index(by)["participants_total"]
+    fig, ax = plt.subplots(figsize=(3.5 + 1.7 * len(groups), 1.4 + 0.4 * len(order)))
     sns.heatmap(share * 100, annot=annot.to_numpy(), fmt="", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=100,
-                linewidths=0.5, linecolor="white", cbar_kws={"label": "% of participants in group"}, ax=ax)
-    ax.set_xticklabels([group_label(g) if by == "group" else g for g in groups], rotation=0)
-    ax.set_title("Who mentions each subtheme: share of participants per group")
+                linewidths=0.5, linecolor="white", cbar_kws={"label": "% of the group's participants"}, ax=ax)
+    themes = rows.drop_duplicates("label")["theme"].to_numpy()
+    for y in np.flatnonzero(themes[1:] != themes[:-1]) + 1:
+        ax.axhline(y, color="white", linewidth=4)
+    ax.set_xticklabels([_group_title(g, by, int(totals[g])) for g in groups], rotation=0)
+    ax.set_title("Who mentions each subtheme:\nshare of participants per group")
     ax.set_xlabel(by.replace("_", " ").capitalize())
     ax.set_ylabel("Subtheme")
-    totals = rows.drop_duplicates(by)
-    add_source_note(fig, f"n = {int(totals['segments_total'].sum())} segments from "
-                         f"{int(totals['participants_total'].sum())} participants; cell: participants "
-                         f"mentioning it / participants in group")
+    add_source_note(fig, _source_note(rows, by) + "; cell: participants mentioning it / participants in group")
     fig.tight_layout()
     return fig
 
@@ -469,13 +512,13 @@ def plot_participant_counts(prev: pd.DataFrame, by: str = "group"):
     """One panel per group: how many of the group's N participants mention each subtheme ("n of N")."""
     import matplotlib.pyplot as plt
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_palette
 
     rows = _leaf_rows(prev, by)
     order = list(pd.unique(rows["label"]))
     groups = list(pd.unique(rows[by]))
     palette = group_palette(groups)
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.0 + 2.6 * len(groups), 1.2 + 0.38 * len(order)),
+    fig, axes = plt.subplots(1, len(groups), figsize=(3.0 + 2.6 * len(groups), 1.4 + 0.38 * len(order)),
                              sharey=True, squeeze=False)
     ypos = np.arange(len(order))
     for ax, group in zip(axes[0], groups):
@@ -486,16 +529,15 @@ def plot_participant_counts(prev: pd.DataFrame, by: str = "group"):
         for y, n in zip(ypos, part["participants_coded"]):
             ax.text(total * 1.03, y, f"{n} of {total}", va="center", fontsize=8)
         ax.set_xlim(0, total * 1.45)
-        ax.set_title(group_label(group) if by == "group" else str(group), fontsize=11)
+        ax.set_xticks(range(0, total + 1, max(1, -(-total // 5))))
+        ax.set_title(_group_title(group, by, total), fontsize=11)
         ax.set_xlabel("Participants mentioning it")
         ax.grid(axis="y", visible=False)
     axes[0][0].set_yticks(ypos, order)
     axes[0][0].invert_yaxis()
     axes[0][0].set_ylabel("Subtheme")
     fig.suptitle("How many participants mention each subtheme (n of N)", fontweight="bold")
-    totals = rows.drop_duplicates(by)
-    add_source_note(fig, f"n = {int(totals['segments_total'].sum())} segments from "
-                         f"{int(totals['participants_total'].sum())} participants")
+    add_source_note(fig, _source_note(rows, by))
     fig.tight_layout()
     return fig
 
