@@ -211,6 +211,35 @@ def test_ngrams_stay_inside_clauses_and_skip_filtered_words():
     assert kw.ngrams(gapped, 2).empty
 
 
+def test_ngram_rates_use_word_totals_and_top_frequencies_cut_per_group():
+    s = segs(("A:1", "C01", "client", "back pain, back pain, bad day"), ("B:1", "E01", "esw", "job search"))
+    tokens = kw.segment_tokens(s)
+    bigrams = kw.frequencies(kw.ngrams(tokens, 2), "group", totals=tokens)
+    assert bigrams[["group", "term", "count", "total"]].values.tolist() == [
+        ["client", "back pain", 2, 6], ["client", "bad day", 1, 6], ["esw", "job search", 1, 2]]
+    assert bigrams["per_10k"].tolist() == pytest.approx([2 / 6 * 1e4, 1 / 6 * 1e4, 1 / 2 * 1e4], abs=1e-9)
+    assert kw.top_frequencies(bigrams, "group", 1)["term"].tolist() == ["back pain", "job search"]
+
+
+def test_token_summary_counts_words_before_and_after_filtering():
+    s = segs(("A:1", "C01", "client", "Um, the pain [laughs]"), ("A:2", "C02", "client", "pain"),
+             ("B:1", "E01", "esw", "the job"))
+    tokens = kw.segment_tokens(s, stopwords={"um", "the"})
+    summary = kw.token_summary(s, tokens, "group")
+    assert summary.index.tolist() == ["client", "esw", "Total"]
+    assert summary[["participants", "segments", "words", "tokens_counted"]].values.tolist() == [
+        [2, 2, 4, 2], [1, 1, 2, 1], [3, 3, 6, 3]]
+    assert summary["share_counted"].tolist() == [0.5, 0.5, 0.5]
+
+
+def test_check_grouping_lists_usable_columns():
+    s = TWO_GROUPS.assign(site="A")
+    kw.check_grouping(s, "site")
+    with pytest.raises(InputError, match=r"by = 'text': no such column in the segments; choose one of: "
+                                         r"participant_id, group, site$"):
+        kw.check_grouping(s, "text")
+
+
 # ----------------------------------------------------------------------------- KWIC
 KWIC_SEGS = segs(("A:1", "C01", "client", "Well, my fit note ran out [laughs] and the GP said fit notes are easy."),
                  ("B:2", "E01", "esw", "Fit notes? I never see them."))
@@ -255,6 +284,28 @@ def test_kwic_many_keeps_term_order_and_spreads_the_sample():
     lines = kw.kwic_many(s, ["number", "pain"], window=1, per_term=3)
     assert lines["term"].tolist() == ["number"] * 3 + ["pain"] * 3
     assert lines["segment_id"].tolist()[:3] == ["A:0", "A:4", "A:9"]
+
+
+def test_key_terms_in_context_quotes_each_group_from_its_own_segments():
+    s = segs(("A:1", "C01", "client", "my pain is bad, pain every day pain"), ("A:2", "C02", "client", "pain again"),
+             ("B:1", "E01", "esw", "the job and the job"), ("B:2", "E02", "esw", "job job job"))
+    tokens = kw.segment_tokens(s)
+    key = kw.keyness(tokens, "group", min_count=1)
+    # client: pain 4 of 10 words, never in esw -> top G2; esw: job 5 of 8, never in client
+    quotes = kw.key_terms_in_context(s, key, top_n=1, per_term=2, window=1)
+    # 2 of 4 (5) hits, spread: the first and the last
+    assert quotes[["target", "term", "segment_id", "left", "match", "right"]].values.tolist() == [
+        ["client", "pain", "A:1", "my", "pain", "is"], ["client", "pain", "A:2", "", "pain", "again"],
+        ["esw", "job", "B:1", "the", "job", "and"], ["esw", "job", "B:2", "job", "job", ""]]
+    assert (quotes["log_ratio"] > 0).all()
+    assert list(quotes.columns)[:2] == ["target", "term"]
+
+
+def test_hits_by_group_in_the_order_of_the_terms():
+    lines = kw.kwic_many(KWIC_SEGS, ["never", "fit note*", "absent"])
+    table = kw.hits_by_group(lines, ["never", "fit note*", "absent"])
+    assert table.index.tolist() == ["never", "fit note*", "absent"]
+    assert table.to_dict("list") == {"client": [0, 2, 0], "esw": [1, 1, 0]}
 
 
 # ----------------------------------------------------------------------------- collocations
@@ -326,6 +377,17 @@ def test_frequency_and_word_size_figures():
     cloud = kw.plot_word_sizes(freq, "group", top_n=10, note="n")
     sizes = {t.get_text(): t.get_fontsize() for t in cloud.axes[0].texts}
     assert sizes["pain"] > sizes["work"]  # client: pain 3, work 1
+
+
+def test_word_layout_fits_the_box_and_is_repeatable():
+    words = [f"word{i}" for i in range(40)]
+    counts = np.arange(40, 0, -1)
+    first = kw._word_layout(words, counts, 300.0, 200.0)
+    assert first == kw._word_layout(words, counts, 300.0, 200.0)
+    assert [w for w, *_ in first] == words  # every word placed, biggest first
+    sizes = [size for _, size, _, _ in first]
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(0 <= x <= 300 and 0 <= y <= 200 for _, _, x, y in first)
 
 
 # ----------------------------------------------------------------------------- command line

@@ -8,14 +8,10 @@ chi-square on 1 df, Benjamini-Hochberg adjusted p per comparison, and Log Ratio 
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
 
 from . import paths, text
 from .errors import InputError
@@ -137,6 +133,8 @@ def keyness_scores(a, b, c, d) -> pd.DataFrame:
     token totals c and d, element-wise (DESIGN.md §6). A zero count adds 0 to G² and is taken as 0.5
     in the Log Ratio. Returns columns `g2`, `p_value`, `log_ratio` (positive = over-used in target).
     """
+    from scipy import special, stats
+
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     c, d = np.broadcast_to(np.asarray(c, dtype=float), a.shape), np.broadcast_to(np.asarray(d, dtype=float), a.shape)
     e1 = c * (a + b) / (c + d)
@@ -630,27 +628,6 @@ def check_grouping(segments: pd.DataFrame, by: str) -> None:
                          f"{', '.join(grouping_columns(segments))}")
 
 
-def write_table(df: pd.DataFrame, out: str | Path) -> Path:
-    """Write a table as CSV (or Parquet for .parquet) via a temporary file, so no half-written output."""
-    path = paths.resolve(out)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet"):
-        raise InputError(f"--out {out}: unknown table format {suffix or '(none)'}; use .csv or .parquet")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, encoding="utf-8", lineterminator="\n")
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
 # ----------------------------------------------------------------------------- command line
 def grouping_columns(segments: pd.DataFrame) -> list[str]:
     """Columns of a segments table that can split the corpus for keyness (group, gender, site …)."""
@@ -669,6 +646,8 @@ def _cli_segments(args) -> pd.DataFrame:
 def _cli_emit(df: pd.DataFrame, out, what: str) -> None:
     """Write the table to --out (atomically) or as CSV on stdout; a one-line summary on stderr."""
     import sys
+
+    from .corpus import write_table
 
     if out:
         written = write_table(df, out)
