@@ -110,9 +110,10 @@ URL_RE = re.compile(
     r"|(?<![\w@./:-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
     r"\.(?:co\.uk|org\.uk|ac\.uk|gov\.uk|nhs\.uk|com|org|net|uk)(?![\w-])(?:/[^\s<>\"'(){}\[\]|\\^`]*)?",
     re.IGNORECASE)
-NHS_RE = re.compile(r"(?<![\w+/.-])(\d{3})([ -]?)(\d{3})\2(\d{4})(?![\w+/-]|\.\d)")
+NHS_RE = re.compile(r"(?<![\w+/.-])(\d{3})([ \u00a0\u202f-]?)(\d{3})\2(\d{4})(?![\w+/-]|\.\d)")
 PHONE_RE = re.compile(
-    r"(?<![\w+/.-])(?:\+44[ -]?(?:\(0\)[ -]?)?|\(0|0)(?P<a>\d{2,4})\)?[ -]?(?P<b>\d{3,4})[ -]?(?P<c>\d{3,4})"
+    r"(?<![\w+/.-])(?:\+44[ \u00a0-]?(?:\(0\)[ \u00a0-]?)?|\(0|0)(?P<a>\d{2,4})\)?[ \u00a0\u202f-]?(?P<b>\d{3,4})"
+    r"[ \u00a0\u202f-]?(?P<c>\d{3,4})"
     r"(?![\w+/-]|\.\d)")
 POSTCODE_RE = re.compile(
     r"(?<![\w+/-])(?P<out>[A-PR-UWYZ][A-HK-Y]?\d[A-Z\d]?|GIR)[^\S\n]?(?P<in>\d[ABD-HJLNP-UW-Z]{2})(?![\w+/-])",
@@ -127,6 +128,7 @@ DATE_RES = [
                        re.IGNORECASE)),
 ]
 MIN_AGE_YEARS = 16  # a complete date at least this many years ago counts as a date of birth
+LINE_ENDS = re.compile(r"\r\n|\n|\r")
 PRIORITY = {cat: i for i, cat in enumerate(list(REGISTER_TAGS) + ["email", "url", "nhs", "phone", "dob", "postcode"])}
 
 
@@ -481,7 +483,7 @@ class Pseudonymiser:
         pieces, pos = [], 0
         for start, end, replacement, category in self.spans(text):
             pieces.append(text[pos:start])
-            pieces.append(replacement)
+            pieces.append(replacement + "".join(LINE_ENDS.findall(text, start, end)))  # keep the line count
             pos = end
             if counts is not None:
                 counts[category] += 1
@@ -585,7 +587,7 @@ def pseudonymise_docx(src: Path, dst: Path, pseudonymiser: Pseudonymiser, counts
                     _apply_to_pieces(pieces, spans)
                     changed = True
                 if text_tag == qn("w:t"):
-                    lines.append("".join(t for _, t in pieces))
+                    lines.append("".join(t if el is None else el.text or "" for el, t in pieces))
         if changed and not hasattr(part, "element"):
             from lxml import etree
 
@@ -798,6 +800,7 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
     """Pseudonymise every transcript under SRC into DIR (atomically), write key, review list and audit."""
     src, out_dir, key = paths.resolve(src), paths.resolve(out_dir), paths.resolve(key)
     review = paths.resolve(review) if review else _default_companion(key, "review")
+    audit_default = not audit
     audit = paths.resolve(audit) if audit else _default_companion(key, "audit")
     problems = []
     if not src.exists():
@@ -823,7 +826,7 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
     problems += check_private_location(key, "--key", out_dir, src)
     if review != key and not any("--key" in p for p in problems):
         problems += check_private_location(review, "review list", out_dir, src)
-    if _is_within(audit, out_dir):
+    if _is_within(audit, out_dir) and not (audit_default and problems):
         problems.append(f"audit {paths.relative(audit)}: lies inside the output folder; write it elsewhere")
     if len({key.resolve(), review.resolve(), audit.resolve()}) < 3:
         problems.append("--key, --review and --audit must be three different files")
@@ -912,6 +915,7 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
 
 # ----------------------------------------------------------------------------- leaks
 FINDING_COLUMNS = ["file", "line", "category", "text"]
+JSON_STRING_EDGES = re.compile(r'^\s*"|(?<!\\)"\s*,?\s*$')
 JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/bfnrt])")
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{100,}={0,2}")  # embedded images: never text
 BLANKED_BLOCKS = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
@@ -963,8 +967,8 @@ def file_views(path: Path) -> tuple[str, str] | None:
     except InputError:
         return None
     lines = text.splitlines()
-    if suffix in JSON_FORMATS:
-        lines = [_json_unescape(line) for line in lines]
+    if suffix in JSON_FORMATS:  # strings of a list (a notebook's lines) join up: quotes and commas blanked
+        lines = [_json_unescape(JSON_STRING_EDGES.sub(lambda m: " " * len(m.group()), line)) for line in lines]
     if suffix in JSON_FORMATS or suffix in MARKUP_FORMATS:
         lines = [html.unescape(line) for line in lines]
     full = BASE64_RUN.sub(lambda m: " " * len(m.group()), "\n".join(lines))
