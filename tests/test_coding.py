@@ -408,3 +408,16 @@ def test_cli_bad_turns_file_and_bad_output_name_exit_2(tmp_path, capsys):
     assert any("bad.csv:1: missing column 'participant_id'" in line for line in err)
     assert main(["code", "--corpus", str(tmp_path / "turns.csv"), *common, "--out", str(tmp_path / "x.txt")]) == 2
     assert capsys.readouterr().err == f"error: --out {tmp_path / 'x.txt'}: name a .csv or .parquet file\n"
+
+
+def test_every_subtheme_of_the_shipped_codebook_is_found_in_the_demo_corpus():
+    participants = corpus.load_participants()
+    segs = corpus.segments(corpus.load_corpus(), participants)
+    book = codebook.load_codebook()
+    prev = coding.prevalence(segs, coding.code_segments(segs, book), book)
+    subs = prev[prev["level"] == "subtheme"]
+    everyone = subs[subs["group"] == "all"].set_index("subtheme")["participants_coded"]
+    assert set(everyone.index) == set(book.subthemes())
+    assert everyone.min() >= 10, everyone.sort_values().head().to_dict()
+    per_group = subs[subs["group"] != "all"].groupby("subtheme")["participants_coded"].min()
+    assert per_group.min() >= 1, per_group[per_group < 1].to_dict()
