@@ -99,6 +99,10 @@ def test_multi_word_stopwords_are_removed_only_as_phrases():
 def test_stopwords_match_ignoring_case_and_apostrophe_style():
     sw = {"you know", "don't"}
     assert tokens_of("You Know I DON’T Mind", lowercase=False, stopwords=sw) == ["I", "Mind"]
+    # several spellings of one word in one text fold together
+    assert tokens_of("you know, You Know, YOU KNOW, you Know me", lowercase=False, stopwords=sw) == ["me"]
+    assert text.match_term(text.token_table(pd.Series(["Pain pain PAIN"]), lowercase=False), "pain")["first"].tolist() == [
+        0, 1, 2]
 
 
 def test_phrase_at_the_end_of_one_text_does_not_join_the_next():

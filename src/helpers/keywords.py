@@ -264,24 +264,22 @@ def top_key_terms(table: pd.DataFrame, top_n: int = 15, alpha: float = 0.05, ove
 
 # ----------------------------------------------------------------------------- KWIC
 def kwic(segments: pd.DataFrame, pattern: str, window: int = 8, stem: bool = False,
-         text_column: str = "text") -> pd.DataFrame:
+         text_column: str = "text", tokens: pd.DataFrame | None = None) -> pd.DataFrame:
     """Concordance of a word, wildcard (`pain*`, `*ache`, `?`) or phrase (`fit note*`) in the segments.
 
     `window` words of context on each side (within the segment; reaching the segment's edge takes
     the rest of its text). With `stem`, words match when their Snowball stems do (for stemmed key
     terms). Columns: term, segment_id, participant_id, group, left, match, right, start, end
-    (character offsets of the match in the segment text); in segment order.
+    (character offsets of the match in the segment text); in segment order. `tokens`: the
+    segments' `kwic_tokens`, when several terms are searched in the same segments.
     """
     if window < 0:
         raise InputError(f"--window {window}: must be 0 or more")
     _require_columns(segments, SEGMENT_COLUMNS if text_column == "text" else [*SEGMENT_COLUMNS, text_column],
                      "segments")
-    tokens = text.token_table(segments[text_column])
-    column = "token"
-    if stem:
-        tokens["stem"] = text.stem_tokens(tokens["token"])
-        column = "stem"
-    hits = text.match_term(tokens, pattern, column=column)
+    if tokens is None:
+        tokens = kwic_tokens(segments, stem, text_column)
+    hits = text.match_term(tokens, pattern, column="stem" if stem else "token")
     if hits.empty:
         return pd.DataFrame({c: pd.Series(dtype=np.int64 if c in ("start", "end") else object)
                              for c in KWIC_COLUMNS})
@@ -320,6 +318,15 @@ def kwic(segments: pd.DataFrame, pattern: str, window: int = 8, stem: bool = Fal
     return out[KWIC_COLUMNS]
 
 
+def kwic_tokens(segments: pd.DataFrame, stem: bool = False, text_column: str = "text") -> pd.DataFrame:
+    """Every word of the segments (nothing filtered), with Snowball stems in `stem` if asked: what
+    `kwic` searches."""
+    tokens = text.token_table(segments[text_column])
+    if stem:
+        tokens["stem"] = text.stem_tokens(tokens["token"])
+    return tokens
+
+
 def _squash(s: str) -> str:
     """Whitespace (line breaks, tabs, runs of spaces) made single spaces, ends trimmed."""
     return re.sub(r"\s+", " ", s).strip()
@@ -330,8 +337,9 @@ def kwic_many(segments: pd.DataFrame, patterns, window: int = 8, per_term: int |
     """KWIC for several terms, one block per term in the order given (at most `per_term` lines each,
     spread evenly over the hits so one talkative participant does not fill the table)."""
     parts = []
+    tokens = kwic_tokens(segments, stem)
     for pattern in dict.fromkeys(patterns):
-        lines = kwic(segments, pattern, window=window, stem=stem)
+        lines = kwic(segments, pattern, window=window, stem=stem, tokens=tokens)
         if per_term is not None and len(lines) > per_term:
             pick = np.unique(np.linspace(0, len(lines) - 1, per_term).round().astype(int))
             lines = lines.iloc[pick]
@@ -653,7 +661,13 @@ def _cli_emit(df: pd.DataFrame, out, what: str) -> None:
         written = write_table(df, out)
         print(f"{what}: {len(df)} rows -> {paths.relative(written)}", file=sys.stderr)
     else:
-        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        try:
+            df.to_csv(sys.stdout, index=False, lineterminator="\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. `| head`: the reader has gone, which is not an error
+            import os
+
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def command_keyness(args) -> int:

@@ -56,27 +56,35 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     """Every word and number of every text (notes masked): row, token, start, end, position.
 
     `position` counts tokens within the text and takes one extra step at each clause break
-    (punctuation such as . , ? ; : or a transcription note between two words).
+    (punctuation such as . , ? ; : or a transcription note between two words). All texts are
+    scanned as one string (joined by line breaks, which no token or note crosses), and rows,
+    offsets and positions are worked out with numpy.
     """
-    rows, toks, starts, ends, positions = [], [], [], [], []
-    for i, text in enumerate(texts.fillna("").astype(str).tolist()):
-        masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), text)
-        pos, prev_end = -1, None
-        for m in TOKEN_RE.finditer(masked):
-            s, e = m.start(), m.end()
-            pos += 2 if prev_end is not None and CLAUSE_BREAK_RE.search(masked, prev_end, s) else 1
-            rows.append(i)
-            toks.append(normalise_token(m.group(), lowercase))
-            starts.append(s)
-            ends.append(e)
-            positions.append(pos)
-            prev_end = e
+    values = texts.fillna("").astype(str).tolist()
+    lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+    masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
+    found = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(masked)]
+    starts = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
+    ends = np.fromiter((f[1] for f in found), dtype=np.int64, count=len(found))
+    codes, uniques = pd.factorize(pd.Series([f[2] for f in found], dtype=object), sort=False)
+    spelled = np.asarray([normalise_token(u, lowercase) for u in uniques], dtype=object)
+    tokens = pd.Series(spelled[codes] if len(codes) else spelled[:0], dtype=object)
+    rows = np.searchsorted(offsets, starts, side="right") - 1
+    breaks = np.fromiter((m.start() for m in CLAUSE_BREAK_RE.finditer(masked)), dtype=np.int64)
+    step = np.ones(len(found), dtype=np.int64)
+    if len(found) > 1:
+        crossed = np.searchsorted(breaks, starts[1:]) - np.searchsorted(breaks, ends[:-1])
+        step[1:] += crossed > 0
+    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(found) else np.empty(0, dtype=np.int64)
+    running = np.cumsum(step)
+    row_first = first[np.searchsorted(first, np.arange(len(found)), side="right") - 1]
     return pd.DataFrame({
-        "row": np.asarray(rows, dtype=np.int64),
-        "token": pd.Series(toks, dtype=object),
-        "start": np.asarray(starts, dtype=np.int64),
-        "end": np.asarray(ends, dtype=np.int64),
-        "position": np.asarray(positions, dtype=np.int64),
+        "row": rows.astype(np.int64),
+        "token": tokens.astype(object),
+        "start": starts - offsets[rows],
+        "end": ends - offsets[rows],
+        "position": running - running[row_first],
     })
 
 
@@ -151,26 +159,38 @@ def stopword_list(path: str | Path | None = None, add=(), remove=()) -> frozense
 def stopword_mask(tokens: pd.DataFrame, stopwords) -> np.ndarray:
     """True for each token that is a stopword or part of a stopword phrase (consecutive, same row).
 
-    `tokens` needs `row` and `token` columns in text order; matching ignores case.
+    `tokens` needs `row` and `token` columns in text order (and uses `position`, when present, to
+    keep phrases inside one clause); matching ignores case. Works on integer codes of the distinct
+    words, so it stays fast on millions of tokens.
     """
     entries = {normalise_phrase(w) for w in stopwords}
-    lower = _lower_tokens(tokens["token"])
-    mask = np.isin(lower, [w for w in entries if " " not in w])
-    by_length: dict[int, set[str]] = {}
-    for phrase in entries:
-        n = phrase.count(" ") + 1
-        if n > 1:
-            by_length.setdefault(n, set()).add(phrase)
-    for n, phrases in sorted(by_length.items()):
-        first = _phrase_starts(lower, tokens["row"].to_numpy(), n, phrases, _positions(tokens))
+    codes, vocab = _word_codes(tokens["token"])
+    index = {w: i for i, w in enumerate(vocab)}
+    singles = pd.Index(vocab).isin([w for w in entries if " " not in w])
+    mask = singles[codes] if len(codes) else np.zeros(0, dtype=bool)
+    rows, positions = tokens["row"].to_numpy(), _positions(tokens)
+    for phrase in sorted(w for w in entries if " " in w):
+        words = phrase.split()
+        if any(w not in index for w in words) or len(codes) < len(words):
+            continue
+        n, size = len(words), len(codes) - len(words) + 1
+        hit = _adjacent(rows, positions, n)
+        for k, w in enumerate(words):
+            hit &= codes[k:k + size] == index[w]
+        first = np.flatnonzero(hit)
         for k in range(n):
             mask[first + k] = True
     return mask
 
 
-def _lower_tokens(tokens: pd.Series) -> np.ndarray:
-    """Tokens lower-cased with straight apostrophes, as an object array (for matching)."""
-    return tokens.astype(object).str.translate(APOSTROPHES).str.lower().to_numpy(dtype=object)
+def _word_codes(tokens: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer code of each token and the distinct tokens, lower-cased with straight apostrophes."""
+    codes, uniques = pd.factorize(tokens.astype(object), sort=False)
+    vocab = [normalise_phrase(u) for u in uniques]
+    if len(set(vocab)) < len(vocab):  # 'Pain' and 'pain' fold into one code
+        codes2, vocab_index = pd.factorize(pd.Series(vocab, dtype=object), sort=False)
+        return codes2[codes].astype(np.int64), list(vocab_index)
+    return codes.astype(np.int64), vocab
 
 
 def _positions(tokens: pd.DataFrame) -> np.ndarray | None:
@@ -185,18 +205,6 @@ def _adjacent(rows: np.ndarray, positions: np.ndarray | None, n: int) -> np.ndar
     if positions is not None:
         ok &= positions[n - 1:n - 1 + size] - positions[:size] == n - 1
     return ok
-
-
-def _phrase_starts(lower: np.ndarray, rows: np.ndarray, n: int, phrases, positions=None) -> np.ndarray:
-    """Indices i where tokens i..i+n-1 (side by side in one row) joined by spaces are one of `phrases`."""
-    size = len(lower) - n + 1
-    if size <= 0:
-        return np.empty(0, dtype=np.int64)
-    joined = lower[:size].copy()
-    for k in range(1, n):
-        joined = joined + " " + lower[k:k + size]
-    hits = np.isin(joined, list(phrases)) & _adjacent(rows, positions, n)
-    return np.flatnonzero(hits)
 
 
 def stem_tokens(tokens: pd.Series) -> pd.Series:
@@ -241,11 +249,10 @@ def match_term(tokens: pd.DataFrame, pattern: str, column: str = "token") -> pd.
     size = len(tokens) - n + 1
     if size <= 0:
         return pd.DataFrame({"first": np.empty(0, dtype=np.int64), "last": np.empty(0, dtype=np.int64)})
-    lower = _lower_tokens(tokens[column])
-    distinct = pd.unique(lower)
+    codes, vocab = _word_codes(tokens[column])
     hit = _adjacent(tokens["row"].to_numpy(), _positions(tokens), n)
     for k, rx in enumerate(regexes):
-        matching = [t for t in distinct if rx.fullmatch(t)]
-        hit &= np.isin(lower[k:k + size], matching)
+        matching = np.fromiter((rx.fullmatch(w) is not None for w in vocab), dtype=bool, count=len(vocab))
+        hit &= matching[codes[k:k + size]]
     first = np.flatnonzero(hit).astype(np.int64)
     return pd.DataFrame({"first": first, "last": first + n - 1})
