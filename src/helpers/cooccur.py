@@ -223,6 +223,9 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     Each code's column of base rows is shuffled independently within its stratum (segments
     within their transcript; whole participants/transcripts across the corpus), keeping every
     code's frequency and breaking only the link between codes. p = (1 + #{perm >= obs}) / (1 + R).
+    For windows the segments are shuffled and the windows rebuilt: a code that comes in runs of
+    consecutive turns covers more windows once shuffled, so the test is conservative there.
+    Vectorised over a batch of permutations at once; one seeded generator, so results repeat.
     """
     k = len(inc.codes)
     a, b = np.triu_indices(k, 1)
