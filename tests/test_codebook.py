@@ -155,6 +155,8 @@ CASES = [
      "split); write it as a phrase with spaces or as a pattern"),
     ("duplicate keyword ignoring case", ["themes", 1, "keywords"], ["Job", "job"],
      "cb.yaml: themes[1].keywords[1]: duplicate rule 'job' (also at themes[1].keywords[0]); remove one"),
+    ("keyword repeated as a pattern", ["themes", 1, "patterns"], ["job"],
+     "cb.yaml: themes[1].patterns[0]: duplicate rule 'job' (also at themes[1].keywords[0]); remove one"),
 ]
 
 

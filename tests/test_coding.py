@@ -421,3 +421,19 @@ def test_every_subtheme_of_the_shipped_codebook_is_found_in_the_demo_corpus():
     assert everyone.min() >= 10, everyone.sort_values().head().to_dict()
     per_group = subs[subs["group"] != "all"].groupby("subtheme")["participants_coded"].min()
     assert per_group.min() >= 1, per_group[per_group < 1].to_dict()
+
+
+def test_interviewer_turns_form_their_own_group_in_prevalence_and_coverage():
+    book = codebook.parse_codebook({"themes": [{"code": "pain", "label": "Pain", "keywords": ["pain"]}]})
+    segs = corpus.segments(turns_table(), participants_table(), include_interviewer=True)
+    codings = coding.code_segments(segs, book)
+    prev = coding.prevalence(segs, codings, book).set_index("group")
+    assert list(prev.index) == ["client", "esw", "(none)", "all"]
+    assert prev.loc["(none)", ["segments_coded", "segments_total"]].tolist() == [1, 1]
+    assert coding.coverage(segs, codings)["group"].tolist() == ["client", "esw", "(none)", "all"]
+
+
+def test_codings_from_another_corpus_are_refused(prev_case):
+    book, segs, codings = prev_case
+    with pytest.raises(InputError, match=r"1 coded segment\(s\) are not among the segments \('X:9'\)"):
+        coding.coding_matrix(segs, codings.assign(segment_id="X:9").head(1), book)

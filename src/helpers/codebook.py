@@ -212,10 +212,11 @@ def _collect_rules(obj: dict, path: str, theme: str, subtheme: str, rules: list,
                 continue
             kind = "pattern" if key == "patterns" else ("exclude" if key == "exclude" else "keyword")
             norm = item if kind == "pattern" else " ".join(item.translate(APOSTROPHES).lower().split())
-            if (kind, norm) in seen:
-                out.append((ipath, f"duplicate rule {item!r} (also at {seen[(kind, norm)]}); remove one"))
+            key_ = (kind == "exclude", norm)  # a keyword and a pattern of the same text are one rule twice
+            if key_ in seen:
+                out.append((ipath, f"duplicate rule {item!r} (also at {seen[key_]}); remove one"))
                 continue
-            seen[(kind, norm)] = ipath
+            seen[key_] = ipath
             rule_id = len(rules)
             if kind == "pattern":
                 rx, problem = _check_pattern(item)

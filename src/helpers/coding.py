@@ -30,6 +30,7 @@ CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "th
 SEGMENT_KEYS = ["segment_id", "transcript_id", "participant_id", "group"]
 SEPARATOR = "\x00"  # joins segment texts for pattern search; a match across it is dropped
 UNITS = ("turn", "sentence")
+NO_GROUP = "(none)"  # shown for segments with an empty grouping value (e.g. interviewers' group)
 
 
 # ----------------------------------------------------------------------------- matching
@@ -221,6 +222,7 @@ def coding_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codeb
     segment is coded with it. For mixed-methods work in R, SPSS or Excel.
     """
     segments = _with_words(segments, text_col)
+    _check_same_corpus(segments, codings)
     codes = codebook.codes.assign(column=codebook.codes["code"])
     clash = sorted(set(codes["column"]) & set(segments.columns))
     if clash:
@@ -234,11 +236,25 @@ def coding_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codeb
     return pd.concat([meta, pd.DataFrame(grid, columns=codes["column"].tolist())], axis=1)
 
 
+def _check_same_corpus(segments: pd.DataFrame, codings: pd.DataFrame) -> None:
+    """Every coded segment must be one of the segments (same corpus, same unit)."""
+    missing = pd.Index(codings["segment_id"].unique()).difference(pd.Index(segments["segment_id"]))
+    if len(missing):
+        shown = ", ".join(repr(s) for s in sorted(missing)[:5])
+        raise InputError(f"{len(missing)} coded segment(s) are not among the segments ({shown}); code and "
+                         f"analyse the same corpus with the same unit (turn or sentence)")
+
+
+def _grouping(segments: pd.DataFrame, by: str) -> pd.Series:
+    """The grouping column as text; an empty value (e.g. interviewers' group) becomes "(none)"."""
+    return segments[by].fillna("").astype(str).replace("", NO_GROUP)
+
+
 def _group_order(values) -> list:
     """Groups in the project's fixed order (client, esw, hcp, then others sorted)."""
     from .figures import group_palette
 
-    return list(group_palette([v for v in pd.unique(pd.Series(list(values), dtype=object)) if v != ""]))
+    return list(group_palette(pd.unique(pd.Series(list(values), dtype=object))))
 
 
 def prevalence(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook, by: str = "group",
@@ -254,7 +270,8 @@ def prevalence(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook
         raise InputError(f"prevalence by {by!r}: no such segment column; use one of "
                          f"{', '.join(c for c in segments.columns if c != text_col)}")
     segments = _with_words(segments, text_col)
-    segments[by] = segments[by].fillna("").astype(str)
+    _check_same_corpus(segments, codings)
+    segments[by] = _grouping(segments, by)
     frames = [segments]
     if include_all:
         frames.append(segments.assign(**{by: "all"}))
@@ -340,7 +357,7 @@ def coverage(segments: pd.DataFrame, codings: pd.DataFrame, by: str = "group", t
     segments_coded, segment_share, words, words_coded, word_share."""
     segments = _with_words(segments, text_col)
     coded = segments["segment_id"].isin(codings["segment_id"])
-    table = pd.DataFrame({by: segments[by].fillna("").astype(str), "coded": coded.astype(np.int64),
+    table = pd.DataFrame({by: _grouping(segments, by), "coded": coded.astype(np.int64),
                           "n_words": segments["n_words"]})
     table["words_coded"] = table["n_words"] * table["coded"]
     rows = pd.concat([table, table.assign(**{by: "all"})], ignore_index=True)
