@@ -199,9 +199,9 @@ def test_plot_has_title_labels_and_a_row_per_code():
                                codes=["x", "unused"])
     fig = ag.plot_agreement(table, labels={"x": "Code X"}, note="n = 4 segments")
     ax = fig.axes[0]
-    assert ax.get_title() == "Agreement per code (segment level)"
+    assert ax.get_title() == "Agreement per code, counted by segments"
     assert ax.get_xlabel() and [t.get_text() for t in ax.get_yticklabels()] == ["Code X", "unused", ag.POOLED]
-    assert any(t.get_text() == "undefined" for t in ax.texts)
+    assert [t.get_text() for t in ax.texts] == ["undefined: no unit coded by either side"]
     assert any(t.get_text() == "n = 4 segments" for t in fig.texts)
 
 

@@ -84,8 +84,13 @@ def code_list(a: pd.DataFrame, b: pd.DataFrame, level: str = "theme", codes=None
 
 
 def codebook_codes(codes: pd.DataFrame, level: str = "theme") -> list[str]:
-    """Codebook codes (Codebook.codes: theme, subtheme) as agreement codes, in codebook order."""
-    return list(dict.fromkeys(code_of(codes if level == "subtheme" else codes[codes["subtheme"] == ""], level)))
+    """Codebook codes (Codebook.codes: theme, subtheme) as agreement codes, in codebook order: the
+    themes, or at subtheme level the subthemes and the themes that have none."""
+    if level == "theme":
+        return list(dict.fromkeys(code_of(codes[codes["subtheme"] == ""], level)))
+    parents = set(codes.loc[codes["subtheme"] != "", "theme"])
+    leaves = codes[(codes["subtheme"] != "") | ~codes["theme"].isin(parents)]
+    return list(dict.fromkeys(code_of(leaves, level)))
 
 
 def _unit_index(codings: pd.DataFrame, units: pd.DataFrame) -> np.ndarray:
@@ -192,9 +197,10 @@ def common_units(units: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame) -> pd.Da
 
 # ----------------------------------------------------------------------------- reading the differences
 def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: str = "theme", codes=None,
-                  label_a: str = "A", label_b: str = "B") -> pd.DataFrame:
-    """Segments coded with a code by one side only: segment_id, participant_id, group, code, coded_by,
-    terms (what that side matched or named), text (HTML, that side's spans marked), in unit order."""
+                  label_a: str = "A", label_b: str = "B", labels: dict | None = None) -> pd.DataFrame:
+    """Segments coded with a code by one side only: segment_id, participant_id, group, code (its label
+    when `labels` has one), coded_by, terms (what that side matched or named), text (HTML, that
+    side's spans marked), in unit order."""
     from .tables import highlight_spans
 
     codes = code_list(a, b, level, codes)
@@ -221,7 +227,7 @@ def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: 
         "segment_id": seg["segment_id"].astype(str).to_numpy(),
         "participant_id": seg["participant_id"].fillna("").astype(str).to_numpy(),
         "group": seg["group"].fillna("").astype(str).to_numpy() if "group" in seg else "",
-        "code": [codes[c] for c in out["col"]],
+        "code": [(labels or {}).get(codes[c], codes[c]) for c in out["col"]],
         "coded_by": out["side"].astype(str).to_numpy() + " only",
         "terms": out["terms"].to_numpy(),
         "text": [highlight_spans(t, [s for s in sp if s[1] > s[0]]) for t, sp in zip(texts, out["spans"])],
@@ -230,39 +236,79 @@ def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: 
 
 def plot_agreement(table: pd.DataFrame, labels: dict | None = None, note: str = "",
                    measures_shown=("kappa", "alpha", "f1")):
-    """Horizontal bars per code (and the pooled overall row) for kappa, alpha and F1."""
+    """Dot plot: one row per code (and the pooled overall row), one marker per measure (kappa, alpha, F1)."""
     import matplotlib.pyplot as plt
 
     from .figures import EXTRA_COLOURS, add_source_note
 
     names = {"kappa": "Cohen's kappa", "alpha": "Krippendorff's alpha", "f1": "F1 (A vs B)",
              "percent_agreement": "Percent agreement", "precision": "Precision", "recall": "Recall"}
+    markers = ["o", "s", "D", "^", "v", "P"]
     rows = table[table["code"] != MACRO].reset_index(drop=True)
     shown = [(labels or {}).get(c, c) for c in rows["code"]]
-    fig, ax = plt.subplots(figsize=(7.5, 0.55 * len(rows) * max(1, len(measures_shown)) / 2 + 1.6))
-    height = 0.8 / len(measures_shown)
+    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(rows) + 1.8))
     y = np.arange(len(rows))
+    values = rows[list(measures_shown)].astype(float).to_numpy()
+    dodge = 0.22 * (np.arange(len(measures_shown)) - (len(measures_shown) - 1) / 2)
     for i, m in enumerate(measures_shown):
-        values = rows[m].astype(float).to_numpy()
-        ax.barh(y + (i - (len(measures_shown) - 1) / 2) * height, np.nan_to_num(values), height=height,
-                color=EXTRA_COLOURS[i % len(EXTRA_COLOURS)], label=names.get(m, m))
-        for yy, v in zip(y + (i - (len(measures_shown) - 1) / 2) * height, values):
-            if np.isnan(v):
-                ax.text(0.01, yy, "undefined", va="center", fontsize=7, color="#555555")
+        ax.scatter(values[:, i], y + dodge[i], s=40, marker=markers[i % len(markers)],
+                   color=EXTRA_COLOURS[i % len(EXTRA_COLOURS)], label=names.get(m, m), zorder=3)
+    for yy, row_values in zip(y, values):
+        if np.isnan(row_values).all():
+            ax.text(0.01, yy, "undefined: no unit coded by either side", va="center", fontsize=8, color="#555555")
     ax.set_yticks(y, shown)
     ax.invert_yaxis()
+    if len(rows) and rows["code"].iloc[-1] == POOLED:
+        ax.axhline(len(rows) - 1.5, color="#999999", linewidth=0.8)
+    low = float(np.nanmin(values)) if np.isfinite(values).any() else 0.0
+    ax.set_xlim(min(low, 0.0) - 0.05, 1.05)
     ax.axvline(0, color="#333333", linewidth=0.8)
-    low = min(0.0, float(np.nanmin(rows[list(measures_shown)].astype(float).to_numpy(), initial=0.0)))
-    ax.set_xlim(low - 0.05 if low < 0 else 0, 1.0)
-    unit = table.attrs.get("unit", "segment")
-    ax.set_title(f"Agreement per code ({unit} level)")
-    ax.set_xlabel("Agreement (1 = perfect, 0 = chance level for kappa and alpha)")
+    ax.set_title(f"Agreement per code, counted by {table.attrs.get('unit', 'segment')}s", pad=26)
+    ax.set_xlabel("Agreement (1 = perfect; 0 = chance level for kappa and alpha)")
     ax.set_ylabel("")
-    ax.legend(loc="lower right", fontsize=8)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=len(measures_shown), fontsize=8,
+              handletextpad=0.3, columnspacing=1.2, borderaxespad=0.2)
     if note:
         add_source_note(fig, note)
     fig.tight_layout()
     return fig
+
+
+# ----------------------------------------------------------------------------- for the report
+def code_labels(codes: pd.DataFrame, level: str = "theme") -> dict[str, str]:
+    """Agreement code -> its codebook label (Codebook.codes: theme, subtheme, label)."""
+    rows = codes if level == "subtheme" else codes[codes["subtheme"] == ""]
+    return dict(zip(code_of(rows, level), rows["label"].astype(str)))
+
+
+def display_table(table: pd.DataFrame, labels: dict | None = None, label_a: str = "A",
+                  label_b: str = "B") -> pd.DataFrame:
+    """The agreement table with readable column names and code labels, measures rounded to 3 places."""
+    out = table.drop(columns=["theme", "subtheme"]).copy()
+    out.insert(0, "code", out.pop("code").map(lambda c: (labels or {}).get(c, c)))
+    out[MEASURE_COLUMNS] = out[MEASURE_COLUMNS].astype(float).round(3)
+    return out.rename(columns={"n_units": "units", "a_only": f"{label_a} only", "b_only": f"{label_b} only",
+                               "percent_agreement": "agreement", "alpha": "Krippendorff alpha",
+                               "kappa": "Cohen kappa", "precision": f"precision ({label_a} vs {label_b})",
+                               "recall": f"recall ({label_a} vs {label_b})", "f1": "F1"})
+
+
+def unit_comparison(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: str = "theme",
+                    codes=None, labels: dict | None = None) -> pd.DataFrame:
+    """Kappa and F1 per code at segment and at character level, side by side."""
+    seg = agreement_table(a, b, units, "segment", level, codes).set_index("code")
+    char = agreement_table(a, b, units, "character", level, codes).set_index("code")
+    out = pd.DataFrame({"kappa (segments)": seg["kappa"], "kappa (characters)": char["kappa"],
+                        "F1 (segments)": seg["f1"], "F1 (characters)": char["f1"]}).astype(float).round(3)
+    out.index = [(labels or {}).get(c, c) for c in out.index]
+    return out.rename_axis("code").reset_index()
+
+
+def source_note(units: pd.DataFrame, label_a: str = "A", label_b: str = "B") -> str:
+    """Figure note: segments, participants and transcripts compared, and who A and B are."""
+    people = units["participant_id"].replace("", np.nan).nunique()
+    return (f"n = {len(units)} segments from {people} participants in {units['transcript_id'].nunique()} "
+            f"transcripts; A = {label_a}, B = {label_b}")
 
 
 # ----------------------------------------------------------------------------- command line

@@ -699,6 +699,72 @@ def read_human(path: str | Path, turns: pd.DataFrame | None, codebook_codes: pd.
     return result.codings
 
 
+def read_human_coding(path: str | Path, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
+                      coder: str = "", unit: str = "turn") -> ImportResult:
+    """A human coding for the notebooks: a .qdpx/.qde placed on the turns, or a codings table file;
+    `coder` keeps one coder's rows (InputError naming the coders there when it has none)."""
+    resolved = paths.resolve(path)
+    if resolved.suffix.lower() in (".csv", ".parquet"):
+        codings = read_codings_file(resolved)
+        empty = QdaProject(name=resolved.name, description="", location=paths.relative(resolved), users={},
+                           codes=pd.DataFrame(), sources=pd.DataFrame(), selections=pd.DataFrame(),
+                           cases=pd.DataFrame())
+        result = ImportResult(codings=codings, unplaced=pd.DataFrame(columns=UNPLACED_COLUMNS), cases=pd.DataFrame(),
+                              codes=pd.DataFrame(), warnings=[], project=empty)
+    else:
+        result = import_qdpx(resolved, turns, codebook_codes, unit=unit)
+    if coder:
+        coders = sorted(set(result.codings["coder"]))
+        if coder not in coders:
+            raise InputError(f"{paths.relative(resolved)}: no codings by coder {coder!r}; coders there: "
+                             f"{', '.join(coders) or 'none'}")
+        result.codings = result.codings[result.codings["coder"] == coder].reset_index(drop=True)
+    return result
+
+
+def import_report(result: ImportResult):
+    """What an import brought in, for a notebook: project, coders, counts, and every warning (HTML)."""
+    import html
+
+    from IPython.display import HTML
+
+    c = result.codings
+    coders = ", ".join(sorted(set(c["coder"]))) or "none"
+    lines = [f"<p><b>{html.escape(result.project.name or result.project.location)}</b> "
+             f"({html.escape(result.project.location)})</p>"]
+    if result.project.description:
+        lines.append(f"<p><i>{html.escape(result.project.description)}</i></p>")
+    lines.append(f"<p>{len(c)} codings by {html.escape(coders)} on {c['segment_id'].nunique()} segments of "
+                 f"{c['transcript_id'].nunique()} transcripts; {len(result.unplaced)} selection(s) could not be "
+                 f"placed on a participant turn.</p>")
+    if result.warnings:
+        lines.append("<p>Warnings:</p><ul>" + "".join(f"<li>{html.escape(w)}</li>" for w in result.warnings) + "</ul>")
+    return HTML("\n".join(lines))
+
+
+HOW_TO_SUPPLY = """**No human coding was given**, so there is nothing to compare the keyword auto-coding with.
+
+To measure agreement with your team's coding:
+
+1. In your QDA tool (NVivo, ATLAS.ti, MAXQDA, QualCoder …) code the same transcripts, then export
+   the project in the REFI-QDA format (**.qdpx**). If the tool still lacks the transcripts, import
+   `data/processed/auto_coding.qdpx` written above: it holds the transcripts as plain text, the
+   codebook and the auto-coding to review.
+2. Set the parameter `human_coding` to that file, e.g. in `pipeline.yaml` (section `05_agreement`) or
+   for one run: `python -m helpers run --only 05 --set 05_agreement.human_coding=path/to/project.qdpx`.
+   A codings table (`python -m helpers import-qdpx FILE --out CODINGS.csv`) works too.
+3. Re-run the notebook. The shipped default, `data/human_coding_demo.qdpx`, is a small **synthetic**
+   demo coding that shows what the report looks like.
+"""
+
+
+def how_to_supply_human_coding():
+    """The notebook's message when no human coding is given: how to supply one (Markdown)."""
+    from IPython.display import Markdown
+
+    return Markdown(HOW_TO_SUPPLY)
+
+
 # ----------------------------------------------------------------------------- hand-chosen quotes
 def codings_from_quotes(path: str | Path, turns: pd.DataFrame,
                         codebook_codes: pd.DataFrame | None = None) -> tuple[pd.DataFrame, dict]:
