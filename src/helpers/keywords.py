@@ -515,17 +515,17 @@ def plot_frequency_comparison(freq: pd.DataFrame, terms, by: str = "group", note
     groups = list(wide.columns)
     palette = group_palette(groups)
     n_terms, n_groups = len(wide), max(1, len(groups))
-    fig, ax = plt.subplots(figsize=(7.5, max(3.0, 0.2 * n_terms * n_groups + 1.5)))
+    fig, ax = plt.subplots(figsize=(8.0, max(3.0, 0.15 * n_terms * n_groups + 1.8)))
     height = 0.8 / n_groups
     y = np.arange(n_terms)[::-1]
     for k, g in enumerate(groups):
         ax.barh(y + (n_groups - 1 - k - (n_groups - 1) / 2) * height, wide[g].to_numpy(), height=height,
                 color=palette[g], label=group_label(g))
     ax.set_yticks(y, wide.index)
-    ax.set_title("Frequency of key terms across groups")
+    ax.set_title("Frequency of key terms across groups", pad=30)
     ax.set_xlabel("Occurrences per 10,000 tokens")
     ax.set_ylabel("Term")
-    ax.legend(title=by.replace("_", " "), loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=n_groups, fontsize=9)
     if note:
         add_source_note(fig, note)
     fig.tight_layout()
