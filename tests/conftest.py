@@ -24,5 +24,6 @@ def pipeline_run(tmp_path_factory):
     """Run the whole pipeline once into temporary reports/ and figures/ folders."""
     out = tmp_path_factory.mktemp("pipeline")
     reports, figures = out / "reports", out / "figures"
-    proc = run_cli("run", "--reports", str(reports), "--figures", str(figures), "--jobs", "2")
+    proc = run_cli("run", "--reports", str(reports), "--figures", str(figures), "--processed",
+                   str(out / "processed"), "--jobs", "2")
     return proc, reports, figures

@@ -85,3 +85,11 @@ def test_sha256_of_known_bytes(tmp_path):
     f = tmp_path / "abc.txt"
     f.write_bytes(b"abc")
     assert pipeline.sha256(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+
+
+def test_duplicate_section_in_config_is_refused_with_its_line(tmp_path):
+    cfg = tmp_path / "p.yaml"
+    cfg.write_text("01_corpus_overview:\n  by: group\n01_corpus_overview:\n  by: site\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        pipeline.load_config(cfg)
+    assert err.value.problems == [f"{cfg}:3: 01_corpus_overview: duplicate key '01_corpus_overview'; keep only one"]

@@ -74,7 +74,7 @@ class Codebook:
 
 
 # ----------------------------------------------------------------------------- YAML positions
-def _node_lines(node, path: str, lines: dict[str, int], problems: list[tuple[str, str]]) -> None:
+def yaml_key_lines(node, path: str, lines: dict[str, int], problems: list[tuple[str, str]]) -> None:
     """Record the 1-based line of every key path in a composed YAML node tree; note duplicate keys."""
     lines.setdefault(path, node.start_mark.line + 1)
     if isinstance(node, yaml.MappingNode):
@@ -87,10 +87,10 @@ def _node_lines(node, path: str, lines: dict[str, int], problems: list[tuple[str
                 problems.append((f"{child}#dup", f"duplicate key {key!r}; keep only one"))
             seen.add(key)
             lines.setdefault(child, key_node.start_mark.line + 1)
-            _node_lines(value_node, child, lines, problems)
+            yaml_key_lines(value_node, child, lines, problems)
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
-            _node_lines(item, f"{path}[{i}]", lines, problems)
+            yaml_key_lines(item, f"{path}[{i}]", lines, problems)
 
 
 def _line_of(path: str, lines: dict[str, int]) -> int | None:
@@ -331,7 +331,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
     lines: dict[str, int] = {}
     early: list[tuple[str, str]] = []
     if node is not None:
-        _node_lines(node, "", lines, early)
+        yaml_key_lines(node, "", lines, early)
     return parse_codebook(data, shown, lines, early)
 
 

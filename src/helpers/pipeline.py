@@ -21,6 +21,7 @@ import nbformat
 import yaml
 
 from . import paths
+from .codebook import yaml_key_lines
 from .errors import InputError
 
 RUN_SECTION = "pipeline"  # run-level settings in pipeline.yaml (title, register …), not a notebook
@@ -81,10 +82,17 @@ def load_config(config_path: Path) -> dict:
         raise InputError(f"{config_path}: config file not found") from None
     try:
         data = yaml.safe_load(text) or {}
+        node = yaml.compose(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise InputError(f"{config_path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+    lines, duplicates = {}, []
+    if node is not None:
+        yaml_key_lines(node, "", lines, duplicates)
+    if duplicates:
+        raise InputError([f"{config_path}:{lines[key]}: {key.removesuffix('#dup')}: {message}"
+                          for key, message in duplicates])
     if not isinstance(data, dict):
         raise InputError(f"{config_path}: must be a mapping of notebook name -> parameters")
     return data
@@ -158,18 +166,6 @@ def select(names: list[str], only: list[str] | None) -> list[str]:
 
 
 # ----------------------------------------------------------------------------- execution
-try:
-    from jupyter_client.manager import AsyncKernelManager
-
-    class QuietKernelManager(AsyncKernelManager):
-        """Kernel talking over local IPC sockets: no network ports, no TCP warning on every run."""
-
-        def __init__(self, **kwargs):
-            kwargs.setdefault("transport", "ipc")
-            super().__init__(**kwargs)
-except ImportError:  # pragma: no cover - jupyter_client always comes with papermill
-    QuietKernelManager = None
-
 def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dict) -> NotebookResult:
     """Execute one notebook with papermill (in a worker process); never raises for notebook errors."""
     import papermill as pm
@@ -186,7 +182,8 @@ def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dic
             progress_bar=False,
             log_output=False,
             cwd=str(paths.ROOT),
-            kernel_manager_class="helpers.pipeline.QuietKernelManager",
+            # the kernel's own start-up chatter (e.g. its TCP notice) is not a report finding
+            extra_arguments=["--IPKernelApp.log_level=ERROR"],
         )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:
@@ -328,12 +325,14 @@ figcaption {{font-size: .8em; word-break: break-all;}} code {{font-size: .85em;}
 # ----------------------------------------------------------------------------- run
 def run(config_path: Path | None = None, overrides: list[str] | None = None, only: list[str] | None = None,
         show_code: bool = False, jobs: int | None = None, reports: Path | None = None,
-        figures: Path | None = None, notebooks_dir: Path | None = None, out=sys.stdout) -> int:
+        figures: Path | None = None, notebooks_dir: Path | None = None, processed: Path | None = None,
+        out=sys.stdout) -> int:
     """Run the pipeline; return the exit code (0 ok, 1 a notebook failed or a leak). Bad names raise InputError."""
     config_path = Path(config_path) if config_path else paths.PIPELINE_CONFIG
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS
     reports = Path(reports) if reports else paths.reports_dir()
     figures = Path(figures) if figures else paths.figures_dir()
+    processed = Path(processed) if processed else paths.processed_dir()
     config = load_config(config_path)
     run_settings, parameters = resolve_parameters(config, parse_overrides(overrides or []), notebooks_dir,
                                                   config_path.name)
@@ -350,7 +349,8 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
             stale.unlink()
     figures.mkdir(parents=True, exist_ok=True)
     env = {"IPS_FIGURES_DIR": str(figures.resolve()), "IPS_REPORTS_DIR": str(reports.resolve()),
-           "IPS_WORKBENCH_ROOT": str(paths.ROOT), "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"}
+           "IPS_PROCESSED_DIR": str(processed.resolve()),
+           "IPS_WORKBENCH_ROOT": str(paths.ROOT), "PYTHONHASHSEED": "0"}
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
     results = {n: NotebookResult(name=n, parameters=parameters[n]) for n in chosen}
     print(f"Running {len(chosen)} notebook(s) with {jobs} job(s) -> {reports}", file=out, flush=True)
@@ -413,4 +413,6 @@ def add_commands(sub) -> None:
     p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
     p.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
     p.add_argument("--figures", type=Path, default=None, help="figures folder (default figures/)")
-    p.set_defaults(func=lambda a: run(a.config, a.overrides, a.only, a.show_code, a.jobs, a.reports, a.figures))
+    p.add_argument("--processed", type=Path, default=None, help="generated tables (default data/processed/)")
+    p.set_defaults(func=lambda a: run(a.config, a.overrides, a.only, a.show_code, a.jobs, a.reports, a.figures,
+                                      processed=a.processed))
