@@ -447,16 +447,20 @@ def test_end_to_end_anonymise_then_pipeline_then_no_leaks_anywhere(raw, tmp_path
                 sets += ["--set", f"{nb}.participants_csv={(data / 'participants.csv').as_posix()}"]
             if "by" in params and nb.startswith("01"):
                 sets += ["--set", f"{nb}.by=site"]  # the site names reach the report unless anonymised
+            if "human_coding" in params:  # the demo's human coding is about the demo transcripts
+                sets += ["--set", f"{nb}.human_coding="]
         reports, figures = tmp_path / f"{name}-reports", tmp_path / f"{name}-figures"
+        processed = tmp_path / f"{name}-processed"  # tables of the raw run must not land in data/processed
         proc = run_cli("run", "--config", str(config), *sets, "--reports", str(reports), "--figures", str(figures),
-                       "--jobs", "2")
+                       "--jobs", "1", env={"IPS_PROCESSED_DIR": str(processed)})
         return proc, reports, figures
 
     proc, reports, figures = run_pipeline(out, "anon")
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Leak check: no identifiers" in proc.stdout
     assert any(figures.glob("*.svg")) and (reports / "index.html").is_file()
-    proc = run_cli("leaks", str(out / "transcripts"), str(reports), str(figures), "--register", str(REGISTER))
+    proc = run_cli("leaks", str(out / "transcripts"), str(reports), str(figures), str(tmp_path / "anon-processed"),
+                   "--register", str(REGISTER))
     assert proc.returncode == 0, proc.stdout
     assert proc.stdout.strip().endswith("file(s).") and "No identifiers found" in proc.stdout
 
