@@ -32,8 +32,8 @@ def segment_tokens(segments: pd.DataFrame, *, columns=None, text_column: str = "
     """Tokens of every segment with the segment's descriptive columns alongside.
 
     Returns `segment_id`, the `columns` asked for (default participant_id and group), `token`,
-    `start`, `end` (offsets in the segment text), `position` (index among all the segment's words)
-    and `row` (the segment's position in `segments`). Filtering options are those of
+    `start`, `end` (offsets in the segment text), `position` (place among all the segment's words,
+    one extra step at each clause break: see `text.token_table`) and `row` (the segment's position in `segments`). Filtering options are those of
     `text.token_table`.
     """
     columns = ["participant_id", "group"] if columns is None else [c for c in _as_list(columns)]
@@ -69,7 +69,8 @@ def token_summary(segments: pd.DataFrame, tokens: pd.DataFrame, by: str = "group
 
 
 def ngrams(tokens: pd.DataFrame, n: int, term_column: str = "token") -> pd.DataFrame:
-    """n-grams of words that stood next to each other in one segment (no filtered word between).
+    """n-grams of words that stood next to each other in one clause of a segment (no filtered word,
+    punctuation mark or transcription note between them).
 
     Same columns as `tokens`; `term_column` holds the words joined by single spaces, `start` is the
     first word's start and `end` the last word's end.
