@@ -13,6 +13,7 @@ its subthemes off). A theme is coded when it or any of its subthemes is.
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -74,24 +75,27 @@ def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
     distinct["word_id"] = np.arange(len(distinct), dtype=np.int64)
     words = words.merge(distinct, on=["mode", "stem"])
     n_words = words.groupby("rule_id")["position"].max().add(1).rename("n_words")
-    hits = _vocabulary_hits(pd.Series(pd.unique(tokens["token"].astype(object))), distinct)
-
-    tok = tokens["token"].astype(object).to_numpy()
+    codes, vocab = pd.factorize(tokens["token"].astype(object))
+    hits = _vocabulary_hits(pd.Series(vocab, dtype=object), distinct)
+    hits = pd.DataFrame({"word_id": hits["word_id"].to_numpy(dtype=np.int64),
+                         "code": pd.Index(vocab).get_indexer(hits["token"].to_numpy(dtype=object))})
     rows = tokens["row"].to_numpy(dtype=np.int64)
-    # candidates: every token that matches the first word of a rule
-    first = words[words["position"] == 0][["rule_id", "word_id"]]
-    token_frame = pd.DataFrame({"idx": np.arange(len(tok), dtype=np.int64), "token": tok})
-    cands = (token_frame.merge(hits, on="token").merge(first, on="word_id")[["idx", "rule_id"]]
+    # candidates: every token that matches the first word of a rule (looked up by integer code)
+    first = hits.merge(words.loc[words["position"] == 0, ["rule_id", "word_id"]], on="word_id")[["code", "rule_id"]]
+    is_first = np.zeros(len(vocab), dtype=bool)
+    is_first[first["code"].to_numpy()] = True
+    idx = np.flatnonzero(is_first[codes]).astype(np.int64)
+    cands = (pd.DataFrame({"idx": idx, "code": codes[idx]}).merge(first, on="code")[["idx", "rule_id"]]
              .merge(n_words, left_on="rule_id", right_index=True))
     for k in range(1, int(n_words.max())):
         done, need = cands[cands["n_words"] <= k], cands[cands["n_words"] > k]
         nxt = need["idx"].to_numpy() + k
-        inside = nxt < len(tok)
+        inside = nxt < len(codes)
         need, nxt = need[inside], nxt[inside]
         same_row = rows[nxt] == rows[need["idx"].to_numpy()]
-        need = need[same_row].assign(token=tok[nxt[same_row]])
+        need = need[same_row].assign(code=codes[nxt[same_row]])
         word_k = words[words["position"] == k][["rule_id", "word_id"]]
-        passed = need.merge(word_k, on="rule_id").merge(hits, on=["word_id", "token"])
+        passed = need.merge(word_k, on="rule_id").merge(hits, on=["word_id", "code"])
         cands = pd.concat([done, passed[["idx", "rule_id", "n_words"]]], ignore_index=True)
     idx = cands["idx"].to_numpy(dtype=np.int64)
     last = idx + cands["n_words"].to_numpy(dtype=np.int64) - 1
@@ -108,32 +112,139 @@ def pattern_text(texts: pd.Series) -> pd.Series:
     return texts.fillna("").astype(str).map(lambda t: mask_notes(t).translate(APOSTROPHES))
 
 
-def match_patterns(texts: pd.Series, patterns: dict) -> pd.DataFrame:
+def _literal_runs(items) -> tuple[list[set[str]], str]:
+    """Necessary literals of a parsed regex sequence: (clauses, leading literal).
+
+    Each clause is a set of alternative lower-case strings, one of which every match contains;
+    the leading literal is the run of literal characters the sequence starts with.
+    """
+    from re import _constants as C
+
+    clauses, run, lead, leading = [], [], None, True
+
+    def close():
+        nonlocal run, lead
+        if lead is None:
+            lead = "".join(run)
+        if len(run) >= 3:
+            clauses.append({"".join(run)})
+        run = []
+
+    for op, arg in items:
+        if op is C.LITERAL:
+            run.append(chr(arg).lower())
+            continue
+        if op is C.AT and not run and leading:
+            continue  # \b or ^ before the first literal does not break the leading run
+        close()
+        leading = False
+        if op is C.SUBPATTERN:
+            clauses.extend(_literal_runs(arg[-1])[0])
+        elif op in (C.MAX_REPEAT, C.MIN_REPEAT) and arg[0] >= 1:
+            clauses.extend(_literal_runs(arg[2])[0])
+        elif op is C.BRANCH:
+            alternatives = [_literal_runs(branch)[1] for branch in arg[1]]
+            if all(len(a) >= 2 for a in alternatives):
+                clauses.append(set(alternatives))
+    close()
+    return clauses, lead or ""
+
+
+def necessary_literals(rx) -> list[set[str]]:
+    """Substring clauses (AND of ORs, lower case) that every match of a compiled regex contains.
+
+    Used only to skip texts that cannot match, so it errs on the side of fewer clauses: an
+    expression it cannot read gives no clause and is run on every text.
+    """
+    import re._parser as parser
+
+    try:
+        items = parser.parse(rx.pattern, rx.flags)
+    except Exception:  # pragma: no cover - the pattern compiled already
+        return []
+    return [c for c in _literal_runs(list(items))[0] if all(a.isascii() and a for a in c)]
+
+
+class _TokenIndex:
+    """Which rows hold a token containing a given run of letters, from one sort of the tokens."""
+
+    def __init__(self, tokens: pd.DataFrame, n_rows: int):
+        codes, vocab = pd.factorize(tokens["token"].astype(object), sort=False)
+        self.vocab = pd.Series(vocab, dtype=object)
+        self.counts = np.bincount(codes, minlength=len(vocab))
+        order = np.argsort(codes, kind="stable")
+        self.rows_by_code = tokens["row"].to_numpy(dtype=np.int64)[order]
+        self.bounds = np.concatenate([[0], np.cumsum(self.counts)])
+        self.n_rows = n_rows
+
+    def codes_containing(self, piece: str) -> np.ndarray:
+        return np.flatnonzero(self.vocab.str.contains(piece, regex=False).to_numpy(dtype=bool))
+
+    def rows(self, codes: np.ndarray) -> np.ndarray:
+        if len(codes) == 0:
+            return np.empty(0, dtype=np.int64)
+        parts = [self.rows_by_code[self.bounds[c]:self.bounds[c + 1]] for c in codes]
+        return np.unique(np.concatenate(parts))
+
+
+LETTER_RUN = re.compile(r"[^\W\d_]+")
+
+
+def _candidate_rows(rx, index: _TokenIndex) -> np.ndarray | None:
+    """Rows that can hold a match of `rx`: those with a token containing the letters of its most
+    selective necessary literal (each run of letters of a literal lies inside one token, as
+    tokens are maximal runs of letters). None when nothing narrows the search.
+    """
+    if not rx.flags & re.IGNORECASE:
+        return None
+    best = None
+    for clause in necessary_literals(rx):
+        codes = []
+        for literal in clause:
+            pieces = LETTER_RUN.findall(literal)
+            if not pieces or max(map(len, pieces)) < 2:
+                codes = None
+                break
+            codes.append(index.codes_containing(max(pieces, key=len)))
+        if codes is None:
+            continue
+        codes = np.unique(np.concatenate(codes))
+        hits = int(index.counts[codes].sum())
+        if best is None or hits < best[0]:
+            best = (hits, codes)
+    return None if best is None else index.rows(best[1])
+
+
+def match_patterns(texts: pd.Series, patterns: dict, tokens: pd.DataFrame | None = None) -> pd.DataFrame:
     """Where regular expressions match: row, rule_id, start, end (offsets inside each text).
 
-    Each pattern runs once over all texts joined by a NUL character; matches are mapped back to
-    their text by binary search, and a match that would cross from one text into the next is
-    dropped. Notes such as [laughs] and placeholders such as [NAME-1] are blanked first.
+    Each pattern runs once over the joined text of the segments that can hold a match (found
+    through the token index: see `_candidate_rows`); matches are mapped back to their text by
+    binary search, and a match that would cross from one text into the next is dropped. Notes
+    such as [laughs] and placeholders such as [NAME-1] are blanked first. `tokens` may pass the
+    token table of `texts` (tokenize_series) when it is at hand.
     """
     if not patterns or texts.empty:
         return _empty_matches()
     prepared = pattern_text(texts).tolist()
-    lengths = np.fromiter((len(t) for t in prepared), dtype=np.int64, count=len(prepared))
-    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]])
-    joined = SEPARATOR.join(prepared)
+    index = _TokenIndex(tokens if tokens is not None else tokenize_series(texts), len(prepared))
+    everything = np.arange(len(prepared), dtype=np.int64)
     frames = []
     for rule_id, rx in sorted(patterns.items()):
-        spans = np.array([m.span() for m in rx.finditer(joined)], dtype=np.int64).reshape(-1, 2)
-        frames.append(pd.DataFrame({"rule_id": rule_id, "gstart": spans[:, 0], "gend": spans[:, 1]}))
-    found = pd.concat(frames, ignore_index=True)
-    row = np.searchsorted(starts, found["gstart"].to_numpy(), side="right") - 1
-    local_start = found["gstart"].to_numpy() - starts[row]
-    local_end = found["gend"].to_numpy() - starts[row]
-    keep = (local_end <= lengths[row]) & (local_end > local_start)
-    return pd.DataFrame({"row": row[keep].astype(np.int64),
-                         "rule_id": found["rule_id"].to_numpy(dtype=np.int64)[keep],
-                         "start": local_start[keep].astype(np.int64),
-                         "end": local_end[keep].astype(np.int64)})
+        rows = _candidate_rows(rx, index)
+        rows = everything if rows is None else rows
+        chosen = [prepared[i] for i in rows]
+        lengths = np.fromiter((len(t) for t in chosen), dtype=np.int64, count=len(chosen))
+        starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        spans = np.array([m.span() for m in rx.finditer(SEPARATOR.join(chosen))],
+                         dtype=np.int64).reshape(-1, 2)
+        which = np.searchsorted(starts, spans[:, 0], side="right") - 1
+        local_start, local_end = spans[:, 0] - starts[which], spans[:, 1] - starts[which]
+        ok = (local_end <= lengths[which]) & (local_end > local_start)
+        frames.append(pd.DataFrame({"row": rows[which[ok]], "rule_id": np.int64(rule_id),
+                                    "start": local_start[ok], "end": local_end[ok]}))
+    out = pd.concat(frames, ignore_index=True)
+    return out.astype({c: np.int64 for c in out.columns})
 
 
 def _check_segments(segments: pd.DataFrame, text_col: str) -> None:
@@ -170,7 +281,7 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "t
     exclude_ids = rules.loc[rules["kind"] == "exclude", "rule_id"]
     words = codebook.words
     matches = pd.concat([match_keywords(tokens, words[words["rule_id"].isin(keyword_ids)]),
-                         match_patterns(texts, codebook.patterns)], ignore_index=True)
+                         match_patterns(texts, codebook.patterns, tokens)], ignore_index=True)
     matches = matches.merge(rules[["rule_id", "theme", "subtheme", "term"]], on="rule_id")
     excluded = match_keywords(tokens, words[words["rule_id"].isin(exclude_ids)])
     if len(excluded):
