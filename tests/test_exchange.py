@@ -439,3 +439,19 @@ def test_demo_human_coding_is_synthetic_valid_and_places_completely(schema):
     from_yaml, _ = ex.codings_from_quotes(paths.DATA / "human_coding_demo.yaml", turns, book.codes)
     pd.testing.assert_frame_equal(result.codings, from_yaml)
     assert result.codings["transcript_id"].nunique() == 3
+
+
+def test_analysed_keeps_the_transcripts_the_human_coded_and_by_coding_sets_codings_side_by_side():
+    auto = ex.with_coder(AUTO[AUTO["coder"] == "auto"].drop(columns="coder")).assign(coding="auto")
+    human = ex.with_coder(AUTO[AUTO["transcript_id"] == "T1"]).assign(coding="human")
+    both = pd.concat([auto, human], ignore_index=True)
+    segments = make_turns().assign(segment_id=lambda d: d["transcript_id"] + ":" + d["turn"].astype(str))
+    segs, cods = ex.analysed(segments, both)
+    assert set(segs["transcript_id"]) == {"T1"} and set(cods["transcript_id"]) == {"T1"}
+    assert ex.analysed(segments, auto)[0] is segments  # the auto-coding alone analyses everything
+
+    def count(segments, codings, by):
+        return codings.drop(columns=by).merge(segments[["segment_id", by]], on="segment_id").groupby(by).size().rename("n").reset_index()
+
+    assert ex.by_coding(count, segs, cods, "group").values.tolist() == [["client (auto)", 3], ["client (human)", 4]]
+    assert ex.by_coding(count, segments, auto, "group").values.tolist() == [["client", 3], ["esw", 2]]

@@ -683,6 +683,32 @@ def load_codings(which: str, auto: pd.DataFrame | None = None, human: str | Path
     return pd.concat(parts, ignore_index=True)
 
 
+def analysed(segments: pd.DataFrame, codings: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The segments and codings to analyse: all of them for the auto-coding; with a human coding
+    (load_codings' `coding` column), only the transcripts the human coded, for every coding (a
+    human often codes a sample, and the other transcripts would count as talk without themes)."""
+    if "coding" not in codings.columns or not (codings["coding"] == "human").any():
+        return segments, codings
+    coded = set(codings.loc[codings["coding"] == "human", "transcript_id"].astype(str))
+    return (segments[segments["transcript_id"].astype(str).isin(coded)].reset_index(drop=True),
+            codings[codings["transcript_id"].astype(str).isin(coded)].reset_index(drop=True))
+
+
+def by_coding(fn, segments: pd.DataFrame, codings: pd.DataFrame, by: str, **kwargs):
+    """Call `fn(segments=…, codings=…, by=…, **kwargs)` (e.g. coding.prevalence, cooccur.cooccurrence).
+    With both codings (load_codings' `coding` column holds auto and human) it is called once per
+    coding, the `by` values labelled with it ("client (auto)", "client (human)"), and the tables
+    stacked, so group views show the two codings side by side."""
+    sources = list(dict.fromkeys(codings["coding"])) if "coding" in codings.columns else []
+    if len(sources) < 2:
+        return fn(segments=segments, codings=codings, by=by, **kwargs)
+    parts = []
+    for source in sources:
+        part = fn(segments=segments, codings=codings[codings["coding"] == source], by=by, **kwargs)
+        parts.append(part.assign(**{by: part[by].astype(str) + f" ({source})"}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def read_human(path: str | Path, turns: pd.DataFrame | None, codebook_codes: pd.DataFrame | None = None,
                unit: str = "turn") -> pd.DataFrame:
     """A human coding from a .qdpx/.qde (placed on `turns`) or from a codings table (.csv/.parquet)."""
