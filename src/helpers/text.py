@@ -21,6 +21,7 @@ from .errors import InputError
 WORD = r"[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*(?:-[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*)*"
 NUMBER = r"\d+(?:[.,:]\d+)*"
 TOKEN_RE = re.compile(rf"(?P<word>{WORD})|(?P<number>{NUMBER})")
+TOKEN_ANY_RE = re.compile(rf"{WORD}|{NUMBER}")  # the same tokens, without groups (for findall/split)
 NOTE_WORDS = ("pause|long pause|short pause|laughs|laughing|laughter|laugh|sighs|sigh|coughs|cough|"
               "crosstalk|cross-talk|inaudible|unclear|indistinct|overlapping|interruption|interrupted|"
               "silence|crying|cries|tearful|clears throat|phone rings|door|noise|redacted")
@@ -64,10 +65,15 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
     masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
-    found = [(m.start(), m.end(), m.group()) for m in TOKEN_RE.finditer(masked)]
-    starts = np.fromiter((f[0] for f in found), dtype=np.int64, count=len(found))
-    ends = np.fromiter((f[1] for f in found), dtype=np.int64, count=len(found))
-    codes, uniques = pd.factorize(pd.Series([f[2] for f in found], dtype=object), sort=False)
+    # findall + split (C loops, no match objects): token i starts after gaps 0..i and tokens 0..i-1
+    words = TOKEN_ANY_RE.findall(masked)
+    gaps = TOKEN_ANY_RE.split(masked)
+    word_len = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    gap_len = np.fromiter(map(len, gaps), dtype=np.int64, count=len(gaps))
+    starts = np.cumsum(gap_len[:-1]) + np.concatenate([[0], np.cumsum(word_len)[:-1]]).astype(np.int64)
+    ends = starts + word_len
+    found = words
+    codes, uniques = pd.factorize(pd.Series(words, dtype=object), sort=False)
     spelled = np.asarray([normalise_token(u, lowercase) for u in uniques], dtype=object)
     tokens = pd.Series(spelled[codes] if len(codes) else spelled[:0], dtype=object)
     rows = np.searchsorted(offsets, starts, side="right") - 1
@@ -104,10 +110,16 @@ def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, 
         raise ValueError("min_length must be at least 1")
     raw = _raw_tokens(texts, lowercase)
     keep = np.ones(len(raw), dtype=bool)
-    if not numbers:
-        keep &= ~raw["token"].str.match(r"\d").to_numpy(dtype=bool)
-    if min_length > 1:
-        keep &= raw["token"].str.len().to_numpy() >= min_length
+    if not numbers or min_length > 1:
+        # decided once per distinct token, then spread to every occurrence
+        codes, uniques = pd.factorize(raw["token"].astype(object), sort=False)
+        distinct = pd.Series(uniques, dtype=object)
+        ok = np.ones(len(distinct), dtype=bool)
+        if not numbers:
+            ok &= ~distinct.str.match(r"\d").to_numpy(dtype=bool)
+        if min_length > 1:
+            ok &= distinct.str.len().to_numpy() >= min_length
+        keep &= ok[codes]
     if stopwords:
         keep &= ~stopword_mask(raw, stopwords)
     out = raw.loc[keep].reset_index(drop=True)
