@@ -41,7 +41,7 @@ def load_participants(path: str | Path | None = None) -> pd.DataFrame:
     if problems:
         raise InputError(problems)
     df = df.apply(lambda col: col.str.strip())
-    for i, row in df.iterrows():
+    for i, row in zip(df.index, df.to_dict("records")):
         line = i + 2  # header is line 1
         pid = row["participant_id"]
         if not pid:
@@ -130,7 +130,7 @@ def _speaker_maps(participants: pd.DataFrame, shown: str) -> tuple[dict[str, dic
     maps: dict[str, dict[str, str]] = {}
     problems = []
     has_labels = "speaker_labels" in participants.columns
-    for i, row in participants.iterrows():
+    for i, row in zip(participants.index, participants.to_dict("records")):
         labels = [row["participant_id"]] + ([x.strip() for x in row["speaker_labels"].split("|")] if has_labels else [])
         table = maps.setdefault(row["transcript_id"], {})
         for label in dict.fromkeys(x for x in labels if x):
@@ -161,10 +161,10 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
         if d.transcript_id not in maps:
             problems.append(f"{d.source}: transcript {d.transcript_id!r} is not in {participants_shown}; add a row for "
                             f"each of its participants (participant_id, group, collection, transcript_id)")
-    for i, row in participants.iterrows():
-        if row["transcript_id"] not in doc_ids:
-            problems.append(f"{participants_shown}:{i + 2}: participant {row['participant_id']} is listed for transcript "
-                            f"{row['transcript_id']!r} but no such transcript was read; add the file or remove the row")
+    missing = participants[~participants["transcript_id"].isin(doc_ids)]
+    for i, pid, tid in zip(missing.index, missing["participant_id"], missing["transcript_id"]):
+        problems.append(f"{participants_shown}:{i + 2}: participant {pid} is listed for transcript "
+                        f"{tid!r} but no such transcript was read; add the file or remove the row")
     records, unknown, spoke = [], {}, set()
     for d in docs:
         table, who = maps.get(d.transcript_id, {}), members.get(d.transcript_id, [])
@@ -207,10 +207,10 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
         else:
             problems.append(msg)
     raise_if(problems)
-    for i, row in participants.iterrows():
-        if row["participant_id"] not in spoke:
-            warnings.warn(f"{participants_shown}:{i + 2}: participant {row['participant_id']} has no turns in transcript "
-                          f"{row['transcript_id']}; check their speaker_labels", IngestWarning, stacklevel=2)
+    silent = participants[~participants["participant_id"].isin(spoke)]
+    for i, pid, tid in zip(silent.index, silent["participant_id"], silent["transcript_id"]):
+        warnings.warn(f"{participants_shown}:{i + 2}: participant {pid} has no turns in transcript "
+                      f"{tid}; check their speaker_labels", IngestWarning, stacklevel=2)
     return turns_frame(records)
 
 
