@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "anonymise",
     "exchange",
     "agreement",
+    "bench",
 ]
 
 

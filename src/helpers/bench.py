@@ -1,0 +1,256 @@
+"""Scale benchmark: resample the demo corpus to N words, time each step, compare with baselines.
+
+Timings live here and in `make bench`, never in tests. Each step reports wall seconds, words per
+second and the peak resident memory of the process while it ran (sampled every 5 ms).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import resource
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import codebook as codebook_mod
+from . import coding, cooccur, corpus, keywords, paths, text
+from .errors import InputError
+
+STEPS = ["ingest", "tokenise", "code", "keyness", "theme_cooccurrence", "word_network"]
+BASELINE_FILE = "baselines.py"
+
+
+# ----------------------------------------------------------------------------- corpus generator
+def generate_corpus(out_dir: Path, words: int, seed: int = 0, transcripts_dir=None, participants_csv=None,
+                    words_per_transcript: int = 1500) -> tuple[Path, Path, int]:
+    """Write ~`words` words of .txt transcripts resampled (seeded) from the demo turns, plus a participants.csv.
+
+    Each new transcript copies one demo transcript's speakers (cycling through them) and draws its
+    turns with replacement from that transcript, so groups keep their own voices. Returns the
+    transcripts folder, the participants file and the number of words written.
+    """
+    participants = corpus.load_participants(participants_csv)
+    turns = corpus.load_corpus(transcripts_dir or paths.TRANSCRIPTS, participants)
+    turns = turns.assign(n_words=turns["text"].str.split().str.len().astype(int))
+    rng = np.random.default_rng(seed)
+    out_dir = Path(out_dir)
+    folder = out_dir / "transcripts"
+    folder.mkdir(parents=True, exist_ok=True)
+    sources = sorted(turns["transcript_id"].unique())
+    by_source = {t: turns[turns["transcript_id"] == t].reset_index(drop=True) for t in sources}
+    rows, written, k = [], 0, 0
+    while written < words:
+        source = sources[k % len(sources)]
+        pool = by_source[source]
+        new_id = f"B{k:06d}"
+        draws = rng.integers(0, len(pool), size=4 * words_per_transcript // max(1, int(pool["n_words"].mean())) + 4)
+        lines, n = ["---", f"title: benchmark transcript {new_id} resampled from {source}", "synthetic: true",
+                    "---", ""], 0
+        spoke = set()
+        for i in draws:
+            turn = pool.iloc[int(i)]
+            label = "Interviewer" if turn["role"] == "interviewer" else f"{new_id}-{turn['participant_id']}"
+            spoke.add(turn["participant_id"])
+            lines.append(f"{label}: {turn['text']}")
+            lines.append("")
+            n += int(turn["n_words"])
+            if n >= words_per_transcript or written + n >= words:
+                break
+        (folder / f"{new_id}.txt").write_text("\n".join(lines), encoding="utf-8")
+        for _, p in participants[(participants["transcript_id"] == source)
+                                 & participants["participant_id"].isin(spoke)].iterrows():
+            pid = f"{new_id}-{p['participant_id']}"
+            rows.append({**p.to_dict(), "participant_id": pid, "transcript_id": new_id, "speaker_labels": pid})
+        written += n
+        k += 1
+    people = pd.DataFrame(rows, columns=participants.columns)
+    csv = out_dir / "participants.csv"
+    people.to_csv(csv, index=False)
+    return folder, csv, written
+
+
+# ----------------------------------------------------------------------------- measuring
+class PeakMemory:
+    """Context manager sampling this process's resident memory; `.peak_mb` after exit."""
+
+    def __init__(self, interval: float = 0.005):
+        self.interval, self.peak, self._stop = interval, 0, threading.Event()
+
+    @staticmethod
+    def rss() -> int:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * resource.getpagesize()
+
+    def _watch(self):
+        while not self._stop.is_set():
+            self.peak = max(self.peak, self.rss())
+            time.sleep(self.interval)
+
+    def __enter__(self):
+        self.peak = self.rss()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.peak = max(self.peak, self.rss())
+
+    @property
+    def peak_mb(self) -> float:
+        return self.peak / 2**20
+
+
+@dataclass
+class Timing:
+    step: str
+    seconds: float
+    peak_mb: float
+    result: object = None
+
+
+def timed(step: str, func, *args, **kwargs) -> Timing:
+    """Run func once, returning its wall time, peak memory and result."""
+    with PeakMemory() as mem:
+        start = time.perf_counter()
+        result = func(*args, **kwargs)
+        seconds = time.perf_counter() - start
+    return Timing(step, seconds, mem.peak_mb, result)
+
+
+# ----------------------------------------------------------------------------- the steps
+def run_steps(transcripts_dir: Path, participants_csv: Path) -> tuple[dict[str, Timing], dict]:
+    """Our implementation of each step on a generated corpus; returns timings and the step outputs."""
+    book = codebook_mod.load_codebook(paths.CODEBOOK)
+    stopwords = text.stopword_list()
+    t = {}
+
+    def ingest():
+        people = corpus.load_participants(participants_csv)
+        turns = corpus.load_corpus(transcripts_dir, people)
+        return people, corpus.segments(turns, people)
+
+    t["ingest"] = timed("ingest", ingest)
+    people, segs = t["ingest"].result
+    t["tokenise"] = timed("tokenise", text.token_table, segs["text"])
+    raw = t["tokenise"].result
+
+    def code():
+        return coding.code_segments(segs, book, tokens=raw.drop(columns="position"))
+
+    t["code"] = timed("code", code)
+    codings = t["code"].result
+
+    def keyness():
+        kept = raw.loc[~text.stopword_mask(raw, stopwords)]
+        toks = pd.DataFrame({"token": kept["token"].to_numpy(),
+                             "group": segs["group"].to_numpy()[kept["row"].to_numpy()]})
+        return keywords.keyness(toks, by="group", min_count=5)
+
+    t["keyness"] = timed("keyness", keyness)
+    t["theme_cooccurrence"] = timed("theme_cooccurrence", cooccur.cooccurrence, codings, level="theme",
+                                    unit="segment", segments=segs)
+    t["word_network"] = timed("word_network", cooccur.word_network, segs["text"], stopwords, 60, 60)
+    outputs = {"segments": segs, "tokens": raw, "codings": codings, "codebook": book, "stopwords": stopwords,
+               "transcripts_dir": transcripts_dir, "participants": people}
+    return t, outputs
+
+
+def load_baselines():
+    """The straightforward implementations in benchmarks/baselines.py (not part of the package)."""
+    path = paths.ROOT / "benchmarks" / BASELINE_FILE
+    if not path.is_file():
+        raise InputError(f"{paths.relative(path)}: baseline implementations not found")
+    spec = importlib.util.spec_from_file_location("ips_bench_baselines", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_baselines(outputs: dict) -> dict[str, Timing]:
+    """Time the baseline of each step on the same inputs as our implementation."""
+    base = load_baselines()
+    segs, book, stopwords = outputs["segments"], outputs["codebook"], outputs["stopwords"]
+    t = {
+        "ingest": timed("ingest", base.ingest, outputs["transcripts_dir"]),
+        "tokenise": timed("tokenise", base.tokenise, segs["text"].tolist()),
+    }
+    tokens = t["tokenise"].result
+    t["code"] = timed("code", base.code, segs["text"].tolist(), book)
+    t["keyness"] = timed("keyness", base.keyness, tokens, segs["group"].tolist(), stopwords)
+    units = outputs["codings"].groupby("segment_id")["theme"].agg(lambda s: sorted(set(s)))
+    t["theme_cooccurrence"] = timed("theme_cooccurrence", base.cooccurrence, units.tolist(), len(segs))
+    t["word_network"] = timed("word_network", base.word_network, tokens, stopwords, 60, 60)
+    return t
+
+
+def report(words: int, ours: dict[str, Timing], baseline: dict[str, Timing] | None) -> pd.DataFrame:
+    """One row per step: seconds, words/s, peak MB, and the baseline's seconds and speed-up."""
+    rows = []
+    for step in STEPS:
+        o = ours[step]
+        row = {"step": step, "words": words, "seconds": round(o.seconds, 3),
+               "words_per_second": round(words / o.seconds) if o.seconds > 0 else None,
+               "peak_mb": round(o.peak_mb, 1)}
+        if baseline:
+            b = baseline[step]
+            row.update({"baseline_seconds": round(b.seconds, 3),
+                        "speedup": round(b.seconds / o.seconds, 1) if o.seconds > 0 else None})
+        rows.append(row)
+    total = sum(ours[s].seconds for s in STEPS)
+    rows.append({"step": "total", "words": words, "seconds": round(total, 3),
+                 "words_per_second": round(words / total) if total else None,
+                 "peak_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)})
+    return pd.DataFrame(rows)
+
+
+def bench(words: int = 1_000_000, seed: int = 0, baseline: bool = True, out: Path | None = None,
+          keep: Path | None = None) -> pd.DataFrame:
+    """Generate a corpus of `words` words, time every step (and the baselines), save reports/bench.csv."""
+    work = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="ips-bench-"))
+    try:
+        folder, people, written = generate_corpus(work, words, seed)
+        ours, outputs = run_steps(folder, people)
+        base = run_baselines(outputs) if baseline else None
+        table = report(written, ours, base)
+    finally:
+        if not keep:
+            shutil.rmtree(work, ignore_errors=True)
+    out = Path(out) if out else paths.reports_dir() / "bench.csv"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():
+        previous = pd.read_csv(out)
+        table_all = pd.concat([previous[previous["words"] != written], table], ignore_index=True)
+    else:
+        table_all = table
+    table_all.to_csv(out, index=False)
+    return table
+
+
+def add_commands(sub) -> None:
+    """Register `bench` on the command line."""
+    p = sub.add_parser("bench", help="scale benchmark: words/second and peak memory per step")
+    p.add_argument("--words", type=int, action="append", default=None,
+                   help="corpus size in words (repeatable; default 1,000,000)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the resampling")
+    p.add_argument("--no-baseline", action="store_true", help="skip the baseline implementations")
+    p.add_argument("--out", type=Path, default=None, help="CSV of results (default reports/bench.csv)")
+
+    def command(args) -> int:
+        for n in args.words or [1_000_000]:
+            if n < 1000:
+                raise InputError(f"--words {n}: use at least 1000 words")
+            table = bench(n, args.seed, not args.no_baseline, args.out)
+            with pd.option_context("display.width", 140, "display.max_columns", 20):
+                print(table.to_string(index=False))
+            print()
+        return 0
+
+    p.set_defaults(func=command)
