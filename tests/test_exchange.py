@@ -455,3 +455,33 @@ def test_analysed_keeps_the_transcripts_the_human_coded_and_by_coding_sets_codin
 
     assert ex.by_coding(count, segs, cods, "group").values.tolist() == [["client (auto)", 3], ["client (human)", 4]]
     assert ex.by_coding(count, segments, auto, "group").values.tolist() == [["client", 3], ["esw", 2]]
+
+
+def test_round_trip_of_the_demo_auto_coding(tmp_path, schema):
+    from helpers import codebook, coding, corpus
+
+    turns = corpus.load_corpus()
+    book = codebook.load_codebook()
+    auto = coding.code_segments(corpus.segments(turns, corpus.load_participants()), book)
+    out = ex.export_qdpx(tmp_path / "demo.qdpx", turns, auto, book.codes, corpus.load_participants())
+    with zipfile.ZipFile(out) as zf:
+        schema.validate(io.BytesIO(zf.read("project.qde")))
+    result = ex.import_qdpx(out, turns, book.codes)
+    assert result.warnings == [] and result.unplaced.empty
+    pd.testing.assert_frame_equal(result.codings, ex.sort_codings(ex.with_coder(auto)))
+
+
+def test_a_turn_merged_from_subtitle_cues_is_found_in_pieces():
+    source = ("WEBVTT\n\n1\n00:00:01.000 --> 00:00:04.000\n<v Ann>I have good days and bad days.</v>\n\n"
+              "2\n00:00:04.500 --> 00:00:07.000\n<v Ann>Some weeks I cannot get out of bed.</v>\n\n"
+              "3\n00:00:07.500 --> 00:00:09.000\n<v Bob>Right.</v>\n")
+    turns = ["I have good days and bad days. Some weeks I cannot get out of bed.", "Right."]
+    cmap = ex.map_turns(turns, source)
+    assert cmap.missing == []
+    got = "".join(source[i] for i in cmap.src[cmap.first[0]:cmap.last[0]])
+    assert got == turns[0].replace(" ", "")
+    # a selection from "bad days" across the cue break to "get out" lands in one turn, offsets in its text
+    rows = ex.place_selections([source.index("bad days")], [source.index("get out") + 7], cmap)
+    assert rows[["turn", "start", "end"]].values.tolist() == [[0, 21, 58]]
+    assert turns[0][21:58] == "bad days. Some weeks I cannot get out"
+    assert ex.map_turns(["words that are nowhere at all in it"], source).missing == [0]

@@ -438,8 +438,37 @@ class CharMap:
     missing: list[int]     # turn rows not found in the source
 
 
+PIECE_MIN = 12    # shortest piece of a turn matched on its own when the turn is split up in the source
+PIECE_GAP = 400   # most characters (without whitespace) allowed between two pieces of one turn
+
+
+def _find_in_pieces(squeezed: str, t_sq: str, start: int) -> list[tuple[int, int, int]] | None:
+    """Find a (squeezed) turn as consecutive pieces in the (squeezed) source from `start`, e.g. cues
+    of a subtitle file merged into one turn, with timestamps between them: each piece is the
+    longest prefix of the rest of the turn found after the previous piece (at most PIECE_GAP
+    characters later; the first anywhere after `start`). Returns (source index, turn index,
+    length) per piece, or None when a piece shorter than PIECE_MIN would be needed."""
+    pieces, k, cur = [], 0, start
+    while k < len(t_sq):
+        limit = len(squeezed) if not pieces else cur + PIECE_GAP
+        lo, hi = 0, len(t_sq) - k
+        while lo < hi:  # longest prefix of t_sq[k:] found in squeezed[cur:limit + length]
+            mid = (lo + hi + 1) // 2
+            if squeezed.find(t_sq[k:k + mid], cur, limit + mid) != -1:
+                lo = mid
+            else:
+                hi = mid - 1
+        if lo == 0 or (lo < PIECE_MIN and k + lo < len(t_sq)):
+            return None
+        j = squeezed.find(t_sq[k:k + lo], cur, limit + lo)
+        pieces.append((j, k, lo))
+        k, cur = k + lo, j + lo
+    return pieces
+
+
 def map_turns(texts: list[str], source: str) -> CharMap:
-    """Find each turn's text in the source, in order: verbatim, else ignoring whitespace and quote style."""
+    """Find each turn's text in the source, in order: verbatim, else ignoring whitespace and quote
+    style, else as consecutive pieces (a turn merged from several subtitle cues)."""
     squeezed, sq_map = _squeeze(source)
     src, pos, trn, missing = [], [], [], []
     first = np.full(len(texts), -1, dtype=np.int64)
@@ -457,8 +486,12 @@ def map_turns(texts: list[str], source: str) -> CharMap:
         elif q != -1:
             s, tp = sq_map[q:q + len(t_sq)], t_map
         else:
-            missing.append(i)
-            continue
+            pieces = _find_in_pieces(squeezed, t_sq, int(np.searchsorted(sq_map, cursor)))
+            if pieces is None:
+                missing.append(i)
+                continue
+            s = np.concatenate([sq_map[j:j + n_] for j, _, n_ in pieces])
+            tp = np.concatenate([t_map[k:k + n_] for _, k, n_ in pieces])
         src.append(s)
         pos.append(tp)
         trn.append(np.full(len(s), i, dtype=np.int64))
@@ -497,25 +530,21 @@ def place_selections(starts: np.ndarray, ends: np.ndarray, cmap: CharMap) -> pd.
 
 def _match_sources(sources: pd.DataFrame, turns: pd.DataFrame) -> dict[str, str]:
     """source guid -> transcript_id: by source name (without extension), else by shared turn texts."""
-    ids = turns["transcript_id"].astype(str).unique().tolist()
-    by_name = {t.lower(): t for t in ids}
-    out = {}
-    texts = turns.groupby("transcript_id", sort=True)["text"].agg(list)
+    by_name = {str(t).lower(): str(t) for t in turns["transcript_id"].unique()}
+    out, long_turns = {}, None
     for row in sources.itertuples(index=False):
         if row.kind != "text" or row.text is None:
             continue
         stems = [row.name, Path(row.name).stem, Path(row.path.replace("\\", "/")).stem if row.path else ""]
         hit = next((by_name[s.lower()] for s in stems if s and s.lower() in by_name), None)
-        if hit is None:
+        if hit is None:  # by content: the transcript most of whose longer turns appear in the source
+            if long_turns is None:
+                longer = turns[turns["text"].fillna("").astype(str).str.len() >= 40]
+                long_turns = {str(t): [_squeeze(x)[0] for x in g["text"]] for t, g in longer.groupby("transcript_id")}
             squeezed = _squeeze(row.text)[0]
-            best, best_share = None, 0.5
-            for tid, turn_texts in texts.items():
-                long = [_squeeze(t)[0] for t in turn_texts if len(t) >= 40]
-                if long:
-                    share = sum(t in squeezed for t in long) / len(long)
-                    if share > best_share:
-                        best, best_share = str(tid), share
-            hit = best
+            share = {tid: sum(t in squeezed for t in texts) / len(texts) for tid, texts in long_turns.items()}
+            best = max(sorted(share), key=lambda tid: share[tid], default=None)
+            hit = best if best is not None and share[best] > 0.5 else None
         if hit is not None:
             out[row.guid] = hit
     return out
@@ -533,86 +562,92 @@ class ImportResult:
     project: QdaProject
 
 
+def _note(reasons: pd.Series, index, why: str) -> None:
+    """Record why selections were not placed, keeping the first reason found for each."""
+    index = pd.Index(index)
+    reasons[index] = reasons[index].where(reasons[index] != "", why)
+
+
+def _place_source(group: pd.DataFrame, text: str, these: pd.DataFrame, reasons: pd.Series,
+                  include_interviewer: bool) -> tuple[pd.DataFrame, list[int]]:
+    """Place one source's selections on its transcript's turns (`these`, in order); note the rest.
+
+    Returns (rows: sel, turn_no, start, end, participant_id, group; turn rows not found in the text).
+    """
+    cmap = map_turns(these["text"].fillna("").astype(str).tolist(), text)
+    bad = ((group["start"] < 0) | (group["end"] > len(text)) | (group["end"] <= group["start"])).to_numpy()
+    _note(reasons, group.index[bad], f"offsets outside the source text (0..{len(text)})")
+    rows = place_selections(group["start"].to_numpy(), group["end"].to_numpy(), cmap)
+    rows["sel"] = group.index.to_numpy()[rows["sel"].to_numpy()]
+    picked = these.iloc[rows["turn"].to_numpy()]
+    rows = rows.assign(turn_no=picked["turn"].to_numpy(),
+                       participant_id=picked["participant_id"].fillna("").astype(str).to_numpy(),
+                       group=picked["group"].fillna("").astype(str).to_numpy(),
+                       role=picked["role"].astype(str).to_numpy())
+    if not include_interviewer:
+        rows = rows[rows["role"] != "interviewer"]
+    rows = rows[~rows["sel"].isin(group.index[bad])]
+    why = "it covers only speaker labels, headers or blank text" + \
+        ("" if include_interviewer else ", or only interviewer turns")
+    if cmap.missing:
+        why += f" (or turns not found in the source: {len(cmap.missing)})"
+    _note(reasons, group.index.difference(pd.Index(rows["sel"].unique())), why)
+    return rows.drop(columns=["turn", "role"]), cmap.missing
+
+
 def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
           include_interviewer: bool = False) -> ImportResult:
     """Place the project's text selections on the turns -> codings (turn segments) + unplaced selections."""
     warnings = list(project.warnings)
     codes, code_warnings = map_codes(project.codes, codebook_codes)
     warnings.extend(f"{project.location}: {w}" for w in code_warnings)
-    code_of = codes.set_index("guid")[["theme", "subtheme", "name"]] if len(codes) else None
+    code_of = codes.set_index("guid")
     sels = project.selections.reset_index(drop=True)
-    src_of = project.sources.set_index("guid") if len(project.sources) else None
-    source_name = sels["source"].map(src_of["name"]).fillna("") if src_of is not None else pd.Series("", index=sels.index)
-    code_name = sels["code"].map(code_of["name"]) if code_of is not None else pd.Series(pd.NA, index=sels.index)
+    src_of = project.sources.set_index("guid")
     reasons = pd.Series("", index=sels.index, dtype=object)
-    reasons[code_name.isna()] = "its code GUID is not in the project's code tree"
+    _note(reasons, sels.index[~sels["code"].isin(code_of.index)], "its code GUID is not in the project's code tree")
     matched = _match_sources(project.sources, turns)
-    placed = []
     turns = turns.reset_index(drop=True)
+    placed = []
     for sguid, group in sels.groupby("source", sort=True):
-        info = src_of.loc[sguid] if src_of is not None and sguid in src_of.index else None
-        if info is None:
-            reasons[group.index] = reasons[group.index].where(reasons[group.index] != "", "its source is not in the project")
-            continue
-        if info["text"] is None:
-            reasons[group.index] = reasons[group.index].where(reasons[group.index] != "", info["problem"])
-            continue
-        tid = matched.get(sguid)
-        if tid is None:
-            reasons[group.index] = reasons[group.index].where(
-                reasons[group.index] != "", "the source matches no transcript of the corpus (by name or text)")
-            continue
-        these = turns[turns["transcript_id"].astype(str) == tid].sort_values("turn", kind="stable")
-        cmap = map_turns(these["text"].fillna("").astype(str).tolist(), info["text"])
-        if cmap.missing:
-            lines = these.iloc[cmap.missing]
-            shown = ", ".join(f"{t} (line {ln})" for t, ln in zip(lines["turn"], lines.get("line", lines["turn"])))
-            warnings.append(f"{project.location}: source {info['name']!r}: {len(cmap.missing)} turn(s) of transcript "
-                            f"{tid} not found in its text: {shown}")
-        text_len = len(info["text"])
-        bad = (group["start"] < 0) | (group["end"] > text_len) | (group["end"] <= group["start"])
-        reasons[group.index[bad.to_numpy()]] = reasons[group.index[bad.to_numpy()]].where(
-            reasons[group.index[bad.to_numpy()]] != "", f"offsets outside the source text (0..{text_len})")
-        rows = place_selections(group["start"].to_numpy(), group["end"].to_numpy(), cmap)
-        rows["sel"] = group.index.to_numpy()[rows["sel"].to_numpy()]
-        rows = rows[~rows["sel"].isin(group.index[bad.to_numpy()])]
-        picked = these.iloc[rows["turn"].to_numpy()]
-        rows = rows.assign(transcript_id=tid, turn_no=picked["turn"].to_numpy(),
-                           participant_id=picked["participant_id"].fillna("").astype(str).to_numpy(),
-                           group=picked["group"].fillna("").astype(str).to_numpy(),
-                           role=picked["role"].astype(str).to_numpy())
-        if not include_interviewer:
-            rows = rows[rows["role"] != "interviewer"]
-        unplaced_here = group.index.difference(pd.Index(rows["sel"].unique()))
-        unplaced_here = unplaced_here[(reasons[unplaced_here] == "").to_numpy()]
-        why = "it covers only speaker labels, headers or blank text, or only interviewer turns" \
-            if not include_interviewer else "it covers only speaker labels, headers or blank text"
-        if cmap.missing:
-            why += f" (or turns not found in the source: {len(cmap.missing)})"
-        reasons[unplaced_here] = why
-        placed.append(rows)
-    placed_df = pd.concat(placed, ignore_index=True) if placed else pd.DataFrame(
-        columns=["sel", "turn", "start", "end", "transcript_id", "turn_no", "participant_id", "group", "role"])
-    placed_df = placed_df[placed_df["sel"].map(reasons).eq("")]
-    sel_rows = sels.loc[placed_df["sel"].to_numpy()]
-    codings = pd.DataFrame({
-        "segment_id": placed_df["transcript_id"].astype(str) + ":" + placed_df["turn_no"].astype(str),
-        "transcript_id": placed_df["transcript_id"].astype(str).to_numpy(),
-        "participant_id": placed_df["participant_id"].to_numpy(),
-        "group": placed_df["group"].to_numpy(),
-        "theme": sel_rows["code"].map(code_of["theme"]).to_numpy() if code_of is not None else [],
-        "subtheme": sel_rows["code"].map(code_of["subtheme"]).to_numpy() if code_of is not None else [],
-        "term": sel_rows["name"].to_numpy(),
-        "start": placed_df["start"].to_numpy(dtype=np.int64),
-        "end": placed_df["end"].to_numpy(dtype=np.int64),
-        "coder": sel_rows["coder"].to_numpy(),
-    }) if len(placed_df) else empty_codings()
+        if sguid not in src_of.index:
+            _note(reasons, group.index, "its source is not in the project")
+        elif src_of.at[sguid, "text"] is None:
+            _note(reasons, group.index, src_of.at[sguid, "problem"])
+        elif sguid not in matched:
+            _note(reasons, group.index, "the source matches no transcript of the corpus (by name or text)")
+        else:
+            tid = matched[sguid]
+            these = turns[turns["transcript_id"].astype(str) == tid].sort_values("turn", kind="stable")
+            rows, missing = _place_source(group, src_of.at[sguid, "text"], these, reasons, include_interviewer)
+            placed.append(rows.assign(transcript_id=tid))
+            if missing:
+                lost_turns = these.iloc[missing]
+                shown = ", ".join(f"{t} (line {ln})" for t, ln in
+                                  zip(lost_turns["turn"], lost_turns.get("line", lost_turns["turn"])))
+                warnings.append(f"{project.location}: source {src_of.at[sguid, 'name']!r}: {len(missing)} turn(s) of "
+                                f"transcript {tid} not found in its text: {shown}")
+    rows = pd.concat(placed, ignore_index=True) if placed else pd.DataFrame({"sel": pd.Series(dtype=np.int64)})
+    rows = rows[rows["sel"].map(reasons).eq("")]
+    if len(rows):
+        chosen = sels.loc[rows["sel"].to_numpy()]
+        codings = pd.DataFrame({
+            "segment_id": (rows["transcript_id"].astype(str) + ":" + rows["turn_no"].astype(str)).to_numpy(),
+            "transcript_id": rows["transcript_id"].astype(str).to_numpy(),
+            "participant_id": rows["participant_id"].to_numpy(), "group": rows["group"].to_numpy(),
+            "theme": chosen["code"].map(code_of["theme"]).to_numpy(),
+            "subtheme": chosen["code"].map(code_of["subtheme"]).to_numpy(),
+            "term": chosen["name"].to_numpy(), "start": rows["start"].to_numpy(dtype=np.int64),
+            "end": rows["end"].to_numpy(dtype=np.int64), "coder": chosen["coder"].to_numpy()})
+    else:
+        codings = empty_codings()
     codings = sort_codings(with_coder(codings).drop_duplicates())
-    lost = reasons[reasons != ""].index
+    lost = reasons.index[reasons != ""]
     unplaced = pd.DataFrame({
-        "source": source_name[lost].astype(str).to_numpy(), "selection": sels.loc[lost, "selection"].to_numpy(),
+        "source": sels.loc[lost, "source"].map(src_of["name"]).fillna("").astype(str).to_numpy(),
+        "selection": sels.loc[lost, "selection"].to_numpy(),
         "start": sels.loc[lost, "start"].to_numpy(dtype=np.int64), "end": sels.loc[lost, "end"].to_numpy(dtype=np.int64),
-        "code": code_name[lost].fillna(sels.loc[lost, "code"]).astype(str).to_numpy(),
+        "code": sels.loc[lost, "code"].map(code_of["name"]).fillna(sels.loc[lost, "code"]).astype(str).to_numpy(),
         "coder": sels.loc[lost, "coder"].to_numpy(), "reason": reasons[lost].to_numpy()}, columns=UNPLACED_COLUMNS)
     unplaced = unplaced.sort_values(["source", "start", "end", "code", "coder"], kind="stable").reset_index(drop=True)
     for row in unplaced.itertuples(index=False):
