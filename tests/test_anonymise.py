@@ -299,12 +299,19 @@ def test_a_bad_source_file_leaves_no_output_folder_and_no_temporary_files(raw, t
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
 
 
-def test_file_names_are_pseudonymised_too(tmp_path):
+def test_file_names_are_pseudonymised_too_and_other_formats_are_left_out(tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "Interview Grimbleford 1.txt").write_text("A: hello from Grimbleford\n", encoding="utf-8")
-    A.anonymise(src, REGISTER, tmp_path / "out", tmp_path / "k.csv", today=TODAY)
+    (src / "consent form.pdf").write_bytes(b"%PDF-1.4 Grimbleford")
+    result = A.anonymise(src, REGISTER, tmp_path / "out", tmp_path / "k.csv", today=TODAY)
     assert [p.name for p in (tmp_path / "out").iterdir() if p.name != ".anonymised"] == ["Interview [PLACE-1] 1.txt"]
+    assert result.skipped == [(src / "consent form.pdf").as_posix()]
+
+
+def test_leak_lines_are_counted_in_the_original_text_after_long_blank_runs(register):
+    text = "a\n" + " " * 50 + "x\n\n\n   call " + " " * 20 + "b 07700 900123 or\nGrimbleford"
+    assert A.scan_text(text, register, today=TODAY) == [(6, "place", "Grimbleford"), (5, "phone", "07700 900123")]
 
 
 def test_key_must_lie_outside_the_output_folder_and_outside_git(tmp_path, raw):

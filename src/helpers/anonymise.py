@@ -23,6 +23,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import unicodedata
 from bisect import bisect_right
 from collections import Counter
 from dataclasses import dataclass, field
@@ -106,8 +107,8 @@ MONTH = "(?:" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 ORDINAL = r"(?:st|nd|rd|th)?"
 EMAIL_RE = re.compile(r"(?<![\w.+%-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])")
 URL_RE = re.compile(
-    r"(?<![\w@./-])(?:(?:https?|ftp)://|www\.)[^\s<>\"'(){}\[\]|\\^`]+"
-    r"|(?<![\w@./:-])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
+    r"(?<![\w@./-])(?=[fhw])(?:(?:https?|ftp)://|www\.)[^\s<>\"'(){}\[\]|\\^`]+"
+    r"|(?<![\w@./:-])(?=[a-z0-9])[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)*"
     r"\.(?:co\.uk|org\.uk|ac\.uk|gov\.uk|nhs\.uk|com|org|net|uk)(?![\w-])(?:/[^\s<>\"'(){}\[\]|\\^`]*)?",
     re.IGNORECASE)
 NHS_RE = re.compile(r"(?<![\w+/.-])(\d{3})([ \u00a0\u202f-]?)(\d{3})\2(\d{4})(?![\w+/-]|\.\d)")
@@ -124,7 +125,7 @@ DATE_RES = [
     ("iso", re.compile(r"(?<![\w+./-])(?P<y>\d{4})-(?P<m>\d{2})-(?P<d>\d{2})(?![\w/-]|\.\d)")),
     ("dMy", re.compile(rf"(?<![\w+./-])(?P<d>\d{{1,2}}){ORDINAL}(?:\s+of)?\s+(?P<m>{MONTH}),?\s+(?P<y>\d{{4}})(?!\w)",
                        re.IGNORECASE)),
-    ("Mdy", re.compile(rf"(?<![\w+./-])(?P<m>{MONTH})\s+(?P<d>\d{{1,2}}){ORDINAL},?\s+(?P<y>\d{{4}})(?!\w)",
+    ("Mdy", re.compile(rf"(?<![\w+./-])(?=[adfjmnos])(?P<m>{MONTH})\s+(?P<d>\d{{1,2}}){ORDINAL},?\s+(?P<y>\d{{4}})(?!\w)",
                        re.IGNORECASE)),
 ]
 MIN_AGE_YEARS = 16  # a complete date at least this many years ago counts as a date of birth
@@ -187,12 +188,20 @@ def _word_pattern(phrase: str) -> str:
     return SEP.join(out)
 
 
-def _compile(alternatives: list[str], flags: int) -> re.Pattern | None:
-    """One matcher for many phrases: longest first, whole words, optional plural/possessive suffix."""
-    if not alternatives:
+def _compile(phrases: list[str], flags: int) -> re.Pattern | None:
+    """One matcher for many phrases: longest first, whole words, optional plural/possessive suffix.
+
+    A look-ahead on the phrases' first letters lets the scan skip most positions quickly."""
+    if not phrases:
         return None
-    alts = sorted(set(alternatives), key=lambda a: (-len(a), a))
-    return re.compile(rf"(?<!\w)(?P<core>{'|'.join(alts)}){SUFFIX}(?!\w)", flags)
+    alts = sorted({_word_pattern(p) for p in phrases}, key=lambda a: (-len(a), a))
+    firsts = set()
+    for p in phrases:
+        firsts |= set("'’‘ʼ") if p[0] in "'’‘ʼ" else set("-‐‑–") if p[0] in "-‐‑–" else {p[0]}
+    if flags & re.IGNORECASE:
+        firsts |= {c for f in firsts for c in (f.lower(), f.upper())}
+    first = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]"
+    return re.compile(rf"(?<!\w)(?={first})(?P<core>{'|'.join(alts)}){SUFFIX}(?!\w)", flags)
 
 
 def name_parts(full_name: str) -> list[str]:
@@ -328,15 +337,15 @@ def _build_register(path: Path, entries: list[Entry]) -> Register:
         parts.append(Entry(spelling[key], "name", pseudonym, who[0].line, tuple(w.line for w in who)))
     for p in parts:
         lookup[normalise(p.original)] = p
-    any_case = [_word_pattern(e.original) for e in entries]
+    any_case = [e.original for e in entries]
     capitalised = []
     for p in parts:
         if normalise(p.original) in COMMON_WORDS:
             word = p.original
             for variant in {word, word[:1].upper() + word[1:], word[:1].upper() + word[1:].lower(), word.upper()}:
-                capitalised.append(_word_pattern(variant))
+                capitalised.append(variant)
         else:
-            any_case.append(_word_pattern(p.original))
+            any_case.append(p.original)
     return Register(path, entries, parts, lookup, _compile(any_case, re.IGNORECASE), _compile(capitalised, 0))
 
 
@@ -937,7 +946,9 @@ def _blank(match: re.Match) -> str:
     block = match.group()
     if block.startswith("<!--"):
         return "    " + block[4:-3] + "   "
-    return re.sub(r"[^\n]", " ", block)
+    if "\n" not in block:
+        return " " * len(block)
+    return "\n".join(" " * len(line) for line in block.split("\n"))
 
 
 def file_views(path: Path) -> tuple[str, str] | None:
@@ -960,12 +971,15 @@ def file_views(path: Path) -> tuple[str, str] | None:
         return None
     if not data.strip():
         return "", ""
-    from .transcripts import decode
+    try:  # generated files are UTF-8: the fast path; anything else goes through the transcript decoder
+        text = unicodedata.normalize("NFC", data.decode("utf-8"))
+    except UnicodeDecodeError:
+        from .transcripts import decode
 
-    try:
-        text = decode(data, paths.relative(path))
-    except InputError:
-        return None
+        try:
+            text = decode(data, paths.relative(path))
+        except InputError:
+            return None
     lines = text.splitlines()
     if suffix in JSON_FORMATS:  # strings of a list (a notebook's lines) join up: quotes and commas blanked
         lines = [_json_unescape(JSON_STRING_EDGES.sub(lambda m: " " * len(m.group()), line)) for line in lines]
@@ -977,6 +991,28 @@ def file_views(path: Path) -> tuple[str, str] | None:
     return full, full
 
 
+GAP = re.compile(r"[^\S\n]{8,}|\s*\n\s*")  # long blank runs (blanked markup, base64) and line ends
+
+
+def _compact(text: str) -> tuple[str, list[tuple[int, int]]]:
+    """The text with blank gaps and line ends squeezed to one newline (no pattern spans a gap), and
+    (compact offset, original offset) at the start of each piece, for mapping matches back."""
+    pieces, parts, pos, size = [], [], 0, 0
+    for gap in GAP.finditer(text):
+        if gap.start() > pos:
+            pieces.append((size, pos))
+            parts.append(text[pos:gap.start()])
+            size += gap.start() - pos
+        if parts and parts[-1] != "\n":
+            parts.append("\n")
+            size += 1
+        pos = gap.end()
+    if pos < len(text):
+        pieces.append((size, pos))
+        parts.append(text[pos:])
+    return "".join(parts), pieces or [(0, 0)]
+
+
 def scan_text(text: str, register: Register | None, patterns_text: str | None = None,
               today: date | None = None) -> list[tuple[int, str, str]]:
     """(line, category, matched text) for every identifier in a text."""
@@ -985,8 +1021,11 @@ def scan_text(text: str, register: Register | None, patterns_text: str | None = 
     if register is not None:
         for m in register_matches(text, register):
             found.append((m.start, m.category, text[m.start:m.end]))
-    for m in pattern_matches(text if patterns_text is None else patterns_text, today):
-        found.append((m.start, m.category, m.text))
+    compact, pieces = _compact(text if patterns_text is None else patterns_text)
+    piece_starts = [c for c, _ in pieces]
+    for m in pattern_matches(compact, today):
+        c, o = pieces[bisect_right(piece_starts, m.start) - 1]
+        found.append((o + m.start - c, m.category, m.text))
     return [(bisect_right(starts, pos), cat, " ".join(matched.split())) for pos, cat, matched in found]
 
 
