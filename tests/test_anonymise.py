@@ -265,7 +265,16 @@ def test_key_audit_and_review_list(raw, tmp_path):
     hits = {(r.candidate, r.file, r.line) for r in review.itertuples()}
     assert ("Gwendolyn", "transcripts/C01.txt", "13") in hits  # a name the register missed
     assert ("Will", "transcripts/FG1.csv", "5") not in hits  # replaced: not a candidate any more
-    assert not {c for c, _, _ in hits} & {"Interviewer", "Monday", "Tuesdays", "GP", "CVs", "Some", "I"}
+    assert {c for c, _, _ in hits} == {"Gwendolyn"}  # not: Interviewer, Monday, Tuesdays, CVs, Usually (a CSV cell)…
+
+
+def test_review_candidates_skip_sentence_starts_common_words_acronyms_and_pseudonyms():
+    text = ("Interviewer: Did Gwen help?\n\nC01: Yes. Bob and I went to see Mr Pickles on Monday.\n"
+            "JT Hard work. We saw the GPs and [NAME-1]'s Mum.\nPeggy: hello\n"
+            "00:00:01.000 --> 00:00:02.000\nTruly, he said, \"Dreadful,\" then Sid left.\nWill I cope?")
+    assert [(n, w) for n, w, _ in A.review_candidates(text, {"hello"}, {"will"})] == [
+        (1, "Gwen"), (3, "Pickles"), (5, "Peggy"), (7, "Sid"), (8, "Will")]
+    assert A.review_candidates("we met Sid's brother", set())[0] == (1, "Sid", "we met Sid's brother")
 
 
 def test_same_register_and_sources_give_byte_identical_outputs(raw, tmp_path):

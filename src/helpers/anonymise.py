@@ -648,9 +648,10 @@ WORD_RE = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*(?:-[^\W\d_]+(?:['’][^\W\d
 
 def _sentence_start(text: str, start: int) -> bool:
     """True when the word at `start` opens the text, a paragraph, a sentence, a labelled turn or a cue."""
-    i, newlines = start - 1, 0
+    i, newlines, quoted = start - 1, 0, False
     while i >= 0 and text[i] in OPENERS:
         newlines += text[i] == "\n"
+        quoted = quoted or text[i] in "\"“"
         i -= 1
     if i < 0 or newlines >= 2:
         return True
@@ -658,6 +659,8 @@ def _sentence_start(text: str, start: int) -> bool:
         return True
     line_start = text.rfind("\n", 0, i + 1) + 1
     before = text[line_start:i + 1].strip()
+    if text[i] == "," and not newlines and (quoted or re.fullmatch(r"[^\s,]*,", before)):
+        return True  # a quotation after a comma, or a CSV cell after a one-word first cell (H01,Text)
     return not newlines and bool(re.fullmatch(r"[A-Z]{1,4}\d{0,2}", before))  # after initials as a label
 
 
