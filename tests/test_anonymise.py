@@ -299,12 +299,15 @@ def test_rerun_replaces_an_output_folder_written_by_anonymise_but_refuses_any_ot
     assert (other / "notes.txt").read_text(encoding="utf-8") == "keep me"
 
 
-def test_a_bad_source_file_leaves_no_output_folder_and_no_temporary_files(raw, tmp_path):
+def test_bad_source_files_are_all_named_and_leave_no_output_and_no_temporary_files(raw, tmp_path):
+    (raw / "transcripts" / "Z98.docx").write_bytes(b"not a zip")
     (raw / "transcripts" / "Z99.txt").write_bytes(b"")
     with pytest.raises(InputError) as err:
         run_anonymise(raw, tmp_path)
-    assert err.value.problems == [f"{A.paths.relative(raw / 'transcripts' / 'Z99.txt')}: empty file; "
-                                  f"add the transcript text or remove the file"]
+    assert err.value.problems == [
+        f"{(raw / 'transcripts' / 'Z98.docx').as_posix()}: cannot read as a Word .docx file (PackageNotFoundError); "
+        f"save it from Word as .docx, or export it as .txt",
+        f"{(raw / 'transcripts' / 'Z99.txt').as_posix()}: empty file; add the transcript text or remove the file"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
 
 

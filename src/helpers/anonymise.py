@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import html
 import io
-import json
 import os
 import re
 import shutil
@@ -806,14 +805,9 @@ class AnonymiseResult:
     skipped: list[str]
 
 
-def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | Path, key: str | Path,
-              review: str | Path | None = None, audit: str | Path | None = None,
-              today: date | None = None) -> AnonymiseResult:
-    """Pseudonymise every transcript under SRC into DIR (atomically), write key, review list and audit."""
-    src, out_dir, key = paths.resolve(src), paths.resolve(out_dir), paths.resolve(key)
-    review = paths.resolve(review) if review else _default_companion(key, "review")
-    audit_default = not audit
-    audit = paths.resolve(audit) if audit else _default_companion(key, "audit")
+def _check_targets(src: Path, register, out_dir: Path, key: Path, review: Path, audit: Path,
+                   audit_default: bool) -> tuple[Register | None, list[str]]:
+    """The register, and every problem with the source, output folder and private files, at once."""
     problems = []
     if not src.exists():
         problems.append(f"{paths.relative(src)}: no such file or folder; give the folder of raw transcripts")
@@ -835,22 +829,99 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
     elif out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / MARKER).is_file():
         problems.append(f"--out {paths.relative(out_dir)}: exists and was not written by anonymise; "
                         f"give a new folder (or empty this one)")
-    problems += check_private_location(key, "--key", out_dir, src)
-    if review != key and not any("--key" in p for p in problems):
+    key_problems = check_private_location(key, "--key", out_dir, src)
+    problems += key_problems
+    if review != key and not key_problems:
         problems += check_private_location(review, "review list", out_dir, src)
-    if _is_within(audit, out_dir) and not (audit_default and problems):
+    if _is_within(audit, out_dir) and not (audit_default and key_problems):
         problems.append(f"audit {paths.relative(audit)}: lies inside the output folder; write it elsewhere")
     if len({key.resolve(), review.resolve(), audit.resolve()}) < 3:
         problems.append("--key, --review and --audit must be three different files")
+    return reg, problems
+
+
+def _output_names(files: list[Path], base: Path, pseudo: Pseudonymiser) -> dict[str, Path]:
+    """Pseudonymised relative output path -> source file (a file may be named after a person)."""
+    outputs: dict[str, Path] = {}
+    problems = []
+    for f in files:
+        new_rel = Path(*[pseudo.replace(part) for part in f.relative_to(base).parts]).as_posix()
+        if new_rel in outputs:
+            problems.append(f"{paths.relative(f)}: would be written as {new_rel}, like "
+                            f"{paths.relative(outputs[new_rel])}; rename one of them")
+        outputs[new_rel] = f
     if problems:
         raise InputError(problems)
+    return outputs
 
+
+def _pseudonymise_file(src: Path, dst: Path, pseudo: Pseudonymiser, counts: Counter, stopwords: set[str],
+                       ambiguous: set[str]) -> list[tuple[int, str, str]]:
+    """Write the pseudonymised copy of one file; return its review candidates (line, word, context)."""
+    from zipfile import BadZipFile
+
+    from docx.opc.exceptions import PackageNotFoundError
+
+    from .transcripts import decode
+
+    shown = paths.relative(src)
+    if src.suffix.lower() == DOCX:
+        try:
+            lines = pseudonymise_docx(src, dst, pseudo, counts)
+        except (BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
+            raise InputError(f"{shown}: cannot read as a Word .docx file ({type(exc).__name__}); "
+                             f"save it from Word as .docx, or export it as .txt") from None
+        return [(i + 1, w, c) for i, line in enumerate(lines) for _, w, c in review_candidates(line, stopwords, ambiguous)]
+    new_text = pseudo.replace(decode(src.read_bytes(), shown), counts)
+    with open(dst, "w", encoding="utf-8", newline="") as fh:
+        fh.write(new_text)
+    return review_candidates(new_text, stopwords, ambiguous)
+
+
+def _audit_table(rows: list[dict]) -> pd.DataFrame:
+    """Replacements per file and category, review candidates per file, and a TOTAL row (no identifiers)."""
+    columns = ["file", *CATEGORIES, "total", "review_candidates"]
+    table = pd.DataFrame(rows, columns=columns)
+    total = {"file": "TOTAL", **{c: int(table[c].sum()) for c in columns[1:]}}
+    return pd.concat([table, pd.DataFrame([total], columns=columns)], ignore_index=True)
+
+
+def _review_table(rows: list[dict]) -> pd.DataFrame:
+    """Review candidates sorted by word, file and line, with each word's count over all files."""
+    rows = sorted(rows, key=lambda r: (r["candidate"].casefold(), r["candidate"], r["file"], r["line"]))
+    per_word = Counter(r["candidate"].casefold() for r in rows)
+    return pd.DataFrame([{**r, "count": per_word[r["candidate"].casefold()]} for r in rows],
+                        columns=["candidate", "count", "file", "line", "context"])
+
+
+def _swap_in(staging: Path, out_dir: Path) -> None:
+    """Put a finished staging folder in place of the output folder (renames only)."""
+    if out_dir.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, old / out_dir.name)
+        os.replace(staging, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(staging, out_dir)
+
+
+def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | Path, key: str | Path,
+              review: str | Path | None = None, audit: str | Path | None = None,
+              today: date | None = None) -> AnonymiseResult:
+    """Pseudonymise every transcript under SRC into DIR (atomically), write key, review list and audit.
+
+    Nothing is written when any input is bad: every problem is raised at once as an InputError."""
+    src, out_dir, key = paths.resolve(src), paths.resolve(out_dir), paths.resolve(key)
+    review = paths.resolve(review) if review else _default_companion(key, "review")
+    audit_default = not audit
+    audit = paths.resolve(audit) if audit else _default_companion(key, "audit")
+    reg, problems = _check_targets(src, register, out_dir, key, review, audit, audit_default)
+    if problems:
+        raise InputError(problems)
     files, skipped = source_files(src, {key.resolve(), review.resolve(), audit.resolve()})
-    base = src.parent if src.is_file() else src
     if not files:
         raise InputError(f"{paths.relative(src)}: no transcripts (txt, md, docx, vtt, srt or csv) to anonymise")
     from .text import load_stopwords
-    from .transcripts import decode
 
     try:
         stopwords = load_stopwords()
@@ -858,17 +929,7 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
         stopwords = set()
     pseudo = Pseudonymiser(reg, today)
     ambiguous = {normalise(p.original) for p in reg.parts if normalise(p.original) in COMMON_WORDS}
-    outputs: dict[str, Path] = {}
-    problems = []
-    for f in files:  # output names are pseudonymised too (a file may be named after a person)
-        rel = f.relative_to(base)
-        new_rel = Path(*[pseudo.replace(part) for part in rel.parts]).as_posix()
-        if new_rel in outputs:
-            problems.append(f"{paths.relative(f)}: would be written as {new_rel}, like "
-                            f"{paths.relative(outputs[new_rel])}; rename one of them")
-        outputs[new_rel] = f
-    if problems:
-        raise InputError(problems)
+    outputs = _output_names(files, src.parent if src.is_file() else src, pseudo)
 
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
@@ -878,46 +939,23 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
             counts: Counter = Counter()
             dst = staging / new_rel
             dst.parent.mkdir(parents=True, exist_ok=True)
-            shown = paths.relative(f)
-            if f.suffix.lower() == DOCX:
-                try:
-                    lines = pseudonymise_docx(f, dst, pseudo, counts)
-                except Exception as exc:  # a damaged or non-Word file: one line, no traceback
-                    raise InputError(f"{shown}: cannot read as a Word .docx file ({type(exc).__name__}); "
-                                     f"re-save it from Word") from None
-                candidates = [(i + 1, w, c) for i, line in enumerate(lines)
-                              for _, w, c in review_candidates(line, stopwords, ambiguous)]
-            else:
-                text = decode(f.read_bytes(), shown)
-                new_text = pseudo.replace(text, counts)
-                with open(dst, "w", encoding="utf-8", newline="") as fh:
-                    fh.write(new_text)
-                candidates = review_candidates(new_text, stopwords, ambiguous)
+            try:
+                candidates = _pseudonymise_file(f, dst, pseudo, counts, stopwords, ambiguous)
+            except InputError as exc:  # carry on, to report every bad file at once
+                problems.extend(exc.problems)
+                continue
             audit_rows.append({"file": new_rel, **{c: counts.get(c, 0) for c in CATEGORIES},
                                "total": sum(counts.values()), "review_candidates": len(candidates)})
             review_rows.extend({"candidate": w, "file": new_rel, "line": n, "context": c} for n, w, c in candidates)
+        if problems:
+            raise InputError(problems)
         (staging / MARKER).write_text("Written by `python -m helpers anonymise`; replaced as a whole on a re-run.\n",
                                       encoding="utf-8")
-        audit_table = pd.DataFrame(audit_rows, columns=["file", *CATEGORIES, "total", "review_candidates"])
-        total = {"file": "TOTAL", **{c: int(audit_table[c].sum()) for c in CATEGORIES},
-                 "total": int(audit_table["total"].sum()),
-                 "review_candidates": int(audit_table["review_candidates"].sum())}
-        audit_table = pd.concat([audit_table, pd.DataFrame([total])], ignore_index=True)
-        review_rows.sort(key=lambda r: (r["candidate"].casefold(), r["candidate"], r["file"], r["line"]))
-        per_word = Counter(r["candidate"].casefold() for r in review_rows)
-        review_table = pd.DataFrame([{"candidate": r["candidate"], "count": per_word[r["candidate"].casefold()],
-                                      **{k: r[k] for k in ("file", "line", "context")}} for r in review_rows],
-                                    columns=["candidate", "count", "file", "line", "context"])
+        audit_table, review_table = _audit_table(audit_rows), _review_table(review_rows)
         _atomic_write_text(key, pseudo.key_table().to_csv(index=False, lineterminator="\n"))
         _atomic_write_text(review, review_table.to_csv(index=False, lineterminator="\n"))
         _atomic_write_text(audit, audit_table.to_csv(index=False, lineterminator="\n"))
-        if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-            os.replace(out_dir, old / out_dir.name)
-            os.replace(staging, out_dir)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(staging, out_dir)
+        _swap_in(staging, out_dir)
     finally:
         if staging.exists():
             shutil.rmtree(staging, ignore_errors=True)
@@ -1034,6 +1072,10 @@ def scan_text(text: str, register: Register | None, patterns_text: str | None = 
 
 def scan_files(targets, register: Register | None, today: date | None = None) -> tuple[pd.DataFrame, int, list[Path]]:
     """Scan files and folders: (findings table, number of files scanned, files skipped as not text)."""
+    from zipfile import BadZipFile
+
+    from docx.opc.exceptions import PackageNotFoundError
+
     rows, scanned, skipped, problems = [], 0, [], []
     files = []
     for target in targets:
@@ -1051,7 +1093,7 @@ def scan_files(targets, register: Register | None, today: date | None = None) ->
     for f in sorted(set(files), key=lambda x: x.as_posix()):
         try:
             views = file_views(f)
-        except Exception:  # unreadable docx/parquet: say so rather than pass it silently
+        except (OSError, ValueError, KeyError, BadZipFile, PackageNotFoundError):  # damaged docx/parquet
             views = None
         if views is None:
             skipped.append(f)
