@@ -39,3 +39,12 @@ def test_group_palette_is_fixed_and_colour_blind_safe_order():
     pal = figures.group_palette(["hcp", "client", "other", "esw"])
     assert pal == {"client": "#E69F00", "esw": "#0072B2", "hcp": "#009E73", "other": "#CC79A7"}
     assert figures.group_label("esw") == "Employment support workers"
+
+
+def test_variants_of_a_group_share_its_colour_the_second_lighter():
+    pal = figures.group_palette(["client (human)", "client (auto)", "hcp (auto)"])
+    assert pal == {"client (auto)": "#E69F00", "client (human)": "#F1CA73", "hcp (auto)": "#009E73"}
+    # #E69F00 mixed 45% with white: E6=230 -> 230+25*0.45=241.25 -> F1; 9F=159 -> 159+96*.45=202.2 -> CA
+    assert figures.group_label("client (human)") == "Clients (human)"
+    assert figures.split_variant("all (auto)") == ("all", "auto")
+    assert figures.split_variant("esw") == ("esw", "")

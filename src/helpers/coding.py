@@ -602,7 +602,12 @@ def _group_title(group: str, by: str, n: int) -> str:
 
 def _source_note(rows: pd.DataFrame, by: str) -> str:
     """'n = S segments from P participants' for the groups in a figure."""
+    from .figures import split_variant
+
     totals = rows.drop_duplicates(by)
+    base = totals[by].map(lambda v: split_variant(v)[0])
+    # one row per real group: not the 'all' column, and one variant when codings are shown side by side
+    totals = totals[base != "all"].assign(_base=base).drop_duplicates("_base")
     return (f"n = {int(totals['segments_total'].sum())} segments from "
             f"{int(totals['participants_total'].sum())} participants")
 

@@ -48,17 +48,46 @@ def apply_style() -> None:
     )
 
 
+VARIANT = re.compile(r"^(?P<base>.+?) \((?P<variant>[^()]+)\)$")
+
+
+def split_variant(value) -> tuple[str, str]:
+    """'client (human)' -> ('client', 'human'); a plain group value has no variant ('')."""
+    m = VARIANT.match(str(value))
+    return (m.group("base"), m.group("variant")) if m else (str(value), "")
+
+
+def _lighter(colour: str, amount: float = 0.45) -> str:
+    """The colour mixed with white (for a second variant of the same group)."""
+    r, g, b = (int(colour[i:i + 2], 16) for i in (1, 3, 5))
+    return "#" + "".join(f"{round(c + (255 - c) * amount):02X}" for c in (r, g, b))
+
+
 def group_palette(groups) -> dict[str, str]:
-    """Colour for each group value: the fixed colour for known groups, then a stable extra colour."""
-    palette, extra = {}, iter(EXTRA_COLOURS * 10)
-    for g in sorted(set(groups), key=lambda x: (x not in GROUP_ORDER, GROUP_ORDER.index(x) if x in GROUP_ORDER else 0, str(x))):
-        palette[g] = GROUP_COLOURS.get(g) or next(extra)
+    """Colour for each group value: the fixed colour for known groups, then a stable extra colour.
+
+    Variants of one group shown side by side ('client (auto)', 'client (human)') share the
+    group's colour, the first variant in name order plain and the others lighter.
+    """
+    values = sorted({str(g) for g in groups})
+    bases = sorted({split_variant(v)[0] for v in values},
+                   key=lambda b: (b not in GROUP_ORDER, GROUP_ORDER.index(b) if b in GROUP_ORDER else 0, b))
+    extra = iter(EXTRA_COLOURS * 10)
+    base_colour = {b: GROUP_COLOURS.get(b) or next(extra) for b in bases}
+    palette = {}
+    for base in bases:
+        variants = sorted(split_variant(v)[1] for v in values if split_variant(v)[0] == base)
+        for rank, variant in enumerate(variants):
+            value = f"{base} ({variant})" if variant else base
+            palette[value] = base_colour[base] if rank == 0 else _lighter(base_colour[base])
     return palette
 
 
 def group_label(group: str) -> str:
-    """Readable name of a stakeholder group."""
-    return GROUP_LABELS.get(group, str(group))
+    """Readable name of a stakeholder group (a variant such as '(human)' is kept)."""
+    base, variant = split_variant(group)
+    label = GROUP_LABELS.get(base, str(base))
+    return f"{label} ({variant})" if variant else label
 
 
 def add_source_note(fig, text: str) -> None:

@@ -183,7 +183,7 @@ def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dic
             log_output=False,
             cwd=str(paths.ROOT),
             # the kernel's own start-up chatter (e.g. its TCP notice) is not a report finding
-            extra_arguments=["--IPKernelApp.log_level=ERROR"],
+            extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
         )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:

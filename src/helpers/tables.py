@@ -101,6 +101,10 @@ class InteractiveTable:
         self.caption = caption
         self.html_columns = set(html_columns)
 
+    def __repr__(self) -> str:
+        """Plain-text form (no memory address, so executed notebooks stay the same run to run)."""
+        return f"{self.caption or 'table'}: {self.total} rows x {self.df.shape[1]} columns"
+
     def _repr_html_(self) -> str:
         body_rows = []
         cols = list(self.df.columns)
