@@ -224,6 +224,19 @@ def test_anonymise_writes_copies_in_the_same_formats_with_nothing_left_to_find(r
     assert result.skipped == []
 
 
+def test_the_ingester_reads_the_copies_into_the_same_turns_with_only_the_identifiers_changed(raw, tmp_path):
+    from helpers import corpus
+
+    run_anonymise(raw, tmp_path)
+    before = corpus.load_corpus(raw / "transcripts", raw / "participants.csv")
+    after = corpus.load_corpus(tmp_path / "out" / "transcripts", tmp_path / "out" / "participants.csv")
+    same = ["transcript_id", "turn", "speaker", "participant_id", "role", "group", "timestamp", "line"]
+    assert before[same].equals(after[same]) and len(after) == 24
+    # turns holding identifiers: C01 3, C02 2, C03 1, E01 2 (cues merged), E02 1 (cues merged), FG1 3
+    assert after["text"].str.contains(r"\[(?:NAME|PLACE|ORG|OTHER|PHONE|EMAIL|POSTCODE|NHS|DOB|URL)-\d+\]").sum() == 12
+    assert (before["text"] != after["text"]).sum() == 12
+
+
 def test_docx_names_split_across_runs_are_replaced_keeping_formatting(raw, tmp_path, register):
     run_anonymise(raw, tmp_path)
     doc = docx.Document(str(tmp_path / "out" / "transcripts" / "C03.docx"))
