@@ -352,10 +352,7 @@ def run_agree(args) -> int:
             print(f"warning: {len(outside)} coding(s) of {side} are on segments outside the compared units "
                   f"(interviewer turns or transcripts the other side did not code); not compared", file=sys.stderr)
     table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes)
-    if args.out:
-        corpus.write_table(table, args.out)
-    else:
-        table.to_csv(sys.stdout, index=False, lineterminator="\n", float_format="%.6g")
+    corpus.emit_table(table, args.out, "agreement")
     pooled = table[table["code"] == POOLED].iloc[0]
     print(f"{args.unit} level, {units['transcript_id'].nunique()} transcripts, {len(units)} segments: pooled "
           f"kappa {pooled['kappa']:.3f}, alpha {pooled['alpha']:.3f}, F1 {pooled['f1']:.3f}", file=sys.stderr)

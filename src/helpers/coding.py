@@ -690,10 +690,7 @@ def _command_code(args) -> int:
     codings = code_segments(segs, book)
     if args.matrix:
         corpus.write_table(coding_matrix(segs, codings, book), args.matrix)
-    if args.out:
-        corpus.write_table(codings, args.out)
-    else:
-        codings.to_csv(sys.stdout, index=False, lineterminator="\n")
+    corpus.emit_table(codings, args.out, "codings")
     found = coded_pairs(codings)
     n_sub = (book.codes["level"] == "subtheme").sum()
     n_found = found.loc[found["subtheme"] != "", "subtheme"].nunique()

@@ -805,11 +805,7 @@ def run_cooccur(args) -> int:
         codings = codings.merge(participants[["participant_id", by]], on="participant_id", how="left")
         codings[by] = codings[by].fillna("").astype(str)
     table = cooccurrence(codings, args.level, args.unit, window, segments, by, args.permutations, args.seed)
-    if args.out:
-        out = corpus.write_table(table, args.out)
-        print(f"wrote {len(table)} pairs to {paths.relative(out)}", file=sys.stderr)
-    else:
-        table.to_csv(sys.stdout, index=False, lineterminator="\n")
+    corpus.emit_table(table, args.out, "co-occurrence pairs")
     return 0
 
 

@@ -366,26 +366,33 @@ def read_turns(path: str | Path) -> pd.DataFrame:
 
 def write_table(df: pd.DataFrame, out: str | Path) -> Path:
     """Write a table as CSV or Parquet (by extension) atomically: a temp file renamed into place."""
-    import os
-    import tempfile
+    import io
 
     out = paths.resolve(out)
     suffix = out.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         raise InputError(f"{out}: output must end in .csv or .parquet")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
-    os.close(fd)
+    if suffix == ".csv":
+        return paths.atomic_write(out, df.to_csv(index=False, lineterminator="\n"))
+    buffer = io.BytesIO()
+    df.to_parquet(buffer, index=False)
+    return paths.atomic_write(out, buffer.getvalue())
+
+
+def emit_table(df: pd.DataFrame, out, what: str) -> None:
+    """A command's table: to --out (atomically, a one-line summary on stderr) or as CSV on stdout."""
+    import os
+    import sys
+
+    if out:
+        written = write_table(df, out)
+        print(f"{what}: {len(df)} rows -> {paths.relative(written)}", file=sys.stderr)
+        return
     try:
-        if suffix == ".csv":
-            df.to_csv(tmp, index=False, lineterminator="\n")
-        else:
-            df.to_parquet(tmp, index=False)
-        os.replace(tmp, out)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return out
+        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # e.g. `| head`: the reader has gone, which is not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def ingest(sources, participants_csv=None, fmt: str = "auto", out=None, interviewer_labels=None,

@@ -1074,20 +1074,6 @@ def project_files(turns: pd.DataFrame, codings: pd.DataFrame, codes: pd.DataFram
     return {"project.qde": _serialise(root), **dict(sorted(files.items()))}
 
 
-def _atomic_write(out: Path, data: bytes) -> Path:
-    """Write bytes to a temporary file beside `out`, then rename it into place."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
-
-
 def zip_bytes(files: dict[str, bytes]) -> bytes:
     """A zip of the files in the given order, with fixed timestamps and permissions (byte-identical)."""
     buf = io.BytesIO()
@@ -1105,7 +1091,7 @@ def export_qdpx(out: str | Path, turns: pd.DataFrame, codings: pd.DataFrame, cod
                 participants: pd.DataFrame | None = None, name: str = "IPS workbench coding",
                 description: str = "") -> Path:
     """Write a .qdpx (project.qde + sources/) holding the transcripts and the codings; return its path."""
-    return _atomic_write(paths.resolve(out), zip_bytes(project_files(turns, codings, codes, participants, name,
+    return paths.atomic_write(paths.resolve(out), zip_bytes(project_files(turns, codings, codes, participants, name,
                                                                        description)))
 
 
@@ -1119,7 +1105,7 @@ def qdc_bytes(codes: pd.DataFrame) -> bytes:
 
 def export_qdc(out: str | Path, codes: pd.DataFrame) -> Path:
     """Write the codebook as a .qdc file (for NVivo, ATLAS.ti, MAXQDA, QualCoder); return its path."""
-    return _atomic_write(paths.resolve(out), qdc_bytes(codes))
+    return paths.atomic_write(paths.resolve(out), qdc_bytes(codes))
 
 
 # ----------------------------------------------------------------------------- command line

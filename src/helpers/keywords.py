@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from . import paths, text
+from . import corpus, paths, text
 from .errors import InputError
 
 PER = 10_000  # rates are per this many tokens
@@ -652,25 +652,6 @@ def _cli_segments(args) -> pd.DataFrame:
     return corpus.segments(turns, participants, unit="turn", include_interviewer=args.include_interviewer)
 
 
-def _cli_emit(df: pd.DataFrame, out, what: str) -> None:
-    """Write the table to --out (atomically) or as CSV on stdout; a one-line summary on stderr."""
-    import sys
-
-    from .corpus import write_table
-
-    if out:
-        written = write_table(df, out)
-        print(f"{what}: {len(df)} rows -> {paths.relative(written)}", file=sys.stderr)
-    else:
-        try:
-            df.to_csv(sys.stdout, index=False, lineterminator="\n")
-            sys.stdout.flush()
-        except BrokenPipeError:  # e.g. `| head`: the reader has gone, which is not an error
-            import os
-
-            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-
-
 def command_keyness(args) -> int:
     """`keyness`: the DESIGN.md §6 table for a turns file, split by a column."""
     import sys
@@ -688,7 +669,7 @@ def command_keyness(args) -> int:
         print(f"note: {int(unlabelled.sum())} tokens from segments with an empty {args.by} are not compared",
               file=sys.stderr)
     table = keyness(tokens, args.by, args.target, args.reference, args.min_count)
-    _cli_emit(table, args.out, "keyness")
+    corpus.emit_table(table, args.out, "keyness")
     return 0
 
 
@@ -696,7 +677,7 @@ def command_kwic(args) -> int:
     """`kwic`: concordance lines for a word, wildcard or phrase."""
     segs = _cli_segments(args)
     lines = kwic(segs, args.term, window=args.window, stem=args.stem)
-    _cli_emit(lines, args.out, "kwic")
+    corpus.emit_table(lines, args.out, "kwic")
     return 0
 
 

@@ -51,6 +51,24 @@ def resolve(path: str | os.PathLike) -> Path:
     return p if p.is_absolute() else (ROOT / p)
 
 
+def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
+    """Write a file via a temporary file beside it and a rename: never a half-written output."""
+    import tempfile
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
 def relative(path: str | os.PathLike) -> str:
     """A path shown relative to the project root when it lies inside it (for tables and reports)."""
     p = Path(path).resolve()
