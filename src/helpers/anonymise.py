@@ -773,19 +773,6 @@ def source_files(src: Path, exclude: set[Path]) -> tuple[list[Path], list[Path]]
     return keep, skipped
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write a text file via a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def _default_companion(key: Path, prefix: str) -> Path:
     """review-KEY / audit-KEY next to the key (keeps the key's suffix, e.g. *.key.csv stays ignored)."""
     return key.with_name(f"{prefix}-{key.name}")
@@ -952,9 +939,9 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
         (staging / MARKER).write_text("Written by `python -m helpers anonymise`; replaced as a whole on a re-run.\n",
                                       encoding="utf-8")
         audit_table, review_table = _audit_table(audit_rows), _review_table(review_rows)
-        _atomic_write_text(key, pseudo.key_table().to_csv(index=False, lineterminator="\n"))
-        _atomic_write_text(review, review_table.to_csv(index=False, lineterminator="\n"))
-        _atomic_write_text(audit, audit_table.to_csv(index=False, lineterminator="\n"))
+        paths.atomic_write(key, pseudo.key_table().to_csv(index=False, lineterminator="\n"))
+        paths.atomic_write(review, review_table.to_csv(index=False, lineterminator="\n"))
+        paths.atomic_write(audit, audit_table.to_csv(index=False, lineterminator="\n"))
         _swap_in(staging, out_dir)
     finally:
         if staging.exists():
