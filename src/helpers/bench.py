@@ -157,7 +157,7 @@ def run_steps(transcripts_dir: Path, participants_csv: Path) -> tuple[dict[str, 
     t["keyness"] = timed("keyness", keyness)
     t["theme_cooccurrence"] = timed("theme_cooccurrence", cooccur.cooccurrence, codings, level="theme",
                                     unit="segment", segments=segs)
-    t["word_network"] = timed("word_network", cooccur.word_network, segs["text"], stopwords, 60, 60)
+    t["word_network"] = timed("word_network", cooccur.word_network, segs["text"], stopwords, 60, 60, tokens=raw)
     outputs = {"segments": segs, "tokens": raw, "codings": codings, "codebook": book, "stopwords": stopwords,
                "transcripts_dir": transcripts_dir, "participants": people}
     return t, outputs

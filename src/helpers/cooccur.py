@@ -620,19 +620,21 @@ def write_graphml(graph, path: str | Path) -> Path:
     return path
 
 
-def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges: int = 60, min_count: int = 2):
+def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges: int = 60, min_count: int = 2,
+                 tokens: pd.DataFrame | None = None):
     """KH Coder-style word network: top terms by frequency (no stopwords), edges by Jaccard over texts.
 
     Keeps the `max_edges` strongest edges (ties: more shared texts, then alphabetical), drops
     terms left without an edge, and labels greedy-modularity communities (node attribute
-    `community`, 0 = largest).
+    `community`, 0 = largest). `tokens` may pass the unfiltered token table of `texts`
+    (text.token_table) when it is at hand, so the texts are not tokenised again.
     """
     import networkx as nx
 
     from . import text as textmod
 
-    tokens = textmod.tokenize_series(texts.reset_index(drop=True), numbers=False, min_length=2,
-                                     stopwords=set(stopwords) or None)
+    raw = tokens if tokens is not None else textmod.token_table(texts.reset_index(drop=True))
+    tokens = textmod.filter_tokens(raw, numbers=False, min_length=2, stopwords=set(stopwords) or None)
     freq = tokens["token"].value_counts()
     freq = freq[freq >= min_count]
     ranked = pd.DataFrame({"term": freq.index.astype(object), "n": freq.to_numpy()}).sort_values(

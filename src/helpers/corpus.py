@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 import warnings
@@ -9,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
 
 from . import paths
 from .errors import InputError, raise_if
@@ -20,9 +20,16 @@ COLLECTIONS = {"interview", "focus_group"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 # Untrained Punkt (no NLTK data download), told the common abbreviations so 'Dr. Smith' stays one sentence.
 ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "prof", "st", "etc", "e.g", "i.e", "vs", "approx", "no", "dept"}
-_PUNKT_PARAMS = PunktParameters()
-_PUNKT_PARAMS.abbrev_types = set(ABBREVIATIONS)
-_PUNKT = PunktSentenceTokenizer(_PUNKT_PARAMS)
+
+
+@functools.lru_cache(maxsize=1)
+def _punkt():
+    """The sentence splitter, built on first use (importing NLTK takes a second)."""
+    from nltk.tokenize.punkt import PunktParameters, PunktSentenceTokenizer
+
+    params = PunktParameters()
+    params.abbrev_types = set(ABBREVIATIONS)
+    return PunktSentenceTokenizer(params)
 
 
 def load_participants(path: str | Path | None = None) -> pd.DataFrame:
@@ -266,7 +273,7 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     spans: list[list[int]] = []
     for m in re.finditer(r"[^\n]+", text):
         line = m.group()
-        pieces = [[m.start() + s, m.start() + e] for s, e in _PUNKT.span_tokenize(line) if line[s:e].strip()]
+        pieces = [[m.start() + s, m.start() + e] for s, e in _punkt().span_tokenize(line) if line[s:e].strip()]
         merged: list[list[int]] = []
         for piece in pieces:
             if merged and not re.search(r"\w", mask_notes(text[piece[0]:piece[1]])):

@@ -17,7 +17,6 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import nbformat
 import yaml
 
 from . import paths
@@ -59,6 +58,8 @@ def parameters_cell(nb) -> tuple[int, str]:
 
 def notebook_defaults(path: Path) -> dict:
     """The literal default of each parameter in a notebook's `parameters` cell, in order."""
+    import nbformat  # imported here: it takes a second, and most commands never need it
+
     nb = nbformat.read(path, as_version=4)
     nb.metadata["ips_path"] = paths.relative(path)
     _, source = parameters_cell(nb)
@@ -189,6 +190,8 @@ def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dic
     except pm.PapermillExecutionError as exc:
         result.status = "failed"
         # papermill's cell_index counts its injected-parameters cell; report the source notebook's cell
+        import nbformat
+
         source = nbformat.read(Path(notebooks_dir) / f"{name}.ipynb", as_version=4)
         index = exc.cell_index - (1 if params else 0)
         first_line = next((ln for ln in source.cells[index].source.splitlines() if ln.strip()), "")
@@ -213,6 +216,8 @@ def export_html(executed: Path, out_html: Path, show_code: bool) -> None:
         exclude_output_prompt=True,
         embed_images=True,
     )
+    import nbformat
+
     nb = nbformat.read(executed, as_version=4)
     nb.cells = [c for c in nb.cells if "injected-parameters" not in c.get("metadata", {}).get("tags", [])
                 or show_code]

@@ -106,9 +106,15 @@ def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, 
     phrases removed only as consecutive words); `stem` (Snowball English stems, applied last and
     always lower-case).
     """
+    return filter_tokens(_raw_tokens(texts, lowercase), numbers, stem=stem, min_length=min_length,
+                         stopwords=stopwords)
+
+
+def filter_tokens(raw: pd.DataFrame, numbers: bool = True, *, stem: bool = False, min_length: int = 1,
+                  stopwords=None) -> pd.DataFrame:
+    """The filters of `token_table` applied to an unfiltered token table (rows kept in text order)."""
     if int(min_length) < 1:
         raise ValueError("min_length must be at least 1")
-    raw = _raw_tokens(texts, lowercase)
     keep = np.ones(len(raw), dtype=bool)
     if not numbers or min_length > 1:
         # decided once per distinct token, then spread to every occurrence
