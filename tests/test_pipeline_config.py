@@ -44,7 +44,8 @@ def test_unknown_notebook_and_parameter_in_config_are_all_reported():
         pipeline.resolve_parameters(config, {}, paths.NOTEBOOKS)
     problems = err.value.problems
     assert len(problems) == 3
-    assert any("unknown notebook '99_nothing'; valid notebooks: 01_corpus_overview" in p for p in problems)
+    assert any("unknown notebook '99_nothing'; valid notebooks: 01_corpus_overview" in p and "'all'" in p
+               for p in problems)
     assert any("01_corpus_overview.typo: unknown parameter" in p for p in problems)
     assert any("pipeline.colour: unknown setting" in p for p in problems)
 
@@ -53,7 +54,7 @@ def test_shipped_config_is_valid_and_names_every_notebook():
     config = pipeline.load_config(paths.PIPELINE_CONFIG)
     run, params = pipeline.resolve_parameters(config, {}, paths.NOTEBOOKS)
     assert set(params) == set(pipeline.notebook_names())
-    assert set(k for k in config if k != "pipeline") == set(params)
+    assert set(k for k in config if k not in ("pipeline", "all")) == set(params)
     assert run["title"]
 
 
@@ -93,3 +94,25 @@ def test_duplicate_section_in_config_is_refused_with_its_line(tmp_path):
     with pytest.raises(InputError) as err:
         pipeline.load_config(cfg)
     assert err.value.problems == [f"{cfg}:3: 01_corpus_overview: duplicate key '01_corpus_overview'; keep only one"]
+
+
+def test_all_section_sets_a_parameter_in_every_notebook_that_has_it():
+    config = {"all": {"by": "site"}, "01_corpus_overview": {}}
+    _, params = pipeline.resolve_parameters(config, {}, paths.NOTEBOOKS)
+    for name, values in params.items():
+        if "by" in values:
+            assert values["by"] == "site", name
+    # a notebook section beats `all`, and --set all beats both
+    config["01_corpus_overview"] = {"by": "gender"}
+    _, params = pipeline.resolve_parameters(config, {}, paths.NOTEBOOKS)
+    assert params["01_corpus_overview"]["by"] == "gender"
+    _, params = pipeline.resolve_parameters(config, pipeline.parse_overrides(["all.by=age_band"]), paths.NOTEBOOKS)
+    assert params["01_corpus_overview"]["by"] == "age_band"
+
+
+def test_all_section_refuses_a_parameter_no_notebook_has():
+    with pytest.raises(InputError) as err:
+        pipeline.resolve_parameters({"all": {"transcript_dir": "x"}}, {}, paths.NOTEBOOKS)
+    (line,) = err.value.problems
+    assert line.startswith("pipeline.yaml: all.transcript_dir: unknown parameter; valid parameters of all: ")
+    assert "transcripts_dir" in line

@@ -23,6 +23,7 @@ from . import paths
 from .codebook import yaml_key_lines
 from .errors import InputError
 
+ALL_SECTION = "all"  # parameters given once for every notebook that has them
 RUN_SECTION = "pipeline"  # run-level settings in pipeline.yaml (title, register …), not a notebook
 RUN_KEYS = {"title": str, "register": (str, type(None))}
 REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",
@@ -119,10 +120,13 @@ def resolve_parameters(config: dict, overrides: dict[str, dict], notebooks_dir: 
                        config_name: str = "pipeline.yaml") -> tuple[dict, dict[str, dict]]:
     """Merge notebook defaults, config sections and --set overrides; refuse unknown names.
 
-    Returns (run settings, {notebook: parameters}) with parameters in the notebook's own order.
+    The section `all` sets a parameter in every notebook that has it (e.g. transcripts_dir).
+    Order, later wins: notebook default, config `all`, config notebook section, --set all.KEY,
+    --set NOTEBOOK.KEY. Returns (run settings, {notebook: parameters}) in the notebooks' order.
     """
     names = notebook_names(notebooks_dir)
     defaults = {n: notebook_defaults(notebooks_dir / f"{n}.ipynb") for n in names}
+    shared = sorted({k for params in defaults.values() for k in params})
     problems = []
     run = {k: v for k, v in (config.get(RUN_SECTION) or {}).items()}
     for key in run:
@@ -131,23 +135,27 @@ def resolve_parameters(config: dict, overrides: dict[str, dict], notebooks_dir: 
     for source, sections in ((config_name, {k: v for k, v in config.items() if k != RUN_SECTION}),
                              ("--set", overrides)):
         for nb, params in sections.items():
-            if nb not in defaults:
-                problems.append(f"{source}: unknown notebook {nb!r}; valid notebooks: {', '.join(names)}")
+            if nb != ALL_SECTION and nb not in defaults:
+                problems.append(f"{source}: unknown notebook {nb!r}; valid notebooks: {', '.join(names)} "
+                                f"(or {ALL_SECTION!r} for every notebook)")
                 continue
             if not isinstance(params, dict):
                 problems.append(f"{source}: {nb}: must be a mapping of parameter -> value")
                 continue
+            valid = shared if nb == ALL_SECTION else list(defaults[nb])
             for key in params:
-                if key not in defaults[nb]:
+                if key not in valid:
                     problems.append(f"{source}: {nb}.{key}: unknown parameter; valid parameters of {nb}: "
-                                    f"{', '.join(defaults[nb])}")
+                                    f"{', '.join(valid)}")
     if problems:
         raise InputError(problems)
     merged = {}
     for nb in names:
         params = dict(defaults[nb])
-        params.update(config.get(nb) or {})
-        params.update(overrides.get(nb, {}))
+        for layer in (config.get(ALL_SECTION), config.get(nb), overrides.get(ALL_SECTION), overrides.get(nb)):
+            for key, value in (layer or {}).items():
+                if key in params:
+                    params[key] = value
         merged[nb] = params
     return run, merged
 
