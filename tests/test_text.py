@@ -163,3 +163,13 @@ def test_curly_apostrophe_in_a_search_term():
 def test_bad_search_terms_are_input_errors(bad):
     with pytest.raises(InputError, match="search term"):
         text.term_regexes(bad)
+
+
+def test_tokenising_in_slices_gives_the_same_table(monkeypatch):
+    texts = pd.Series(["Good days, and bad days [laughs] you know.", "", "It’s a flare-up — again", None,
+                       "Zoë went 3.5 miles (pause) home", "end"] * 7)
+    whole = text.token_table(texts)
+    monkeypatch.setattr(text, "CHUNK_CHARS", 25)
+    sliced = text.token_table(texts)
+    pd.testing.assert_frame_equal(sliced, whole)
+    assert whole["row"].nunique() == 4 * 7  # the empty and missing texts have no tokens

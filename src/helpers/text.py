@@ -53,45 +53,61 @@ def token_spans(text: str, lowercase: bool = True, numbers: bool = True) -> list
 CLAUSE_BREAK_RE = re.compile(r"[.!?;:,…()\[\]{}\-–—/\x00]")
 
 
+CHUNK_CHARS = 4_000_000  # texts are tokenised in slices of about this many characters (bounded memory)
+
+
 def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     """Every word and number of every text (notes masked): row, token, start, end, position.
 
     `position` counts tokens within the text and takes one extra step at each clause break
-    (punctuation such as . , ? ; : or a transcription note between two words). All texts are
-    scanned as one string (joined by line breaks, which no token or note crosses), and rows,
-    offsets and positions are worked out with numpy.
+    (punctuation such as . , ? ; : or a transcription note between two words). Texts are
+    scanned in slices of about CHUNK_CHARS characters, each as one string (joined by line
+    breaks, which no token or note crosses); rows, offsets and positions come from numpy.
     """
     values = texts.fillna("").astype(str).tolist()
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+    bounds = np.searchsorted(np.cumsum(lengths + 1), np.arange(CHUNK_CHARS, int(lengths.sum()) + len(values) + 1,
+                                                               CHUNK_CHARS), side="right")
+    edges = [0, *sorted(set(int(b) for b in bounds if 0 < b < len(values))), len(values)]
+    parts = [_raw_token_slice(values[a:b], lengths[a:b], a, lowercase) for a, b in zip(edges[:-1], edges[1:])]
+    columns = {c: np.concatenate([p[c] for p in parts]) for c in ("row", "token", "start", "end", "position")}
+    columns["token"] = pd.Series(columns["token"], dtype=object)
+    return pd.DataFrame(columns)
+
+
+def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, lowercase: bool) -> dict:
+    """The columns of `_raw_tokens` (numpy arrays) for one slice of texts, rows numbered from `first_row`."""
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
     masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
     # findall + split (C loops, no match objects): token i starts after gaps 0..i and tokens 0..i-1
     words = TOKEN_ANY_RE.findall(masked)
     gaps = TOKEN_ANY_RE.split(masked)
-    word_len = np.fromiter(map(len, words), dtype=np.int64, count=len(words))
+    n = len(words)
+    word_len = np.fromiter(map(len, words), dtype=np.int64, count=n)
     gap_len = np.fromiter(map(len, gaps), dtype=np.int64, count=len(gaps))
     starts = np.cumsum(gap_len[:-1]) + np.concatenate([[0], np.cumsum(word_len)[:-1]]).astype(np.int64)
     ends = starts + word_len
-    found = words
     codes, uniques = pd.factorize(pd.Series(words, dtype=object), sort=False)
     spelled = np.asarray([normalise_token(u, lowercase) for u in uniques], dtype=object)
-    tokens = pd.Series(spelled[codes] if len(codes) else spelled[:0], dtype=object)
     rows = np.searchsorted(offsets, starts, side="right") - 1
-    breaks = np.fromiter((m.start() for m in CLAUSE_BREAK_RE.finditer(masked)), dtype=np.int64)
-    step = np.ones(len(found), dtype=np.int64)
-    if len(found) > 1:
-        crossed = np.searchsorted(breaks, starts[1:]) - np.searchsorted(breaks, ends[:-1])
-        step[1:] += crossed > 0
-    first = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]]) if len(found) else np.empty(0, dtype=np.int64)
+    # a clause break lies between tokens i-1 and i when the gap between them holds one; the
+    # distinct gaps are few (" ", ", ", ". " …), so each is tested once
+    step = np.ones(n, dtype=np.int64)
+    if n > 1:
+        gap_codes, distinct_gaps = pd.factorize(pd.Series(gaps[1:n], dtype=object), sort=False)
+        breaking = np.fromiter((CLAUSE_BREAK_RE.search(g) is not None for g in distinct_gaps), dtype=bool,
+                               count=len(distinct_gaps))
+        step[1:] += breaking[gap_codes]
+    is_first = np.r_[True, rows[1:] != rows[:-1]] if n else np.zeros(0, dtype=bool)
+    row_first = np.maximum.accumulate(np.where(is_first, np.arange(n), 0)) if n else np.zeros(0, dtype=np.int64)
     running = np.cumsum(step)
-    row_first = first[np.searchsorted(first, np.arange(len(found)), side="right") - 1]
-    return pd.DataFrame({
-        "row": rows.astype(np.int64),
-        "token": tokens.astype(object),
-        "start": starts - offsets[rows],
-        "end": ends - offsets[rows],
-        "position": running - running[row_first],
-    })
+    return {
+        "row": (rows + first_row).astype(np.int64),
+        "token": spelled[codes] if n else np.empty(0, dtype=object),
+        "start": (starts - offsets[rows]).astype(np.int64),
+        "end": (ends - offsets[rows]).astype(np.int64),
+        "position": (running - running[row_first]).astype(np.int64),
+    }
 
 
 def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
