@@ -175,6 +175,7 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
     records, unknown, spoke = [], {}, set()
     for d in docs:
         table, who = maps.get(d.transcript_id, {}), members.get(d.transcript_id, [])
+        resolved: dict[str, tuple[str, str]] = {}  # speaker label -> (participant_id, role), once per transcript
         for n, t in enumerate(d.turns):
             pid, role = "", "participant"
             if not d.labelled:
@@ -185,14 +186,14 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
                                     f"participants in {participants_shown}; label each turn (e.g. 'H01: …')")
                     break
             else:
-                candidates = [t["speaker"]] + _legend_aliases(d.legend.get(t["speaker"], ""))
-                keys = [label_key(c) for c in candidates if c]
-                hit = next((table[k] for k in keys if k in table), None)
-                if hit:
-                    pid = hit
-                elif keys and any(interviewer.match(k) for k in keys):
-                    role = "interviewer"
-                elif d.transcript_id in maps:
+                if t["speaker"] not in resolved:
+                    candidates = [t["speaker"]] + _legend_aliases(d.legend.get(t["speaker"], ""))
+                    keys = [label_key(c) for c in candidates if c]
+                    hit = next((table[k] for k in keys if k in table), None)
+                    is_interviewer = not hit and keys and any(interviewer.match(k) for k in keys)
+                    resolved[t["speaker"]] = (hit or "", "interviewer" if is_interviewer else "participant")
+                pid, role = resolved[t["speaker"]]
+                if not pid and role == "participant" and d.transcript_id in maps:
                     first = unknown.setdefault((d.source, d.transcript_id, t["speaker"]), [t["line"], 0])
                     first[1] += 1
             spoke.add(pid)

@@ -202,6 +202,8 @@ def read_legend(numbered: list[tuple[int, str]]) -> tuple[dict[str, str], int]:
 def match_label(line: str, legend: dict[str, str] | None = None):
     """(speaker, timestamp text or None, rest of line) when a line starts with a speaker label, else None."""
     stripped = line.strip()
+    if not stripped:
+        return None
     if legend:
         m = re.match(r"^(?P<name>" + "|".join(map(re.escape, sorted(legend, key=len, reverse=True)))
                      + r")(?:\s*:(?=\s|$)|(?=\s)|$)\s*(?P<rest>.*)$", stripped)
