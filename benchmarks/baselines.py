@@ -90,10 +90,14 @@ def keyness(tokens: list[list[str]], groups: list[str], stopwords) -> list[tuple
     return out
 
 
-def cooccurrence(units: list[list[str]], n_units: int) -> dict:
-    """n_a, n_b, n_ab, Jaccard, NPMI per pair of codes: a loop over units and their code pairs."""
+def cooccurrence(codings: list[tuple[str, str]], n_units: int) -> dict:
+    """n_a, n_b, n_ab, Jaccard, NPMI per pair of codes from (segment_id, code) rows: a loop over
+    the codings to collect each unit's codes, then over units and their code pairs."""
+    units: dict[str, set[str]] = {}
+    for segment_id, code in codings:
+        units.setdefault(segment_id, set()).add(code)
     single, pairs = Counter(), Counter()
-    for codes in units:
+    for codes in units.values():
         single.update(codes)
         pairs.update(combinations(sorted(codes), 2))
     out = {}

@@ -185,8 +185,8 @@ def run_baselines(outputs: dict) -> dict[str, Timing]:
     tokens = t["tokenise"].result
     t["code"] = timed("code", base.code, segs["text"].tolist(), book)
     t["keyness"] = timed("keyness", base.keyness, tokens, segs["group"].tolist(), stopwords)
-    units = outputs["codings"].groupby("segment_id")["theme"].agg(lambda s: sorted(set(s)))
-    t["theme_cooccurrence"] = timed("theme_cooccurrence", base.cooccurrence, units.tolist(), len(segs))
+    rows = list(zip(outputs["codings"]["segment_id"], outputs["codings"]["theme"]))
+    t["theme_cooccurrence"] = timed("theme_cooccurrence", base.cooccurrence, rows, len(segs))
     t["word_network"] = timed("word_network", base.word_network, tokens, stopwords, 60, 60)
     return t
 

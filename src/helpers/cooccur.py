@@ -111,11 +111,12 @@ def base_segments(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -
                              "code and analyse the same corpus with the same unit (turn or sentence)")
         table = segments.drop_duplicates("segment_id")
     table = table.reset_index(drop=True)
-    parsed = parse_segment_ids(table["segment_id"])
-    for col in ("turn", "sentence"):
-        table[col] = table[col].astype(np.int64) if col in table.columns else parsed[col]
-    if "transcript_id" not in table.columns:
-        table["transcript_id"] = parsed["transcript_id"]
+    if not {"turn", "sentence", "transcript_id"} <= set(table.columns):  # read them from the ids
+        parsed = parse_segment_ids(table["segment_id"])
+        for col in ("turn", "sentence", "transcript_id"):
+            if col not in table.columns:
+                table[col] = parsed[col]
+    table = table.astype({"turn": np.int64, "sentence": np.int64})
     table["transcript_id"] = table["transcript_id"].astype(str)
     table["participant_id"] = table["participant_id"].fillna("").astype(str)
     return table.sort_values(["transcript_id", "turn", "sentence", "segment_id"], kind="stable").reset_index(drop=True)
