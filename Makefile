@@ -28,8 +28,8 @@ test: $(STAMP) ## run the test suite
 lab: $(STAMP) ## open JupyterLab on notebooks/
 	$(VENV)/bin/jupyter lab notebooks/
 
-bench: $(STAMP) ## scale benchmark: words/second and peak memory per step
-	$(PY) -m helpers bench $(ARGS)
+bench: $(STAMP) ## scale benchmark at 1M and 10M words (baselines at 1M): time, words/s, peak memory per step
+	$(PY) -m helpers bench $(or $(ARGS),--words 1000000 --words 10000000)
 
 clean: ## remove generated outputs (reports, figures, processed tables); never data
 	rm -rf reports .pytest_cache
