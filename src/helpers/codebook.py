@@ -238,6 +238,17 @@ def _collect_rules(obj: dict, path: str, theme: str, subtheme: str, rules: list,
     return found
 
 
+def _check_entry(entry, path: str, kind: str, allowed, out: list) -> bool:
+    """A theme or subtheme entry: a mapping with known keys, code and label, text fields; False if unusable."""
+    if not isinstance(entry, dict):
+        out.append((path, f"each {kind} must be a mapping with code, label, description, rules …"))
+        return False
+    _check_keys(entry, path, allowed, ("code", "label"), out)
+    _check_text(entry, "label", path, out)
+    _check_text(entry, "description", path, out)
+    return True
+
+
 def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None = None,
                    early: list[tuple[str, str]] | None = None) -> Codebook:
     """Validate a codebook already read from YAML and compile it; InputError lists every problem."""
@@ -265,12 +276,8 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
         seen_codes: dict[str, str] = {}
         for t, theme in enumerate(themes if isinstance(themes, list) else []):
             tpath = f"themes[{t}]"
-            if not isinstance(theme, dict):
-                out.append((tpath, "each theme must be a mapping with code, label, description, rules …"))
+            if not _check_entry(theme, tpath, "theme", THEME_KEYS, out):
                 continue
-            _check_keys(theme, tpath, THEME_KEYS, ("code", "label"), out)
-            _check_text(theme, "label", tpath, out)
-            _check_text(theme, "description", tpath, out)
             tcode = _check_code(theme, tpath, seen_codes, out) or f"?{t}"
             codes.append((tcode, "", "theme", tcode, theme.get("label"), theme.get("description", "")))
             n_rules = _collect_rules(theme, tpath, tcode, "", rules, words, patterns, out)
@@ -282,12 +289,8 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
                 out.append((f"{tpath}.subthemes", "empty list; add subthemes or remove the key"))
             for s, sub in enumerate(subs or []):
                 spath = f"{tpath}.subthemes[{s}]"
-                if not isinstance(sub, dict):
-                    out.append((spath, "each subtheme must be a mapping with code, label, description, rules …"))
+                if not _check_entry(sub, spath, "subtheme", SUBTHEME_KEYS, out):
                     continue
-                _check_keys(sub, spath, SUBTHEME_KEYS, ("code", "label"), out)
-                _check_text(sub, "label", spath, out)
-                _check_text(sub, "description", spath, out)
                 scode = _check_code(sub, spath, seen_codes, out) or f"?{t}.{s}"
                 codes.append((tcode, scode, "subtheme", scode, sub.get("label"), sub.get("description", "")))
                 if not _collect_rules(sub, spath, tcode, scode, rules, words, patterns, out) and \

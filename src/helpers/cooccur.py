@@ -555,6 +555,17 @@ def network_layout(graph, seed: int = 7, weight: str = "jaccard") -> dict:
     return pos
 
 
+def _network_frame(ax, title: str, legend_line: str) -> None:
+    """A network plot's frame: title, how to read it in the x label, no ticks or spines."""
+    ax.set_title(title)
+    ax.set_xlabel(legend_line, fontsize=9)
+    ax.set_ylabel("force-directed layout", fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+
+
 def plot_code_network(graph, title: str = "Theme network", unit: str = "segment", seed: int = 7):
     """Draw a code network: node size = share of units coded, edge width = Jaccard; fixed layout seed."""
     import matplotlib.pyplot as plt
@@ -590,13 +601,7 @@ def plot_code_network(graph, title: str = "Theme network", unit: str = "segment"
     if graph.number_of_nodes() and not graph.number_of_edges():
         ax.text(0.5, 0.02, "no pair of codes meets more often than chance", transform=ax.transAxes,
                 ha="center", fontsize=9)
-    ax.set_title(title)
-    ax.set_xlabel("node size = share of units coded (n in brackets); edge width = Jaccard", fontsize=9)
-    ax.set_ylabel("force-directed layout", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    _network_frame(ax, title, "node size = share of units coded (n in brackets); edge width = Jaccard")
     kept = (f"edges: p < {graph.graph.get('alpha', 0.05)} in a permutation test" if graph.graph.get("tested")
             else "edges: every pair that meets (not tested)")
     add_source_note(fig, f"n = {graph.graph.get('n_units', 0)} {unit}s; {kept}")
@@ -705,13 +710,7 @@ def plot_word_network(graph, title: str = "Word network", seed: int = 7):
         ax.margins(0.08)
     else:
         ax.text(0.5, 0.5, "too few words to draw a network", ha="center", va="center")
-    ax.set_title(title)
-    ax.set_xlabel("node size = frequency; edge width = Jaccard over segments; colour = community", fontsize=9)
-    ax.set_ylabel("force-directed layout", fontsize=9)
-    ax.set_xticks([])
-    ax.set_yticks([])
-    for spine in ax.spines.values():
-        spine.set_visible(False)
+    _network_frame(ax, title, "node size = frequency; edge width = Jaccard over segments; colour = community")
     add_source_note(fig, f"n = {graph.graph.get('texts', 0)} segments; top {graph.graph.get('top_terms')} terms "
                          f"by frequency (stopwords removed), the {graph.number_of_edges()} strongest edges")
     fig.tight_layout()
