@@ -384,6 +384,19 @@ def test_load_codings_chooses_auto_human_or_both(other_tool_qdpx, capsys):
         ex.load_codings("mine", auto)
 
 
+def test_a_human_codings_table_is_read_like_every_other_codings_table(tmp_path):
+    auto = AUTO[AUTO["coder"] == "auto"].drop(columns="coder")
+    auto.drop(columns=["group", "term"]).to_csv(tmp_path / "human.csv", index=False)
+    human = ex.load_codings("human", None, tmp_path / "human.csv")
+    assert set(human["coder"]) == {"human"} and len(human) == 5
+    assert ex.read_human_coding(tmp_path / "human.csv", None).codings["coder"].eq("human").all()
+    auto.assign(start="1.5").to_csv(tmp_path / "bad.csv", index=False)
+    with pytest.raises(InputError, match=r"bad.csv:2: start '1.5' is not a whole number"):
+        ex.load_codings("human", None, tmp_path / "bad.csv")
+    with pytest.raises(InputError, match="placing a .qdpx coding needs the corpus turns"):
+        ex.load_codings("human", None, tmp_path / "human.qdpx")
+
+
 # ----------------------------------------------------------------------------- command line
 def test_cli_export_import_qdc_and_errors(tmp_path, other_tool_qdpx):
     make_turns().to_csv(tmp_path / "turns.csv", index=False)

@@ -314,22 +314,13 @@ def source_note(units: pd.DataFrame, label_a: str = "A", label_b: str = "B") -> 
 # ----------------------------------------------------------------------------- command line
 def read_side(path: str, turns: pd.DataFrame, coder: str | None, codebook_codes=None) -> pd.DataFrame:
     """One side of a comparison: a codings table or a .qdpx/.qde (placed on the turns), optionally one coder's rows."""
-    from . import exchange, paths
+    from . import exchange
 
-    resolved = paths.resolve(path)
-    if resolved.suffix.lower() in (".qdpx", ".qde"):
-        result = exchange.import_qdpx(resolved, turns, codebook_codes)
-        for w in result.warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        codings = result.codings
-    else:
-        codings = exchange.read_codings_file(resolved)
-    if coder is not None:
-        if coder not in set(codings["coder"]):
-            raise InputError(f"{paths.relative(resolved)}: no codings by coder {coder!r}; coders there: "
-                             f"{', '.join(sorted(set(codings['coder']))) or 'none'}")
-        codings = codings[codings["coder"] == coder]
-    return codings.reset_index(drop=True)
+    result = exchange.read_human_coding(path, turns, codebook_codes, coder=coder or "",
+                                        default_coder=exchange.AUTO_CODER)
+    for w in result.warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return result.codings
 
 
 def run_agree(args) -> int:

@@ -714,7 +714,10 @@ def load_codings(which: str, auto: pd.DataFrame | None = None, human: str | Path
         if not human:
             raise InputError("codings 'human' needs a human coding: set human_coding to a .qdpx exported from "
                              "your QDA tool (NVivo, ATLAS.ti, MAXQDA, QualCoder), or to a codings table")
-        parts.append(read_human(human, turns, codebook_codes, unit).assign(coding="human"))
+        result = read_human_coding(human, turns, codebook_codes, unit=unit)
+        for w in result.warnings:
+            print(f"warning: {w}")
+        parts.append(result.codings.assign(coding="human"))
     return pd.concat(parts, ignore_index=True)
 
 
@@ -744,35 +747,22 @@ def by_coding(fn, segments: pd.DataFrame, codings: pd.DataFrame, by: str, **kwar
     return pd.concat(parts, ignore_index=True)
 
 
-def read_human(path: str | Path, turns: pd.DataFrame | None, codebook_codes: pd.DataFrame | None = None,
-               unit: str = "turn") -> pd.DataFrame:
-    """A human coding from a .qdpx/.qde (placed on `turns`) or from a codings table (.csv/.parquet)."""
+def read_human_coding(path: str | Path, turns: pd.DataFrame | None, codebook_codes: pd.DataFrame | None = None,
+                      coder: str = "", unit: str = "turn", default_coder: str = "human") -> ImportResult:
+    """A coding to compare or analyse: a .qdpx/.qde placed on the turns, or a codings table file
+    (.csv/.parquet, rows without a coder column get `default_coder`); `coder` keeps one coder's rows
+    (InputError naming the coders there when it has none). The caller shows the warnings."""
     resolved = paths.resolve(path)
     if resolved.suffix.lower() in (".csv", ".parquet"):
-        from .cooccur import read_codings
-
-        return with_coder(read_codings(resolved), coder="human")
-    if turns is None:
-        raise InputError(f"{paths.relative(resolved)}: placing a .qdpx coding needs the corpus turns")
-    result = import_qdpx(resolved, turns, codebook_codes, unit=unit)
-    for w in result.warnings:
-        print(f"warning: {w}")
-    return result.codings
-
-
-def read_human_coding(path: str | Path, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
-                      coder: str = "", unit: str = "turn") -> ImportResult:
-    """A human coding for the notebooks: a .qdpx/.qde placed on the turns, or a codings table file;
-    `coder` keeps one coder's rows (InputError naming the coders there when it has none)."""
-    resolved = paths.resolve(path)
-    if resolved.suffix.lower() in (".csv", ".parquet"):
-        codings = read_codings_file(resolved)
+        codings = read_codings_file(resolved, default_coder)
         empty = QdaProject(name=resolved.name, description="", location=paths.relative(resolved), users={},
                            codes=pd.DataFrame(), sources=pd.DataFrame(), selections=pd.DataFrame(),
                            cases=pd.DataFrame())
         result = ImportResult(codings=codings, unplaced=pd.DataFrame(columns=UNPLACED_COLUMNS), cases=pd.DataFrame(),
                               codes=pd.DataFrame(), warnings=[], project=empty)
     else:
+        if turns is None:
+            raise InputError(f"{paths.relative(resolved)}: placing a .qdpx coding needs the corpus turns")
         result = import_qdpx(resolved, turns, codebook_codes, unit=unit)
     if coder:
         coders = sorted(set(result.codings["coder"]))
@@ -1119,8 +1109,9 @@ def load_turns(path: str | Path | None = None, participants_csv: str | Path | No
     return turns
 
 
-def read_codings_file(path: str | Path) -> pd.DataFrame:
-    """A codings table file (CSV/Parquet, checked by cooccur.read_codings) with whole-number offsets and a coder."""
+def read_codings_file(path: str | Path, default_coder: str = AUTO_CODER) -> pd.DataFrame:
+    """A codings table file (CSV/Parquet, checked by cooccur.read_codings) with whole-number offsets and a
+    coder (`default_coder` when the table has no coder column)."""
     from .cooccur import read_codings
 
     codings = read_codings(path)
@@ -1139,7 +1130,7 @@ def read_codings_file(path: str | Path) -> pd.DataFrame:
     for col in ("group", "term"):
         if col not in codings.columns:
             codings[col] = ""
-    return with_coder(codings.astype({"start": np.int64, "end": np.int64}))
+    return with_coder(codings.astype({"start": np.int64, "end": np.int64}), default_coder)
 
 
 def codebook_codes_or_none(path: str | None, required: bool = False) -> pd.DataFrame | None:
