@@ -476,3 +476,19 @@ def test_long_header_and_paragraphs_after_a_table_are_warned_about(tmp_path):
         transcripts.read_transcripts(g)
     assert [str(w.message) for w in caught] == [
         f"{shown(g)}:7: 1 paragraph(s) outside the transcript table read as notes, not speech; put speech in the table"]
+
+
+def test_ingest_to_stdout_stops_quietly_when_the_reader_goes(tmp_path):
+    """`ingest … | head -1`: the table goes through corpus.emit_table, so a closed pipe is no traceback."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    proc = subprocess.Popen([sys.executable, "-m", "helpers", "ingest", "data/transcripts", "--participants",
+                             "data/participants.csv"], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline().startswith(b"transcript_id,turn,speaker")
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err

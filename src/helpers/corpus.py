@@ -387,14 +387,16 @@ def write_table(df: pd.DataFrame, out: str | Path) -> Path:
     return paths.atomic_write(out, buffer.getvalue())
 
 
-def emit_table(df: pd.DataFrame, out, what: str) -> None:
-    """A command's table: to --out (atomically, a one-line summary on stderr) or as CSV on stdout."""
+def emit_table(df: pd.DataFrame, out, what: str, summary: str | None = None) -> None:
+    """A command's table: to --out (atomically, a one-line summary on stderr) or as CSV on stdout.
+
+    The summary reads `what: N rows -> FILE`, or `summary -> FILE` when a command says more."""
     import os
     import sys
 
     if out:
         written = write_table(df, out)
-        print(f"{what}: {len(df)} rows -> {paths.relative(written)}", file=sys.stderr)
+        print(f"{summary or f'{what}: {len(df)} rows'} -> {paths.relative(written)}", file=sys.stderr)
         return
     try:
         df.to_csv(sys.stdout, index=False, lineterminator="\n")
@@ -404,7 +406,7 @@ def emit_table(df: pd.DataFrame, out, what: str) -> None:
 
 
 def ingest(sources, participants_csv=None, fmt: str = "auto", out=None, interviewer_labels=None,
-           allow_unknown_speakers: bool = False, csv_columns: dict | None = None, stream=None) -> int:
+           allow_unknown_speakers: bool = False, csv_columns: dict | None = None) -> int:
     """The `ingest` command: transcripts -> turns table (CSV/Parquet file, or CSV on stdout); warnings on stderr."""
     import sys
 
@@ -420,11 +422,7 @@ def ingest(sources, participants_csv=None, fmt: str = "auto", out=None, intervie
     for w in caught:
         if issubclass(w.category, IngestWarning):
             print(f"warning: {w.message}", file=sys.stderr)
-    if out:
-        written = write_table(turns, out)
-        print(f"{len(turns)} turns from {turns['transcript_id'].nunique()} transcripts -> {written}", file=sys.stderr)
-    else:
-        turns.to_csv(stream or sys.stdout, index=False, lineterminator="\n")
+    emit_table(turns, out, "turns", f"{len(turns)} turns from {turns['transcript_id'].nunique()} transcripts")
     return 0
 
 
