@@ -458,3 +458,13 @@ def test_cli_kwic_columns_and_window(corpus_files):
     assert list(lines.columns) == kw.KWIC_COLUMNS
     assert lines[["segment_id", "participant_id", "group", "left", "match", "right"]].values.tolist() == [
         ["T2:0", "E01", "esw", "work", "employer", ""]]
+
+
+def test_cli_keyness_min_length_below_one_is_a_usage_error(corpus_files, capsys):
+    from helpers.__main__ import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["keyness", "--corpus", str(corpus_files / "turns.csv"), "--participants", str(corpus_files / "p.csv"),
+              "--by", "group", "--min-length", "0"])
+    assert exit_.value.code == 2
+    assert "argument --min-length: 0 must be 1 or more" in capsys.readouterr().err

@@ -681,17 +681,20 @@ def command_kwic(args) -> int:
     return 0
 
 
-def _non_negative(value: str) -> int:
-    """argparse type: an integer >= 0."""
+def _at_least(minimum: int):
+    """argparse type: an integer >= `minimum`."""
     import argparse
 
-    try:
-        n = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"{value} must be 0 or more")
-    return n
+    def parse(value: str) -> int:
+        try:
+            n = int(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(f"{value} must be {minimum} or more")
+        return n
+
+    return parse
 
 
 def add_commands(sub) -> None:
@@ -709,7 +712,7 @@ def add_commands(sub) -> None:
     p.add_argument("--stopwords", default=str(paths.STOPWORDS), metavar="FILE",
                    help="stopword list (default data/stopwords.txt)")
     p.add_argument("--no-stopwords", action="store_true", help="count every word, stopwords and fillers too")
-    p.add_argument("--min-length", type=int, default=2, metavar="N", help="shortest word counted (default 2)")
+    p.add_argument("--min-length", type=_at_least(1), default=2, metavar="N", help="shortest word counted (default 2)")
     p.add_argument("--numbers", action="store_true", help="count numbers as terms too")
     p.add_argument("--out", default=None, metavar="FILE", help="output .csv or .parquet (default: CSV on stdout)")
     p.set_defaults(func=command_keyness)
@@ -718,7 +721,7 @@ def add_commands(sub) -> None:
     common.append(p)
     p.add_argument("--term", required=True, metavar="PATTERN",
                    help="a word, a wildcard (pain*, *ache, ?) or a phrase ('fit note*')")
-    p.add_argument("--window", type=_non_negative, default=8, metavar="N",
+    p.add_argument("--window", type=_at_least(0), default=8, metavar="N",
                    help="words of context on each side (default 8)")
     p.add_argument("--out", default=None, metavar="FILE", help="output .csv or .parquet (default: CSV on stdout)")
     p.set_defaults(func=command_kwic)
