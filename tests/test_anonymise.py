@@ -250,6 +250,18 @@ def test_docx_names_split_across_runs_are_replaced_keeping_formatting(raw, tmp_p
         "Interview C03 (raw)", "Speaker", "Text", "Interviewer"]
 
 
+
+def test_leaks_reads_every_docx_property_that_anonymise_rewrites(tmp_path, register):
+    doc = docx.Document()
+    doc.add_paragraph("Nothing here.")
+    doc.core_properties.content_status = "Checked by Hortensia"
+    doc.core_properties.identifier = "Grimbleford"
+    doc.core_properties.version = "Fluffernutter"
+    doc.save(str(tmp_path / "props.docx"))
+    findings, scanned, _ = A.scan_files([tmp_path / "props.docx"], register)
+    assert scanned == 1
+    assert sorted(findings["text"]) == ["Fluffernutter", "Grimbleford", "Hortensia"]
+
 def test_key_audit_and_review_list(raw, tmp_path):
     result = run_anonymise(raw, tmp_path)
     key = pd.read_csv(result.key, dtype=str, keep_default_na=False)

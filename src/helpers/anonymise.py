@@ -528,6 +528,21 @@ def _docx_xml_roots(doc) -> list:
     return roots
 
 
+DOCX_PROPERTIES = ("author", "title", "subject", "keywords", "comments", "last_modified_by", "category",
+                   "content_status", "identifier", "version")
+
+
+def _docx_properties(doc) -> list[tuple[str, str]]:
+    """(name, value) of the document properties that hold free text and are not empty."""
+    values = [(name, getattr(doc.core_properties, name, None)) for name in DOCX_PROPERTIES]
+    return [(name, value) for name, value in values if isinstance(value, str) and value]
+
+
+def _docx_app_parts(doc) -> list:
+    """The extended-properties part (Company, Manager …), if the document has one."""
+    return [part for part in doc.part.package.iter_parts() if str(part.partname) == "/docProps/app.xml"]
+
+
 def _docx_paragraph_pieces(root, text_tag: str):
     """Per paragraph (document order): list of (w:t element or None, text); breaks/tabs as None pieces."""
     from docx.oxml.ns import qn
@@ -600,16 +615,10 @@ def pseudonymise_docx(src: Path, dst: Path, pseudonymiser: Pseudonymiser, counts
             from lxml import etree
 
             part._blob = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-    props = doc.core_properties
-    for name in ("author", "title", "subject", "keywords", "comments", "last_modified_by", "category",
-                 "content_status", "identifier", "version"):
-        value = getattr(props, name, None)
-        if isinstance(value, str) and value:
-            setattr(props, name, pseudonymiser.replace(value, counts))
-    for part in doc.part.package.iter_parts():  # Company / Manager in the extended properties
-        if str(part.partname) == "/docProps/app.xml":
-            text = part.blob.decode("utf-8", errors="replace")
-            part._blob = pseudonymiser.replace(text, counts).encode("utf-8")
+    for name, value in _docx_properties(doc):
+        setattr(doc.core_properties, name, pseudonymiser.replace(value, counts))
+    for part in _docx_app_parts(doc):
+        part._blob = pseudonymiser.replace(part.blob.decode("utf-8", errors="replace"), counts).encode("utf-8")
     package_rels = doc.part.package.rels
     for rid in [rid for rid, rel in package_rels.items() if rel.reltype == RT.THUMBNAIL]:
         del package_rels[rid]  # a picture of the first page would show the originals
@@ -628,14 +637,9 @@ def docx_lines(path: Path) -> list[str]:
         for text_tag in (qn("w:t"), qn("w:delText")):
             for pieces in _docx_paragraph_pieces(root, text_tag):
                 lines.append("".join(" " if el is None else t for el, t in pieces))
-    props = doc.core_properties
-    for name in ("author", "title", "subject", "keywords", "comments", "last_modified_by", "category"):
-        value = getattr(props, name, None)
-        if isinstance(value, str) and value:
-            lines.append(value)
-    for part in doc.part.package.iter_parts():
-        if str(part.partname) == "/docProps/app.xml":
-            lines.extend(re.sub(r"<[^>]*>", " ", part.blob.decode("utf-8", errors="replace")).splitlines())
+    lines.extend(value for _, value in _docx_properties(doc))
+    for part in _docx_app_parts(doc):
+        lines.extend(re.sub(r"<[^>]*>", " ", part.blob.decode("utf-8", errors="replace")).splitlines())
     return lines
 
 
