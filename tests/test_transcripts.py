@@ -344,6 +344,12 @@ BAD = {
     "malformed vtt timing": ({"T1.vtt": "WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nClient: hi\n"},
                              "{d}/T1.vtt:3: malformed timestamp '00:00:0x.000'; write hh:mm:ss or mm:ss "
                              "(optionally with a fraction, e.g. 00:01:23.5)"),
+    "bracketed vtt start": ({"T1.vtt": "WEBVTT\n\n[00:00:01.000] --> 00:00:02.000\nClient: hi\n"},
+                            "{d}/T1.vtt:3: malformed timestamp '[00:00:01.000]'; write hh:mm:ss or mm:ss "
+                            "(optionally with a fraction, e.g. 00:01:23.5)"),
+    "vtt timing without an end": ({"T1.vtt": "WEBVTT\n\n(00:00:01) -->\nClient: hi\n"},
+                                  "{d}/T1.vtt:3: malformed timestamp '(00:00:01)'; write hh:mm:ss or mm:ss "
+                                  "(optionally with a fraction, e.g. 00:01:23.5)"),
     "unclosed front matter": ({"T1.txt": "---\ntitle: x\nClient: hi\n"},
                               "{d}/T1.txt:1: YAML front matter is not closed; end it with a line '---'"),
     "unknown speaker label": ({"T1.txt": "Interviewer: hi\nBob: hello\nBob: again\n"},

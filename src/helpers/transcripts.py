@@ -316,16 +316,17 @@ def _table_layout(first: list[str]) -> tuple[dict[str, int] | None, bool]:
     if len(first) == 2:
         return {"speaker": 0, "text": 1}, False
     if len(first) == 3:
-        if _is_time(first[0]):
+        if _is_time(first[0].strip("[]() ")):
             return {"time": 0, "speaker": 1, "text": 2}, False
-        if _is_time(first[1]):
+        if _is_time(first[1].strip("[]() ")):
             return {"speaker": 0, "time": 1, "text": 2}, False
     return None, False
 
 
 def _is_time(value: str) -> bool:
+    """True when `parse_timestamp` reads `value`."""
     try:
-        parse_timestamp(value.strip("[]() "))
+        parse_timestamp(value)
         return True
     except ValueError:
         return False
@@ -460,16 +461,12 @@ def read_subtitles(path: Path, shown: str, data: bytes | None = None, fmt: str =
                             f"fix the cue or remove it")
             continue
         m = VTT_TIMING.match(block[timing_at].strip())
-        seconds = None
-        stamp = m["start"] if m else block[timing_at].split("-->")[0].strip()
-        try:
-            seconds = parse_timestamp(stamp)
-            if m:
-                parse_timestamp(m["end"])
-        except ValueError:
-            bad = stamp if not _is_time(stamp) else m["end"]
+        stamps = (m["start"], m["end"]) if m else (block[timing_at].split("-->")[0].strip(),)
+        bad = next((s for s in stamps if not _is_time(s)), None)
+        if bad is not None:
             problems.append(_bad_time(shown, start + timing_at, bad))
             continue
+        seconds = parse_timestamp(stamps[0])
         for k, cue_line in enumerate(block[timing_at + 1:], start=start + timing_at + 1):
             speaker, plain = _cue_speaker(cue_line)
             if speaker is not None:
