@@ -11,7 +11,7 @@ import os
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_EXCEPTION, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from importlib import metadata
@@ -368,32 +368,30 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
     results = {n: NotebookResult(name=n, parameters=parameters[n]) for n in chosen}
     print(f"Running {len(chosen)} notebook(s) with {jobs} job(s) -> {reports}", file=out, flush=True)
     failed = []
+
+    def finished(res: NotebookResult) -> None:
+        """Record a notebook's result, export its HTML (code shown when it failed), print one line."""
+        results[res.name] = res
+        kept = executed_dir / f"{res.name}.ipynb"
+        if res.status == "ok" or kept.exists():
+            export_html(kept, reports / f"{res.name}.html", show_code or res.status != "ok")
+        if res.status != "ok":
+            failed.append(res)
+        print(f"  {res.name:<28} {'ok' if res.status == 'ok' else 'FAILED':<7} {res.seconds:6.1f} s", file=out, flush=True)
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_execute, n, str(notebooks_dir), str(executed_dir), parameters[n], env): n
                    for n in chosen}
         pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+        while pending and not failed:  # _execute never raises: wait for each notebook as it finishes
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
             for fut in sorted(done, key=lambda f: futures[f]):
-                res = fut.result()
-                results[res.name] = res
-                if res.status == "ok":
-                    export_html(executed_dir / f"{res.name}.ipynb", reports / f"{res.name}.html", show_code)
-                    print(f"  {res.name:<28} ok      {res.seconds:6.1f} s", file=out, flush=True)
-                else:
-                    failed.append(res)
-                    if (executed_dir / f"{res.name}.ipynb").exists():
-                        export_html(executed_dir / f"{res.name}.ipynb", reports / f"{res.name}.html", True)
-                    print(f"  {res.name:<28} FAILED  {res.seconds:6.1f} s", file=out, flush=True)
-            if failed:
-                for fut in pending:
-                    fut.cancel()
-                done_late, _ = wait(pending)
-                for fut in done_late:
-                    if not fut.cancelled():
-                        res = fut.result()
-                        results[res.name] = res
-                break
+                finished(fut.result())
+        for fut in pending:  # a notebook failed: those not started yet stay "not run"
+            fut.cancel()
+        for fut in sorted(wait(pending)[0], key=lambda f: futures[f]):
+            if not fut.cancelled():
+                finished(fut.result())
     title = run_settings.get("title") or "Transcript analysis reports"
     run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     index = write_index(reports, figures, title, [results[n] for n in chosen],
