@@ -240,6 +240,19 @@ def test_broken_qdpx_files_are_refused(tmp_path, content, message):
         ex.read_project(path)
 
 
+
+@pytest.mark.parametrize("where", ["header", "data"])
+def test_a_damaged_qdpx_zip_gives_one_error_line(tmp_path, where):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("project.qde", '<Project xmlns="urn:QDA-XML:project:1.0" name="x"/>' * 50)
+    data = bytearray(buf.getvalue())
+    at = 30 + len("project.qde") + (0 if where == "data" else -len("project.qde"))
+    data[at:at + 8] = b"\xff" * 8  # the member's name in its local header, or its compressed bytes
+    (tmp_path / "damaged.qdpx").write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"damaged.qdpx: damaged zip file \(.+\); export the project again"):
+        ex.read_project(tmp_path / "damaged.qdpx")
+
 def test_bad_xml_names_the_file_and_line(tmp_path):
     (tmp_path / "p.qde").write_text('<?xml version="1.0"?>\n<Project name="x">\n<Users>\n</Project>\n')
     with pytest.raises(InputError, match=r"p.qde:4: not valid XML"):

@@ -28,6 +28,7 @@ import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -178,7 +179,10 @@ class _Container:
         if not path.is_file():
             raise InputError(f"{self.shown}: file not found; give a .qdpx (or .qde) exported from your QDA tool")
         if zipfile.is_zipfile(path):
-            self.zip = zipfile.ZipFile(path)
+            try:
+                self.zip = zipfile.ZipFile(path)
+            except (zipfile.BadZipFile, OSError) as exc:
+                raise self._damaged(exc) from None
             self.members = {m.lower(): m for m in self.zip.namelist() if not m.endswith("/")}
             qde = sorted((m for m in self.members if PurePosixPath(m).name == "project.qde"),
                          key=lambda m: (m.count("/"), m))
@@ -192,9 +196,19 @@ class _Container:
         else:
             self.qde_name = None
 
+    def _damaged(self, exc: Exception) -> InputError:
+        return InputError(f"{self.shown}: damaged zip file ({exc}); export the project again as REFI-QDA (.qdpx)")
+
+    def _read(self, member: str) -> bytes:
+        """The bytes of a zip member; InputError when the zip is damaged."""
+        try:
+            return self.zip.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise self._damaged(exc) from None
+
     def project_xml(self) -> bytes:
         """The bytes of project.qde."""
-        return self.zip.read(self.qde_name) if self.zip else self.path.read_bytes()
+        return self._read(self.qde_name) if self.zip else self.path.read_bytes()
 
     def internal(self, name: str) -> bytes | None:
         """The bytes of an internal:// source (in sources/ of the zip or the folder beside a .qde)."""
@@ -204,9 +218,9 @@ class _Container:
             prefix = "" if base == "." else base + "/"
             for cand in (f"{prefix}sources/{key}", f"sources/{key}", key):
                 if cand in self.members:
-                    return self.zip.read(self.members[cand])
+                    return self._read(self.members[cand])
             hits = sorted(m for m in self.members if m.endswith("/" + key))
-            return self.zip.read(self.members[hits[0]]) if hits else None
+            return self._read(self.members[hits[0]]) if hits else None
         for folder in sorted(self.path.parent.iterdir()):
             if folder.is_dir() and folder.name.lower() == "sources":
                 for f in sorted(folder.iterdir()):
