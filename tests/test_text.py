@@ -173,3 +173,9 @@ def test_tokenising_in_slices_gives_the_same_table(monkeypatch):
     sliced = text.token_table(texts)
     pd.testing.assert_frame_equal(sliced, whole)
     assert whole["row"].nunique() == 4 * 7  # the empty and missing texts have no tokens
+
+
+def test_word_counts_per_text_leave_notes_out_and_keep_empty_texts():
+    texts = pd.Series(["I can't cope [laughs] (pause) at 9 am", "", None, "[NAME-1] said so"], index=[7, 3, 5, 1])
+    assert text.word_counts(texts).tolist() == [6, 0, 0, 2]
+    assert text.word_counts(pd.Series([], dtype=object)).tolist() == []

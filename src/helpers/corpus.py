@@ -450,13 +450,9 @@ def add_commands(sub) -> None:
 # ----------------------------------------------------------------------------- who talks how much
 def with_words(turns: pd.DataFrame) -> pd.DataFrame:
     """The turns with a `words` column: tokens per turn (transcription notes and placeholders not counted)."""
-    from .text import tokenize_series
+    from .text import word_counts
 
-    tokens = tokenize_series(turns["text"].reset_index(drop=True))
-    counts = np.bincount(tokens["row"].to_numpy(), minlength=len(turns)) if len(turns) else np.zeros(0, int)
-    out = turns.copy()
-    out["words"] = counts.astype("int64")
-    return out
+    return turns.assign(words=word_counts(turns["text"]))
 
 
 def _participant_turns(turns: pd.DataFrame, participants: pd.DataFrame, by: str) -> pd.DataFrame:

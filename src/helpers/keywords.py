@@ -52,8 +52,7 @@ def segment_tokens(segments: pd.DataFrame, *, columns=None, text_column: str = "
 def token_summary(segments: pd.DataFrame, tokens: pd.DataFrame, by: str = "group") -> pd.DataFrame:
     """Per value of `by`: participants, segments, words (every token) and tokens counted (after filters)."""
     _check_by(segments, by)
-    words = text.token_table(segments["text"]).groupby("row").size()
-    seg = segments.assign(_words=words.reindex(range(len(segments)), fill_value=0).to_numpy())
+    seg = segments.assign(_words=text.word_counts(segments["text"]))
     seg = seg.loc[seg[by].notna() & (seg[by].astype(str).str.strip() != "")]
     out = seg.groupby(by, sort=True, observed=True).agg(
         participants=("participant_id", lambda s: s[s != ""].nunique()),

@@ -161,6 +161,12 @@ def tokenize_series(texts: pd.Series, lowercase: bool = True, numbers: bool = Tr
     return table.drop(columns="position")
 
 
+def word_counts(texts: pd.Series) -> np.ndarray:
+    """Words and numbers of each text (transcription notes and placeholders not counted), in `texts` order."""
+    rows = _raw_tokens(texts, lowercase=False)["row"].to_numpy()
+    return np.bincount(rows, minlength=len(texts)).astype(np.int64)
+
+
 def normalise_phrase(entry: str) -> str:
     """A stopword or search phrase in canonical form: lower case, straight apostrophes, single spaces."""
     return " ".join(str(entry).translate(APOSTROPHES).lower().split())
