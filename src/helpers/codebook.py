@@ -93,6 +93,28 @@ def yaml_key_lines(node, path: str, lines: dict[str, int], problems: list[tuple[
             yaml_key_lines(item, f"{path}[{i}]", lines, problems)
 
 
+def read_yaml(text: str, shown: str, hint: str = "; fix the syntax") -> tuple[object, dict[str, int], list[tuple[str, str]]]:
+    """Parse YAML text once: (data, line of every key path, duplicate-key problems as (path, message)).
+
+    Bad syntax is one InputError `SHOWN:LINE: not valid YAML (problem)HINT`.
+    """
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        data = None if node is None else loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f":{mark.line + 1}" if mark else ""
+        raise InputError(f"{shown}{line}: not valid YAML ({getattr(exc, 'problem', None) or exc}){hint}") from None
+    finally:
+        loader.dispose()
+    lines: dict[str, int] = {}
+    problems: list[tuple[str, str]] = []
+    if node is not None:
+        yaml_key_lines(node, "", lines, problems)
+    return data, lines, problems
+
+
 def _line_of(path: str, lines: dict[str, int]) -> int | None:
     """The line of a key path, or of its nearest parent that has one."""
     while path:
@@ -103,7 +125,7 @@ def _line_of(path: str, lines: dict[str, int]) -> int | None:
     return lines.get("")
 
 
-def _format(source: str, path: str, message: str, lines: dict[str, int] | None) -> str:
+def format_problem(source: str, path: str, message: str, lines: dict[str, int] | None) -> str:
     """`source:line: path: message` (line only when known)."""
     line = _line_of(path, lines) if lines else None
     shown = path.removesuffix("#dup") or "(top level)"
@@ -299,7 +321,7 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
             if not subs and not n_rules and not any(k in theme for k in ("keywords", "patterns")):
                 out.append((tpath, "no rules and no subthemes; give keywords, patterns or subthemes"))
     if out:
-        raise InputError([_format(source, p, m, lines) for p, m in out])
+        raise InputError([format_problem(source, p, m, lines) for p, m in out])
     return Codebook(
         title=str(data.get("codebook", "")),
         version=data.get("version"),
@@ -323,18 +345,7 @@ def load_codebook(path: str | Path | None = None) -> Codebook:
         text = path.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputError(f"{shown}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
-    try:
-        node = yaml.compose(text)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{shown}{line}: not valid YAML ({getattr(exc, 'problem', None) or exc}); "
-                         f"fix the syntax") from None
-    lines: dict[str, int] = {}
-    early: list[tuple[str, str]] = []
-    if node is not None:
-        yaml_key_lines(node, "", lines, early)
+    data, lines, early = read_yaml(text, shown)
     return parse_codebook(data, shown, lines, early)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from . import paths
-from .codebook import yaml_key_lines
+from .codebook import format_problem, read_yaml
 from .errors import InputError
 
 ALL_SECTION = "all"  # parameters given once for every notebook that has them
@@ -82,19 +82,10 @@ def load_config(config_path: Path) -> dict:
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{config_path}: config file not found") from None
-    try:
-        data = yaml.safe_load(text) or {}
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f":{mark.line + 1}" if mark else ""
-        raise InputError(f"{config_path}{line}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
-    lines, duplicates = {}, []
-    if node is not None:
-        yaml_key_lines(node, "", lines, duplicates)
+    data, lines, duplicates = read_yaml(text, str(config_path), hint="")
     if duplicates:
-        raise InputError([f"{config_path}:{lines[key]}: {key.removesuffix('#dup')}: {message}"
-                          for key, message in duplicates])
+        raise InputError([format_problem(str(config_path), key, message, lines) for key, message in duplicates])
+    data = data or {}
     if not isinstance(data, dict):
         raise InputError(f"{config_path}: must be a mapping of notebook name -> parameters")
     return data
