@@ -381,6 +381,16 @@ def test_codings_from_quotes_find_exact_words_and_report_every_problem(tmp_path)
         f"{shown}: codings[2].quote: 'in' appears 2 times in T1; add `occurrence: N` or quote more words",
         f"{shown}: codings[3].code: nothing/here not in the codebook; write theme or theme/subtheme codes, "
         "e.g. outcomes"]
+    odd = tmp_path / "odd.yaml"
+    odd.write_text("codings:\n  - {transcript: T1, code: situations, quote: \"in\", occurrence: -1}\n"
+                   "  - {transcript: T1, code: situations, quote: \"in\", occurrence: two}\n"
+                   "  - {transcript: T2, codes: situations, quote: placements}\n", encoding="utf-8")
+    with pytest.raises(InputError) as err:
+        ex.codings_from_quotes(odd, make_turns(), CODES)
+    assert [p.split(": ", 2)[1] for p in err.value.problems] == ["codings[0].occurrence", "codings[1].occurrence"]
+    odd.write_text("codings:\n  - {transcript: T2, codes: situations, quote: placements}\n", encoding="utf-8")
+    codings, _ = ex.codings_from_quotes(odd, make_turns(), CODES)
+    assert codings[["segment_id", "theme", "subtheme"]].values.tolist() == [["T2:1", "situations", ""]]
 
 
 def test_load_codings_chooses_auto_human_or_both(other_tool_qdpx, capsys):

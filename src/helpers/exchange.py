@@ -863,7 +863,12 @@ def codings_from_quotes(path: str | Path, turns: pd.DataFrame,
             continue
         tid, quote = str(item.get("transcript", "")), str(item.get("quote", "") or "")
         codes = item.get("codes") or ([item["code"]] if item.get("code") else [])
-        occurrence = int(item.get("occurrence", 1) or 1)
+        codes = [codes] if isinstance(codes, str) else codes
+        occurrence = item.get("occurrence", 1)
+        if isinstance(occurrence, bool) or not isinstance(occurrence, int) or occurrence < 1:
+            problems.append(f"{key}.occurrence: {occurrence!r} is not a whole number from 1 (which time the "
+                            f"quote appears in the transcript)")
+            continue
         if tid not in by_transcript:
             problems.append(f"{key}.transcript: {tid!r} is not a transcript of the corpus")
             continue
