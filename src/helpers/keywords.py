@@ -78,10 +78,7 @@ def ngrams(tokens: pd.DataFrame, n: int, term_column: str = "token") -> pd.DataF
         raise ValueError("n must be at least 1")
     if n == 1 or len(tokens) < n:
         return tokens.iloc[: len(tokens) if n == 1 else 0].reset_index(drop=True)
-    size = len(tokens) - n + 1
-    rows, pos = tokens["row"].to_numpy(), tokens["position"].to_numpy()
-    ok = (rows[:size] == rows[n - 1:]) & (pos[n - 1:] - pos[:size] == n - 1)
-    first = np.flatnonzero(ok)
+    first = np.flatnonzero(text.adjacent(tokens["row"].to_numpy(), tokens["position"].to_numpy(), n))
     words = tokens[term_column].to_numpy(dtype=object)
     joined = words[first]
     for k in range(1, n):
@@ -448,8 +445,7 @@ def _word_stream(tokens: pd.DataFrame, term_column: str) -> list:
     words = tokens[term_column].to_numpy(dtype=object)
     if len(words) == 0:
         return []
-    rows, pos = tokens["row"].to_numpy(), tokens["position"].to_numpy()
-    gap = np.flatnonzero((rows[1:] != rows[:-1]) | (pos[1:] != pos[:-1] + 1)) + 1
+    gap = np.flatnonzero(~text.adjacent(tokens["row"].to_numpy(), tokens["position"].to_numpy(), 2)) + 1
     return np.insert(words, gap, None).tolist() + [None]
 
 

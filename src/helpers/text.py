@@ -214,7 +214,7 @@ def stopword_mask(tokens: pd.DataFrame, stopwords) -> np.ndarray:
         if any(w not in index for w in words) or len(codes) < len(words):
             continue
         n, size = len(words), len(codes) - len(words) + 1
-        hit = _adjacent(rows, positions, n)
+        hit = adjacent(rows, positions, n)
         for k, w in enumerate(words):
             hit &= codes[k:k + size] == index[w]
         first = np.flatnonzero(hit)
@@ -238,7 +238,7 @@ def _positions(tokens: pd.DataFrame) -> np.ndarray | None:
     return tokens["position"].to_numpy() if "position" in tokens.columns else None
 
 
-def _adjacent(rows: np.ndarray, positions: np.ndarray | None, n: int) -> np.ndarray:
+def adjacent(rows: np.ndarray, positions: np.ndarray | None, n: int) -> np.ndarray:
     """For each i: tokens i..i+n-1 lie in one row (and, with positions, in one clause, side by side)."""
     size = len(rows) - n + 1
     ok = rows[:size] == rows[n - 1:n - 1 + size]
@@ -290,7 +290,7 @@ def match_term(tokens: pd.DataFrame, pattern: str, column: str = "token") -> pd.
     if size <= 0:
         return pd.DataFrame({"first": np.empty(0, dtype=np.int64), "last": np.empty(0, dtype=np.int64)})
     codes, vocab = _word_codes(tokens[column])
-    hit = _adjacent(tokens["row"].to_numpy(), _positions(tokens), n)
+    hit = adjacent(tokens["row"].to_numpy(), _positions(tokens), n)
     for k, rx in enumerate(regexes):
         matching = np.fromiter((rx.fullmatch(w) is not None for w in vocab), dtype=bool, count=len(vocab))
         hit &= matching[codes[k:k + size]]
