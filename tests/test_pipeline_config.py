@@ -116,3 +116,21 @@ def test_all_section_refuses_a_parameter_no_notebook_has():
     (line,) = err.value.problems
     assert line.startswith("pipeline.yaml: all.transcript_dir: unknown parameter; valid parameters of all: ")
     assert "transcripts_dir" in line
+
+
+def test_run_settings_of_the_wrong_type_are_refused_before_anything_runs():
+    with pytest.raises(InputError) as err:
+        pipeline.resolve_parameters({"pipeline": {"title": 5, "register": ["a"]}}, {}, paths.NOTEBOOKS)
+    assert err.value.problems == ["pipeline.yaml: pipeline.title: must be text, got 5",
+                                  "pipeline.yaml: pipeline.register: must be text, got ['a']"]
+    with pytest.raises(InputError, match=r"^pipeline.yaml: pipeline: must be a mapping"):
+        pipeline.resolve_parameters({"pipeline": "fast"}, {}, paths.NOTEBOOKS)
+
+
+def test_unreadable_config_is_one_input_error(tmp_path):
+    with pytest.raises(InputError, match=r"cannot read the config file"):
+        pipeline.load_config(tmp_path)  # a folder
+    cfg = tmp_path / "p.yaml"
+    cfg.write_bytes(b"title: caf\xe9\n")
+    with pytest.raises(InputError, match=r"p.yaml: cannot read the config file \(invalid continuation byte\)"):
+        pipeline.load_config(cfg)

@@ -82,6 +82,9 @@ def load_config(config_path: Path) -> dict:
         text = config_path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{config_path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not UTF-8 …
+        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else (exc.strerror or exc)
+        raise InputError(f"{config_path}: cannot read the config file ({reason}); give a UTF-8 YAML file") from None
     data, lines, duplicates = read_yaml(text, str(config_path), hint="")
     if duplicates:
         raise InputError([format_problem(str(config_path), key, message, lines) for key, message in duplicates])
@@ -119,10 +122,15 @@ def resolve_parameters(config: dict, overrides: dict[str, dict], notebooks_dir: 
     defaults = {n: notebook_defaults(notebooks_dir / f"{n}.ipynb") for n in names}
     shared = sorted({k for params in defaults.values() for k in params})
     problems = []
-    run = {k: v for k, v in (config.get(RUN_SECTION) or {}).items()}
-    for key in run:
+    run = config.get(RUN_SECTION) or {}
+    if not isinstance(run, dict):
+        problems.append(f"{config_name}: {RUN_SECTION}: must be a mapping of setting -> value")
+        run = {}
+    for key, value in run.items():
         if key not in RUN_KEYS:
             problems.append(f"{config_name}: {RUN_SECTION}.{key}: unknown setting; valid settings: {', '.join(RUN_KEYS)}")
+        elif not isinstance(value, RUN_KEYS[key]):
+            problems.append(f"{config_name}: {RUN_SECTION}.{key}: must be text, got {value!r}")
     for source, sections in ((config_name, {k: v for k, v in config.items() if k != RUN_SECTION}),
                              ("--set", overrides)):
         for nb, params in sections.items():
