@@ -18,8 +18,6 @@ NPMI = ln(p_ab / (p_a p_b)) / -ln(p_ab), empty when n_ab = 0 and 1 when p_ab = 1
 
 from __future__ import annotations
 
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -610,20 +608,14 @@ def plot_code_network(graph, title: str = "Theme network", unit: str = "segment"
 
 
 def write_graphml(graph, path: str | Path) -> Path:
-    """Write a network as GraphML (for Gephi) via a temporary file, so no half-written file is left."""
+    """Write a network as GraphML (for Gephi) atomically (paths.atomic_write), so no half-written file is left."""
+    import io
+
     import networkx as nx
 
-    path = paths.resolve(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
-        nx.write_graphml(graph, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    buffer = io.BytesIO()
+    nx.write_graphml(graph, buffer)
+    return paths.atomic_write(paths.resolve(path), buffer.getvalue())
 
 
 def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges: int = 60, min_count: int = 2,
