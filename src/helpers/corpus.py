@@ -271,20 +271,22 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     A piece holding only transcription notes ('[laughs]') joins the sentence before it (or after it)."""
     from .text import mask_notes
 
-    spans: list[list[int]] = []
+    def has_words(start: int, end: int) -> bool:
+        return re.search(r"\w", mask_notes(text[start:end])) is not None
+
+    spans: list[tuple[int, int]] = []
     for m in re.finditer(r"[^\n]+", text):
-        line = m.group()
-        pieces = [[m.start() + s, m.start() + e] for s, e in _punkt().span_tokenize(line) if line[s:e].strip()]
         merged: list[list[int]] = []
-        for piece in pieces:
-            if merged and not re.search(r"\w", mask_notes(text[piece[0]:piece[1]])):
-                merged[-1][1] = piece[1]
-            elif merged and not re.search(r"\w", mask_notes(text[merged[-1][0]:merged[-1][1]])):
-                merged[-1][1] = piece[1]
+        for s, e in _punkt().span_tokenize(m.group()):
+            s, e = m.start() + s, m.start() + e
+            if not text[s:e].strip():
+                continue
+            if merged and not (has_words(s, e) and has_words(*merged[-1])):
+                merged[-1][1] = e  # notes only, on either side: one sentence
             else:
-                merged.append(piece)
-        spans.extend(merged)
-    return [(s, e) for s, e in spans]
+                merged.append([s, e])
+        spans.extend((s, e) for s, e in merged)
+    return spans
 
 
 def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn",
@@ -315,8 +317,7 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
         base["text"] = [t[s:e] for t, s, e in zip(base["text"], base["start"], base["end"])]
     base["sentence"] = base["sentence"].astype("int64")
     base["turn"] = base["turn"].astype("int64")
-    suffix = np.where(np.asarray([unit == "sentence"] * len(base), dtype=bool),
-                      "." + base["sentence"].astype(str), "")
+    suffix = ("." + base["sentence"].astype(str)) if unit == "sentence" else ""
     base["segment_id"] = base["transcript_id"].astype(str) + ":" + base["turn"].astype(str) + suffix
     attrs = [c for c in participant_attributes(participants) if c != "group"]
     joined = base.merge(participants[["participant_id", *attrs]], on="participant_id", how="left")
