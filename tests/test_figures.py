@@ -48,3 +48,11 @@ def test_variants_of_a_group_share_its_colour_the_second_lighter():
     assert figures.group_label("client (human)") == "Clients (human)"
     assert figures.split_variant("all (auto)") == ("all", "auto")
     assert figures.split_variant("esw") == ("esw", "")
+
+
+def test_group_order_is_the_palette_order_and_many_groups_still_get_colours():
+    values = ["zeta (auto)", "hcp", "client (human)", "alpha", "client (auto)", "hcp"]
+    assert figures.group_order(values) == ["client (auto)", "client (human)", "hcp", "alpha", "zeta (auto)"]
+    assert list(figures.group_palette(values)) == figures.group_order(values)
+    many = figures.group_palette([f"site{i:02d}" for i in range(60)])  # more than the extra colours
+    assert len(many) == 60 and many["site00"] == many["site05"] == "#CC79A7"

@@ -363,9 +363,9 @@ def _grouping(segments: pd.DataFrame, by: str) -> pd.Series:
 
 def _group_order(values) -> list:
     """Groups in the project's fixed order (client, esw, hcp, then others sorted)."""
-    from .figures import group_palette
+    from .figures import group_order
 
-    return list(group_palette(pd.unique(pd.Series(list(values), dtype=object))))
+    return group_order(values)
 
 
 def prevalence(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook, by: str = "group",

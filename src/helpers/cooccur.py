@@ -458,10 +458,9 @@ def plot_group_heatmaps(table: pd.DataFrame, by: str, measure: str = "jaccard", 
     """One lower-triangle heatmap per value of `by`, side by side, on one colour scale."""
     import matplotlib.pyplot as plt
 
-    from .figures import GROUP_ORDER, add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_label, group_order, group_palette
 
-    groups = sorted(table[by].unique(), key=lambda g: (g not in GROUP_ORDER, GROUP_ORDER.index(g)
-                                                         if g in GROUP_ORDER else 0, str(g)))
+    groups = group_order(table[by].unique())
     colours = group_palette(groups)
     codes = code_order(table) if len(table) else []
     n = max(1, len(groups))

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 
-import matplotlib.pyplot as plt  # noqa: E402
-import seaborn as sns  # noqa: E402
+import matplotlib.pyplot as plt
+import seaborn as sns
 
-from . import paths  # noqa: E402
+from . import paths
 
 # Okabe-Ito colour-blind-safe palette: one fixed colour per stakeholder group.
 GROUP_COLOURS = {
@@ -63,23 +64,29 @@ def _lighter(colour: str, amount: float = 0.45) -> str:
     return "#" + "".join(f"{round(c + (255 - c) * amount):02X}" for c in (r, g, b))
 
 
-def group_palette(groups) -> dict[str, str]:
-    """Colour for each group value: the fixed colour for known groups, then a stable extra colour.
+def group_order(groups) -> list[str]:
+    """Distinct group values in the project's order: client, esw, hcp, then others sorted; the
+    variants of one group ('client', 'client (auto)', 'client (human)') together, in name order."""
+    def key(value: str):
+        base, variant = split_variant(value)
+        return (base not in GROUP_ORDER, GROUP_ORDER.index(base) if base in GROUP_ORDER else 0, base, variant)
 
-    Variants of one group shown side by side ('client (auto)', 'client (human)') share the
-    group's colour, the first variant in name order plain and the others lighter.
+    return sorted({str(g) for g in groups}, key=key)
+
+
+def group_palette(groups) -> dict[str, str]:
+    """Colour for each group value (in group_order): the fixed colour for known groups, then a
+    stable extra colour. Variants of one group shown side by side ('client (auto)', 'client
+    (human)') share the group's colour, the first variant in name order plain and the others lighter.
     """
-    values = sorted({str(g) for g in groups})
-    bases = sorted({split_variant(v)[0] for v in values},
-                   key=lambda b: (b not in GROUP_ORDER, GROUP_ORDER.index(b) if b in GROUP_ORDER else 0, b))
-    extra = iter(EXTRA_COLOURS * 10)
-    base_colour = {b: GROUP_COLOURS.get(b) or next(extra) for b in bases}
-    palette = {}
-    for base in bases:
-        variants = sorted(split_variant(v)[1] for v in values if split_variant(v)[0] == base)
-        for rank, variant in enumerate(variants):
-            value = f"{base} ({variant})" if variant else base
-            palette[value] = base_colour[base] if rank == 0 else _lighter(base_colour[base])
+    extra = itertools.cycle(EXTRA_COLOURS)
+    base_colour, palette = {}, {}
+    for value in group_order(groups):
+        base = split_variant(value)[0]
+        if base in base_colour:
+            palette[value] = _lighter(base_colour[base])
+        else:
+            base_colour[base] = palette[value] = GROUP_COLOURS.get(base) or next(extra)
     return palette
 
 
