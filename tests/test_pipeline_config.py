@@ -134,3 +134,15 @@ def test_unreadable_config_is_one_input_error(tmp_path):
     cfg.write_bytes(b"title: caf\xe9\n")
     with pytest.raises(InputError, match=r"p.yaml: cannot read the config file \(invalid continuation byte\)"):
         pipeline.load_config(cfg)
+
+
+def test_parameters_cell_with_broken_syntax_is_one_input_error(tmp_path):
+    import nbformat
+    from nbformat.v4 import new_code_cell, new_notebook
+
+    nb = new_notebook(cells=[new_code_cell("x: int = (1  # unclosed")])
+    nb.cells[0].metadata["tags"] = ["parameters"]
+    path = tmp_path / "01_x.ipynb"
+    nbformat.write(nb, path)
+    with pytest.raises(InputError, match=r"01_x.ipynb: parameters cell, line 1: .*; fix the Python syntax"):
+        pipeline.notebook_defaults(path)

@@ -64,14 +64,19 @@ def notebook_defaults(path: Path) -> dict:
     nb = nbformat.read(path, as_version=4)
     nb.metadata["ips_path"] = paths.relative(path)
     _, source = parameters_cell(nb)
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as exc:
+        raise InputError(f"{paths.relative(path)}: parameters cell, line {exc.lineno}: {exc.msg}; "
+                         f"fix the Python syntax") from None
     defaults = {}
-    for node in ast.parse(source).body:
+    for node in body:
         target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
         if not isinstance(target, ast.Name) or node.value is None:
             raise InputError(f"{paths.relative(path)}: parameters cell may hold only `name: type = literal` lines")
         try:
             defaults[target.id] = ast.literal_eval(node.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError):  # what ast.literal_eval raises for a non-literal
             raise InputError(f"{paths.relative(path)}: parameter {target.id!r} is not a literal value") from None
     return defaults
 
