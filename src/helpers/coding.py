@@ -25,6 +25,7 @@ from .codebook import Codebook, load_codebook
 from .errors import InputError
 from .tables import highlight_spans
 from .text import APOSTROPHES, mask_notes, tokenize_series
+from .text import word_counts as text_word_counts
 
 CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme",
                    "term", "start", "end"]
@@ -304,10 +305,8 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "t
 
 # ----------------------------------------------------------------------------- derived tables
 def word_counts(segments: pd.DataFrame, text_col: str = "text") -> pd.Series:
-    """Words (tokens outside notes) per segment, aligned with the segments' index."""
-    tokens = tokenize_series(segments[text_col])
-    counts = np.bincount(tokens["row"].to_numpy(dtype=np.int64), minlength=len(segments))
-    return pd.Series(counts.astype(np.int64), index=segments.index, name="n_words")
+    """Words (tokens outside notes) per segment, aligned with the segments' index (text.word_counts)."""
+    return pd.Series(text_word_counts(segments[text_col]), index=segments.index, name="n_words")
 
 
 def _with_words(segments: pd.DataFrame, text_col: str = "text") -> pd.DataFrame:
