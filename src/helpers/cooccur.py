@@ -667,13 +667,24 @@ def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges:
 
 def word_networks(segments: pd.DataFrame, codings: pd.DataFrame, stopwords=(), level: str = "theme",
                   top_terms: int = 60, max_edges: int = 60, min_count: int = 2) -> dict:
-    """A word network per code, built from the text of the segments coded with it (codes sorted)."""
+    """A word network per code, built from the text of the segments coded with it (codes sorted).
+
+    The segments are tokenised once; each code's network takes the tokens of its segments.
+    """
+    from . import text as textmod
+
+    texts = segments["text"].reset_index(drop=True)
+    raw = textmod.token_table(texts)
+    token_rows = raw["row"].to_numpy()
     code_of_row = code_column(codings, level)
     out = {}
     for code in sorted(code_of_row.unique()):
-        ids = set(codings.loc[code_of_row == code, "segment_id"])
-        texts = segments.loc[segments["segment_id"].isin(ids), "text"]
-        out[code] = word_network(texts, stopwords, top_terms, max_edges, min_count)
+        chosen = np.flatnonzero(segments["segment_id"].isin(codings.loc[code_of_row == code, "segment_id"]).to_numpy())
+        renumber = np.full(len(texts), -1, dtype=np.int64)
+        renumber[chosen] = np.arange(len(chosen))
+        keep = renumber[token_rows] >= 0
+        tokens = raw.loc[keep].assign(row=renumber[token_rows[keep]]).reset_index(drop=True)
+        out[code] = word_network(texts.iloc[chosen], stopwords, top_terms, max_edges, min_count, tokens=tokens)
     return out
 
 
