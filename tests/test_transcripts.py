@@ -269,6 +269,26 @@ def test_docx_table_speaker_text_with_optional_time_column_and_header(tmp_path, 
     assert doc.header == [(1, "Synthetic test fixture: not real data.")]
 
 
+def test_docx_paragraphs_read_like_text_front_matter_and_nothing_after_it(tmp_path):
+    f = tmp_path / "P3.docx"
+    d = docx.Document()
+    for line in ("---", "transcript_id: T9", "---", "Interviewer: hi", "P3: hello"):
+        d.add_paragraph(line)
+    d.core_properties.title, d.core_properties.comments = "Interview 9", ""
+    d.save(f)
+    doc = only(f)
+    assert doc.transcript_id == "T9" and doc.metadata == {"title": "Interview 9", "transcript_id": "T9"}
+    assert turns_of(doc) == [("Interviewer", None, 4, "hi"), ("P3", None, 5, "hello")]
+    d = docx.Document()
+    for line in ("---", "title: x", "---"):
+        d.add_paragraph(line)
+    d.save(f)
+    with pytest.raises(InputError) as exc:
+        transcripts.read_transcript(f)
+    assert exc.value.problems == [f"{shown(f)}: no transcript text after the front matter; add the transcript "
+                                  f"or remove the file"]
+
+
 def test_docx_that_is_not_a_word_file(tmp_path):
     f = tmp_path / "bad.docx"
     f.write_bytes(b"this is not a zip file")

@@ -139,13 +139,12 @@ def decode(data: bytes, shown: str) -> str:
     else:
         try:
             text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
+        except UnicodeDecodeError:
             bad = sorted(set(data) & CP1252_UNDEFINED)
             if bad:
                 pos = min(data.index(bytes([b])) for b in bad)
                 raise InputError(f"{shown}:{_line_of_offset(data, pos)}: undecodable byte 0x{data[pos]:02X} "
                                  f"(not UTF-8, UTF-16 or Windows-1252); re-save the file as UTF-8") from None
-            del exc
             text = data.decode("cp1252")
     controls = len(CONTROL_CHARS.findall(text))
     if "\x00" in text or controls > max(3, len(text) // 100):
@@ -256,24 +255,27 @@ def parse_lines(numbered: list[tuple[int, str]], shown: str, legend: dict[str, s
     return turns, header, True
 
 
-def read_text_lines(lines: list[str], shown: str, stem: str, fmt: str, offset: int = 0) -> Transcript:
-    """Plain-text lines (txt, md, a docx's paragraphs, a CSV document cell) -> one Transcript."""
-    meta, used = front_matter(lines, shown)
-    numbered = [(offset + i + 1, line) for i, line in enumerate(lines)][used:]
-    legend, legend_used = read_legend(numbered)
-    numbered = numbered[legend_used:]
+def _transcript_id(meta: dict, stem: str) -> str:
+    """The id a transcript gives itself in its metadata (`transcript_id`), else the file stem."""
+    return str(meta.get("transcript_id", stem)).strip() or stem
+
+
+def read_text_lines(numbered: list[tuple[int, str]], shown: str, stem: str, fmt: str) -> Transcript:
+    """Numbered plain-text lines (txt, md, a docx's paragraphs, a CSV document cell) -> one Transcript."""
+    meta, used = front_matter([t for _, t in numbered], shown)
+    legend, legend_used = read_legend(numbered[used:])
+    numbered = numbered[used + legend_used:]
     if not any(t.strip() for _, t in numbered):
         raise InputError(f"{shown}: no transcript text after the front matter; add the transcript or remove the file")
     turns, header, labelled = parse_lines(numbered, shown, legend)
-    tid = str(meta.get("transcript_id", stem)).strip() or stem
-    return Transcript(tid, shown, turns, meta, legend, header, labelled, fmt)
+    return Transcript(_transcript_id(meta, stem), shown, turns, meta, legend, header, labelled, fmt)
 
 
 # ----------------------------------------------------------------------------- formats
 def read_txt(path: Path, shown: str, data: bytes | None = None, fmt: str = "txt") -> list[Transcript]:
     """Plain text or Markdown with speaker labels (or none: one speaker's paragraphs)."""
     text = decode(path.read_bytes() if data is None else data, shown)
-    return [read_text_lines(split_lines(text), shown, path.stem, fmt)]
+    return [read_text_lines(list(enumerate(split_lines(text), start=1)), shown, path.stem, fmt)]
 
 
 def _docx_blocks(doc):
@@ -391,13 +393,9 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
         if not any(t.strip() for _, t in para_lines):
             raise InputError(f"{shown}: empty document (no paragraphs or table rows with text); "
                              f"add the transcript or remove the file")
-        fm, used = front_matter([t for _, t in para_lines], shown)
-        numbered = para_lines[used:]
-        legend, legend_used = read_legend(numbered)
-        numbered = numbered[legend_used:]
-        turns, header, labelled = parse_lines(numbered, shown, legend)
-        tid = str(fm.get("transcript_id", path.stem)).strip() or path.stem
-        return [Transcript(tid, shown, turns, {**meta, **fm}, legend, header, labelled, "docx")]
+        transcript = read_text_lines(para_lines, shown, path.stem, "docx")
+        transcript.metadata = {**meta, **transcript.metadata}
+        return [transcript]
     # A table transcript: paragraphs around it are header notes; empty speaker cells continue a turn.
     turns: list[dict] = []
     for _, utt in rows:
@@ -407,9 +405,8 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
             turns.append(utt)
     header = [(n, t.strip()) for n, t in para_lines if t.strip()]
     fm, _ = front_matter([t for _, t in para_lines], shown)
-    tid = str(fm.get("transcript_id", path.stem)).strip() or path.stem
     labelled = any(t["speaker"] for t in turns)
-    return [Transcript(tid, shown, turns, {**meta, **fm}, {}, header, labelled, "docx")]
+    return [Transcript(_transcript_id(fm, path.stem), shown, turns, {**meta, **fm}, {}, header, labelled, "docx")]
 
 
 def _cue_blocks(lines: list[str]):
@@ -537,8 +534,7 @@ def read_csv(path: Path, shown: str, data: bytes | None = None, columns: dict | 
             if per_doc:
                 if not body:
                     continue
-                sub = read_text_lines(split_lines(body), shown, tid, "csv", offset=line - 1)
-                sub.source = shown
+                sub = read_text_lines(list(enumerate(split_lines(body), start=line)), shown, tid, "csv")
                 if tid in transcripts:
                     problems.append(f"{shown}:{line}: transcript {tid!r} appears in more than one row; "
                                     f"give one row per document or add a speaker column")
@@ -568,8 +564,8 @@ def read_csv(path: Path, shown: str, data: bytes | None = None, columns: dict | 
         raise InputError(problems)
     if not transcripts:
         raise InputError(f"{shown}: no rows with text; add the transcript or remove the file")
-    for doc in transcripts.values():
-        if doc.format == "csv" and not per_doc:
+    if not per_doc:
+        for doc in transcripts.values():
             doc.labelled = any(t["speaker"] for t in doc.turns)
     return list(transcripts.values())
 
