@@ -23,7 +23,8 @@ KEYNESS_COLUMNS = ["term", "target", "reference", "target_count", "reference_cou
                    "reference_total", "g2", "p_value", "p_adjusted", "log_ratio"]
 KWIC_COLUMNS = ["term", "segment_id", "participant_id", "group", "left", "match", "right", "start", "end"]
 SEGMENT_COLUMNS = ["segment_id", "participant_id", "group", "text"]
-NOT_GROUPING = {"segment_id", "text", "turn", "sentence", "start", "end", "timestamp", "line", "source"}
+NOT_GROUPING = {"segment_id", "text", "turn", "sentence", "start", "end", "timestamp", "line", "source",
+                "token", "position", "row"}  # the last three: columns of token tables
 
 
 # ----------------------------------------------------------------------------- tokens
@@ -272,8 +273,7 @@ def kwic(segments: pd.DataFrame, pattern: str, window: int = 8, stem: bool = Fal
     """
     if window < 0:
         raise InputError(f"--window {window}: must be 0 or more")
-    _require_columns(segments, SEGMENT_COLUMNS if text_column == "text" else [*SEGMENT_COLUMNS, text_column],
-                     "segments")
+    _require_columns(segments, [*SEGMENT_COLUMNS, text_column], "segments")
     if tokens is None:
         tokens = kwic_tokens(segments, stem, text_column)
     hits = text.match_term(tokens, pattern, column="stem" if stem else "token")
@@ -618,30 +618,27 @@ def _require_columns(df: pd.DataFrame, columns, what: str) -> None:
                           for c in missing])
 
 
+def check_grouping(segments: pd.DataFrame, by: str, label: str = "by =", place: str = " in the segments") -> None:
+    """InputError unless `by` is a column that can split the segments or tokens (group, gender, site …);
+    the message starts `{label} 'by': no such column{place}` and lists the usable columns."""
+    valid = grouping_columns(segments)
+    if by not in valid:
+        raise InputError(f"{label} {by!r}: no such column{place}; choose one of: {', '.join(valid)}")
+
+
 def _check_by(tokens: pd.DataFrame, by: str) -> None:
-    """InputError when the grouping column does not exist (lists the usable ones)."""
-    if by not in tokens.columns or by in NOT_GROUPING:
-        raise InputError(f"--by {by!r}: no such column; choose one of: "
-                         f"{', '.join(c for c in tokens.columns if c not in NOT_GROUPING | {'token', 'position', 'row'})}")
-
-
-def check_grouping(segments: pd.DataFrame, by: str) -> None:
-    """InputError unless `by` is a column that can split the segments (group, gender, site …)."""
-    if by not in grouping_columns(segments):
-        raise InputError(f"by = {by!r}: no such column in the segments; choose one of: "
-                         f"{', '.join(grouping_columns(segments))}")
+    """`check_grouping` for a function's `by` argument (the message names it as --by)."""
+    check_grouping(tokens, by, "--by", "")
 
 
 # ----------------------------------------------------------------------------- command line
 def grouping_columns(segments: pd.DataFrame) -> list[str]:
-    """Columns of a segments table that can split the corpus for keyness (group, gender, site …)."""
+    """Columns of a segments (or token) table that can split the corpus for keyness (group, gender, site …)."""
     return [c for c in segments.columns if c not in NOT_GROUPING]
 
 
 def _cli_segments(args) -> pd.DataFrame:
     """The segments of the turns file named by --corpus, with participant attributes joined."""
-    from . import corpus
-
     turns = corpus.read_turns(args.corpus)
     participants = corpus.load_participants(args.participants)
     return corpus.segments(turns, participants, unit="turn", include_interviewer=args.include_interviewer)
@@ -652,10 +649,7 @@ def command_keyness(args) -> int:
     import sys
 
     segs = _cli_segments(args)
-    valid = grouping_columns(segs)
-    if args.by not in valid:
-        raise InputError(f"--by {args.by!r}: no such column in {args.corpus} (with participant attributes); "
-                         f"choose one of: {', '.join(valid)}")
+    check_grouping(segs, args.by, "--by", f" in {args.corpus} (with participant attributes)")
     stopwords = None if args.no_stopwords else text.stopword_list(args.stopwords)
     tokens = segment_tokens(segs, columns=["participant_id", args.by], numbers=args.numbers, stem=args.stem,
                             min_length=args.min_length, stopwords=stopwords)
