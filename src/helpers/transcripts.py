@@ -102,6 +102,24 @@ def _bad_time(shown: str, line: int, value: str) -> str:
             f"(optionally with a fraction, e.g. 00:01:23.5)")
 
 
+def _seconds(stamp: str | None, shown: str, line: int, problems: list[str], numeric: bool = False) -> float | None:
+    """Seconds of a turn's timestamp, None when it has none; a malformed one is added to `problems`.
+    `numeric`: plain seconds ('83.5') are read too."""
+    if not stamp:
+        return None
+    try:
+        return parse_timestamp(stamp)
+    except ValueError:
+        pass
+    if numeric:
+        try:
+            return float(stamp)
+        except ValueError:
+            pass
+    problems.append(_bad_time(shown, line, stamp))
+    return None
+
+
 # control characters other than tab and line/page breaks: a few are tolerated, many mean binary data
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
 SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same result, faster
@@ -238,13 +256,8 @@ def parse_lines(numbered: list[tuple[int, str]], shown: str, legend: dict[str, s
             continue
         if found:
             speaker, ts, rest = found
-            seconds = None
-            if ts is not None:
-                try:
-                    seconds = parse_timestamp(ts)
-                except ValueError:
-                    problems.append(_bad_time(shown, line, ts))
-            current = {"speaker": speaker, "timestamp": seconds, "text": rest.strip(), "line": line}
+            current = {"speaker": speaker, "timestamp": _seconds(ts, shown, line, problems), "text": rest.strip(),
+                       "line": line}
             turns.append(current)
         elif current is None:
             header.append((line, text.strip()))
@@ -374,13 +387,8 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
                 text, speaker, stamp = get("text"), get("speaker").rstrip(":").strip(), get("time").strip("[]() ")
                 if not text and not speaker:
                     continue
-                seconds = None
-                if stamp:
-                    try:
-                        seconds = parse_timestamp(stamp)
-                    except ValueError:
-                        problems.append(_bad_time(shown, line, stamp))
-                rows.append((line, {"speaker": speaker, "timestamp": seconds, "text": text, "line": line}))
+                rows.append((line, {"speaker": speaker, "timestamp": _seconds(stamp, shown, line, problems),
+                                    "text": text, "line": line}))
         else:
             text = unicodedata.normalize("NFC", block.text)
             for part in split_lines(text) or [""]:
@@ -541,16 +549,8 @@ def read_csv(path: Path, shown: str, data: bytes | None = None, columns: dict | 
                     continue
                 transcripts[tid] = sub
                 continue
-            speaker, stamp = cell("speaker").rstrip(":").strip(), cell("time")
-            seconds = None
-            if stamp:
-                try:
-                    seconds = parse_timestamp(stamp)
-                except ValueError:
-                    try:
-                        seconds = float(stamp)
-                    except ValueError:
-                        problems.append(_bad_time(shown, line, stamp))
+            speaker = cell("speaker").rstrip(":").strip()
+            seconds = _seconds(cell("time"), shown, line, problems, numeric=True)
             if not body and not speaker:
                 continue
             doc = transcripts.setdefault(tid, Transcript(tid, shown, format="csv"))
