@@ -207,6 +207,17 @@ def test_csv_columns_chosen_by_option_and_empty_speaker_continues():
     assert turns_of(doc) == [("Interviewer", 60.0, 2, SAID[0]), ("P3", 65.0, 3, SAID[1]), ("Interviewer", 120.0, 5, "Mm-hm.")]
 
 
+def test_csv_time_column_takes_clock_times_or_plain_seconds_and_names_a_bad_one(tmp_path):
+    f = tmp_path / "T1.csv"
+    f.write_text("speaker,text,time\nInterviewer,hi,00:01:00\nP3,hello,83.5\nInterviewer,bye,\n", encoding="utf-8")
+    assert [t["timestamp"] for t in only(f).turns] == [60.0, 83.5, None]
+    f.write_text("speaker,text,time\nInterviewer,hi,soon\n", encoding="utf-8")
+    with pytest.raises(InputError) as exc:
+        transcripts.read_transcript(f)
+    assert exc.value.problems == [f"{shown(f)}:2: malformed timestamp 'soon'; write hh:mm:ss or mm:ss "
+                                  f"(optionally with a fraction, e.g. 00:01:23.5)"]
+
+
 def test_csv_missing_text_column_or_unknown_option_column():
     with pytest.raises(InputError) as exc:
         transcripts.read_transcript(FORMATS / "custom.csv")
