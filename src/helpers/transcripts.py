@@ -13,6 +13,7 @@ naming the file and line and what to do.
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import re
@@ -216,14 +217,20 @@ def read_legend(numbered: list[tuple[int, str]]) -> tuple[dict[str, str], int]:
     return (legend, used) if len(legend) >= 2 else ({}, 0)
 
 
+@functools.lru_cache(maxsize=32)
+def _legend_label(initials: tuple[str, ...]) -> re.Pattern:
+    """A line starting with one of a legend's initials (longest first), with or without a colon."""
+    return re.compile(r"^(?P<name>" + "|".join(map(re.escape, sorted(initials, key=len, reverse=True)))
+                      + r")(?:\s*:(?=\s|$)|(?=\s)|$)\s*(?P<rest>.*)$")
+
+
 def match_label(line: str, legend: dict[str, str] | None = None):
     """(speaker, timestamp text or None, rest of line) when a line starts with a speaker label, else None."""
     stripped = line.strip()
     if not stripped:
         return None
     if legend:
-        m = re.match(r"^(?P<name>" + "|".join(map(re.escape, sorted(legend, key=len, reverse=True)))
-                     + r")(?:\s*:(?=\s|$)|(?=\s)|$)\s*(?P<rest>.*)$", stripped)
+        m = _legend_label(tuple(legend)).match(stripped)
         if m:
             return m["name"], None, m["rest"]
     for pattern in LABEL_PATTERNS:
