@@ -121,7 +121,7 @@ def interviewer_pattern(labels=None) -> re.Pattern:
     """One regular expression for the interviewer labels; 'Name N' means Name followed by a number."""
     labels = DEFAULT_INTERVIEWER_LABELS if labels is None else labels
     if isinstance(labels, str):
-        labels = [x for x in re.split(r"[|,]", labels)]
+        labels = re.split(r"[|,]", labels)
     parts = []
     for label in labels:
         label = str(label).strip()
@@ -197,9 +197,7 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
                     first = unknown.setdefault((d.source, d.transcript_id, t["speaker"]), [t["line"], 0])
                     first[1] += 1
             spoke.add(pid)
-            records.append((d.transcript_id, n, t["speaker"], pid, role, groups.get(pid, ""),
-                            float("nan") if t["timestamp"] is None else float(t["timestamp"]),
-                            t["text"], d.source, int(t["line"])))
+            records.append(_turn_record(d, n, pid, role, groups.get(pid, "")))
     for (source, tid, speaker), (line, count) in unknown.items():
         rows = participants[participants["transcript_id"] == tid]
         written = [x.strip() for x in rows["participant_id"].tolist()
@@ -220,6 +218,13 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
         warnings.warn(f"{participants_shown}:{i + 2}: participant {pid} has no turns in transcript "
                       f"{tid}; check their speaker_labels", IngestWarning, stacklevel=2)
     return turns_frame(records)
+
+
+def _turn_record(doc, n: int, participant_id: str, role: str, group: str) -> tuple:
+    """Turn `n` of a Transcript as one row of the turns table (TURN_COLUMNS order)."""
+    t = doc.turns[n]
+    return (doc.transcript_id, n, t["speaker"], participant_id, role, group,
+            float("nan") if t["timestamp"] is None else float(t["timestamp"]), t["text"], doc.source, int(t["line"]))
 
 
 def turns_frame(records) -> pd.DataFrame:
@@ -258,9 +263,7 @@ def unresolved_turns(docs, interviewer_labels=None) -> pd.DataFrame:
     for d in docs:
         for n, t in enumerate(d.turns):
             role = "interviewer" if d.labelled and interviewer.match(label_key(t["speaker"])) else "participant"
-            records.append((d.transcript_id, n, t["speaker"], "", role, "",
-                            float("nan") if t["timestamp"] is None else float(t["timestamp"]), t["text"], d.source,
-                            int(t["line"])))
+            records.append(_turn_record(d, n, "", role, ""))
     return turns_frame(records)
 
 
