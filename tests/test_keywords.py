@@ -14,6 +14,15 @@ from helpers.errors import InputError
 
 from conftest import run_cli
 
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Each test's figures are closed after it (no 'more than 20 figures' warning)."""
+    yield
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+
 LN2, LN3 = math.log(2), math.log(3)
 
 
