@@ -551,3 +551,15 @@ def test_cli_bad_input_names_file_and_line_and_exits_2(cli_files, capsys):
                  "--participants", str(cli_files / "participants.csv")]) == 2
     assert "--by 'shoe_size': not a column of the codings or of the participants; available: group, " \
            "collection, site" in capsys.readouterr().err
+
+
+def test_codings_written_as_pq_are_read_back(tmp_path):
+    from helpers import corpus
+
+    codings = pd.DataFrame({"segment_id": ["T1:0", "T1:1"], "transcript_id": ["T1", "T1"],
+                            "participant_id": ["P1", "P1"], "group": ["client", "client"],
+                            "theme": ["a", "b"], "subtheme": ["", ""], "term": ["x", "y"],
+                            "start": [0, 3], "end": [2, 5]})
+    written = corpus.write_table(codings, tmp_path / "codings.pq")
+    back = cooccur.read_codings(written)
+    assert back[["segment_id", "theme"]].values.tolist() == [["T1:0", "a"], ["T1:1", "b"]]

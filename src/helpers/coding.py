@@ -680,7 +680,7 @@ def _command_code(args) -> int:
     from . import corpus
 
     for option, value in (("--out", args.out), ("--matrix", args.matrix)):
-        if value and Path(value).suffix.lower() not in (".csv", ".parquet"):
+        if value and Path(value).suffix.lower() not in (".csv", *corpus.PARQUET_SUFFIXES):
             raise InputError(f"{option} {value}: name a .csv or .parquet file")
     book = load_codebook(args.codebook)
     turns = corpus.read_turns(args.corpus)

@@ -726,7 +726,9 @@ def _read_table(path: Path, what: str) -> tuple[pd.DataFrame, bool]:
     if not path.is_file():
         raise InputError(f"{shown}: {what} file not found")
     try:
-        if path.suffix.lower() == ".parquet":
+        from .corpus import PARQUET_SUFFIXES
+
+        if path.suffix.lower() in PARQUET_SUFFIXES:
             return pd.read_parquet(path), False
         return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"), True
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
@@ -791,7 +793,7 @@ def run_cooccur(args) -> int:
     window = 3 if args.window is None else args.window
     if window < 1:
         problems.append(f"--window {window}: give a number of turns, 1 or more")
-    if args.out and Path(args.out).suffix.lower() not in (".csv", ".parquet"):
+    if args.out and Path(args.out).suffix.lower() not in (".csv", *corpus.PARQUET_SUFFIXES):
         problems.append(f"--out {args.out}: name a .csv or .parquet file")
     if problems:
         raise InputError(problems)

@@ -15,6 +15,7 @@ from . import paths
 from .errors import InputError, raise_if
 from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, IngestWarning, read_transcripts
 
+PARQUET_SUFFIXES = (".parquet", ".pq")  # table files read and written as Parquet; anything else is CSV
 REQUIRED_PARTICIPANT_COLUMNS = ["participant_id", "group", "collection", "transcript_id"]
 COLLECTIONS = {"interview", "focus_group"}
 ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
@@ -342,7 +343,7 @@ def read_turns(path: str | Path) -> pd.DataFrame:
     shown = paths.relative(path)
     if not path.is_file():
         raise InputError(f"{shown}: turns file not found; write it with `python -m helpers ingest PATH --out FILE`")
-    csv = path.suffix.lower() not in (".parquet", ".pq")
+    csv = path.suffix.lower() not in PARQUET_SUFFIXES
     try:
         df = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig") if csv
               else pd.read_parquet(path))
@@ -382,7 +383,7 @@ def write_table(df: pd.DataFrame, out: str | Path) -> Path:
 
     out = paths.resolve(out)
     suffix = out.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
+    if suffix not in (".csv", *PARQUET_SUFFIXES):
         raise InputError(f"{out}: output must end in .csv or .parquet")
     if suffix == ".csv":
         return paths.atomic_write(out, df.to_csv(index=False, lineterminator="\n"))
@@ -470,11 +471,11 @@ def _participant_turns(turns: pd.DataFrame, participants: pd.DataFrame, by: str)
     return talk
 
 
-def _order(values) -> list:
-    """Stakeholder groups in their fixed order, other values sorted."""
-    from .figures import GROUP_ORDER
+def _order(values) -> list[str]:
+    """Groups in the project's fixed order (figures.group_order, imported late: matplotlib is slow to load)."""
+    from .figures import group_order
 
-    return sorted(set(values), key=lambda v: (v not in GROUP_ORDER, GROUP_ORDER.index(v) if v in GROUP_ORDER else 0, str(v)))
+    return group_order(values)
 
 
 def talk_by(turns: pd.DataFrame, participants: pd.DataFrame, by: str = "group") -> pd.DataFrame:

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .corpus import sentence_spans
+from .corpus import PARQUET_SUFFIXES, sentence_spans
 from .errors import InputError
 
 NS = "urn:QDA-XML:project:1.0"
@@ -767,7 +767,7 @@ def read_human_coding(path: str | Path, turns: pd.DataFrame | None, codebook_cod
     (.csv/.parquet, rows without a coder column get `default_coder`); `coder` keeps one coder's rows
     (InputError naming the coders there when it has none). The caller shows the warnings."""
     resolved = paths.resolve(path)
-    if resolved.suffix.lower() in (".csv", ".parquet"):
+    if resolved.suffix.lower() in (".csv", *PARQUET_SUFFIXES):
         codings = read_codings_file(resolved, default_coder)
         empty = QdaProject(name=resolved.name, description="", location=paths.relative(resolved), users={},
                            codes=pd.DataFrame(), sources=pd.DataFrame(), selections=pd.DataFrame(),
