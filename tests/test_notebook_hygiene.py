@@ -60,4 +60,6 @@ def test_no_functions_classes_or_hand_built_paths(path):
 def test_parameters_cell_comes_right_after_the_title(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    # no code before the parameters cell: the pipeline's "failed at cell N" relies on it
+    assert "parameters" in nb.cells[1].metadata.get("tags", [])
     assert nb.metadata["kernelspec"]["name"] == "python3"
