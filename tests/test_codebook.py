@@ -166,8 +166,8 @@ def test_each_problem_has_its_exact_message(change, value, message):
 
 
 def test_not_a_mapping_and_empty_file():
-    assert problems(["themes"]) == ["cb.yaml: (top level): must be a mapping with a 'themes' list (see DESIGN.md §4)"]
-    assert problems(None) == ["cb.yaml: (top level): empty codebook; it needs a 'themes' list (see DESIGN.md §4)"]
+    assert problems(["themes"]) == ["cb.yaml: (top level): must be a mapping with a 'themes' list (see the codebook section of README.md)"]
+    assert problems(None) == ["cb.yaml: (top level): empty codebook; it needs a 'themes' list (see the codebook section of README.md)"]
 
 
 def test_every_problem_is_reported_at_once():

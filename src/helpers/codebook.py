@@ -280,9 +280,9 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
     patterns: dict[int, re.Pattern] = {}
     codes: list[tuple] = []
     if data is None:
-        out.append(("", "empty codebook; it needs a 'themes' list (see DESIGN.md §4)"))
+        out.append(("", "empty codebook; it needs a 'themes' list (see the codebook section of README.md)"))
     elif not isinstance(data, dict):
-        out.append(("", "must be a mapping with a 'themes' list (see DESIGN.md §4)"))
+        out.append(("", "must be a mapping with a 'themes' list (see the codebook section of README.md)"))
     else:
         _check_keys(data, "", TOP_KEYS, ("themes",), out)
         _check_text(data, "codebook", "", out)

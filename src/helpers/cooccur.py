@@ -818,7 +818,7 @@ def run_cooccur(args) -> int:
 def add_commands(sub) -> None:
     """Register `cooccur` on the command line."""
     p = sub.add_parser("cooccur", help="co-occurrence table of codes (counts, Jaccard, NPMI, permutation p)",
-                       description="Co-occurrence of codes from a codings table (DESIGN.md §6).")
+                       description="Co-occurrence of codes from a codings table: n_a, n_b, n_ab, Jaccard, NPMI, permutation p.")
     p.add_argument("--codings", required=True, type=Path, help="codings table (CSV or Parquet) from `code`")
     p.add_argument("--level", choices=LEVELS, default="theme", help="code level (default theme)")
     p.add_argument("--unit", choices=UNITS, default="segment",
