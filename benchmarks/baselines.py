@@ -2,12 +2,13 @@
 
 Each function does the same job as one step of the pipeline with plain Python loops and NLTK,
 so the benchmark can print how much faster the vectorised implementation is. Not used by the
-analysis itself.
+analysis itself. tests/test_baselines.py checks that each computes what our step computes.
 """
 
 from __future__ import annotations
 
 import math
+import random
 import re
 from collections import Counter
 from itertools import combinations
@@ -65,12 +66,35 @@ def code(texts: list[str], book) -> list[tuple[int, str, str, int, int]]:
     return out
 
 
+def stopword_sets(stopwords) -> tuple[set[str], dict[str, list[list[str]]]]:
+    """The single stopwords, and the stopword phrases ("you know") by their first word."""
+    single, phrases = set(), {}
+    for entry in stopwords:
+        words = entry.split()
+        if len(words) == 1:
+            single.add(entry)
+        elif words:
+            phrases.setdefault(words[0], []).append(words)
+    return single, phrases
+
+
+def drop_stopwords(toks: list[str], single: set[str], phrases: dict[str, list[list[str]]]) -> list[str]:
+    """The tokens that are neither a stopword nor part of a stopword phrase (both words of "you know")."""
+    drop = [t in single for t in toks]
+    for i, t in enumerate(toks):
+        for words in phrases.get(t, ()):
+            if toks[i:i + len(words)] == words:
+                for k in range(i, i + len(words)):
+                    drop[k] = True
+    return [t for t, d in zip(toks, drop) if not d]
+
+
 def keyness(tokens: list[list[str]], groups: list[str], stopwords) -> list[tuple]:
     """G² and Log Ratio of each group against the rest, from NLTK FreqDists, term by term."""
-    stop = set(stopwords)
+    single, phrases = stopword_sets(stopwords)
     dists: dict[str, FreqDist] = {}
     for toks, g in zip(tokens, groups):
-        dists.setdefault(g, FreqDist()).update(t for t in toks if t not in stop)
+        dists.setdefault(g, FreqDist()).update(drop_stopwords(toks, single, phrases))
     total = FreqDist()
     for d in dists.values():
         total.update(d)
@@ -104,22 +128,85 @@ def cooccurrence(codings: list[tuple[str, str]], n_units: int) -> dict:
     for a, b in combinations(sorted(single), 2):
         nab = pairs[(a, b)]
         jac = nab / (single[a] + single[b] - nab)
-        npmi = (math.log((nab / n_units) / ((single[a] / n_units) * (single[b] / n_units)))
-                / -math.log(nab / n_units)) if 0 < nab < n_units else None
+        if nab == 0:
+            npmi = None
+        elif nab == n_units:  # every unit has both codes: the limit, 1
+            npmi = 1.0
+        else:
+            npmi = (math.log((nab / n_units) / ((single[a] / n_units) * (single[b] / n_units)))
+                    / -math.log(nab / n_units))
         out[(a, b)] = (single[a], single[b], nab, jac, npmi)
     return out
 
 
-def word_network(tokens: list[list[str]], stopwords, top_terms: int = 60, max_edges: int = 60) -> list[tuple]:
-    """Top terms by FreqDist, Jaccard over segments for every pair found in a segment, strongest edges."""
-    stop = set(stopwords)
-    freq = FreqDist(t for toks in tokens for t in toks if t not in stop and len(t) > 1 and not t.isdigit())
-    top = {t for t, _ in freq.most_common(top_terms)}
+def cooccurrence_test(segments: list[tuple[str, str]], codings: list[tuple[str, str]], permutations: int = 999,
+                      seed: int = 0) -> dict:
+    """Permutation test per pair of codes, units = segments: (observed n_ab, expected n_ab, p).
+
+    `segments` is (segment_id, transcript_id) for every analysed segment, coded or not;
+    `codings` is (segment_id, code) rows. In each permutation every code's 0/1 list is shuffled
+    on its own within each transcript, and n_ab recounted; expected n_ab is the mean over the
+    permutations and p = (1 + #{permuted n_ab >= observed}) / (1 + permutations).
+    """
+    if permutations < 1:
+        raise ValueError("permutations must be at least 1")
+    coded: dict[str, set[str]] = {}
+    for segment_id, code in codings:
+        coded.setdefault(segment_id, set()).add(code)
+    codes = sorted({code for _, code in codings})
+    transcripts: dict[str, list[str]] = {}
+    for segment_id, transcript_id in segments:
+        transcripts.setdefault(transcript_id, []).append(segment_id)
+    # per transcript, per code: a 0/1 list over the transcript's segments
+    columns = [{c: [1 if c in coded.get(s, ()) else 0 for s in ids] for c in codes} for ids in transcripts.values()]
+    pairs = list(combinations(codes, 2))
+
+    def count(tables) -> dict:
+        n_ab = dict.fromkeys(pairs, 0)
+        for table in tables:
+            for a, b in pairs:
+                n_ab[(a, b)] += sum(1 for x, y in zip(table[a], table[b]) if x and y)
+        return n_ab
+
+    observed = count(columns)
+    rng = random.Random(seed)
+    total, at_least = dict.fromkeys(pairs, 0), dict.fromkeys(pairs, 0)
+    for _ in range(permutations):
+        shuffled = []
+        for table in columns:
+            new = {}
+            for c in codes:
+                values = table[c][:]
+                rng.shuffle(values)
+                new[c] = values
+            shuffled.append(new)
+        for pair, n in count(shuffled).items():
+            total[pair] += n
+            if n >= observed[pair]:
+                at_least[pair] += 1
+    return {pair: (observed[pair], total[pair] / permutations, (1 + at_least[pair]) / (1 + permutations))
+            for pair in pairs}
+
+
+def word_network(tokens: list[list[str]], stopwords, top_terms: int = 60, max_edges: int = 60,
+                 min_count: int = 2) -> list[tuple]:
+    """Top terms by FreqDist, Jaccard over segments for every pair found in a segment, strongest edges.
+
+    Terms: no stopwords (or stopword phrases), at least two characters, not numbers, at least
+    `min_count` times; ranked by count, then alphabetically. Edges: Jaccard, then shared segments,
+    then alphabetically.
+    """
+    single, phrases = stopword_sets(stopwords)
+    kept = [[t for t in drop_stopwords(toks, single, phrases) if len(t) > 1 and not t[0].isdigit()]
+            for toks in tokens]
+    freq = FreqDist(t for toks in kept for t in toks)
+    ranked = sorted((item for item in freq.items() if item[1] >= min_count), key=lambda kv: (-kv[1], kv[0]))
+    top = {t for t, _ in ranked[:top_terms]}
     docs, pairs = Counter(), Counter()
-    for toks in tokens:
+    for toks in kept:
         present = sorted(top.intersection(toks))
         docs.update(present)
         pairs.update(combinations(present, 2))
-    edges = [(a, b, n / (docs[a] + docs[b] - n)) for (a, b), n in pairs.items()]
-    edges.sort(key=lambda e: (-e[2], e[0], e[1]))
-    return edges[:max_edges]
+    edges = [(a, b, n / (docs[a] + docs[b] - n), n) for (a, b), n in pairs.items()]
+    edges.sort(key=lambda e: (-e[2], -e[3], e[0], e[1]))
+    return [(a, b, jaccard) for a, b, jaccard, _ in edges[:max_edges]]

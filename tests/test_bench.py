@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import yaml
 
-from helpers import bench, corpus
+from helpers import bench, cooccur, corpus, paths
 
 
 def _files(folder):
@@ -37,6 +38,26 @@ def test_bench_reports_every_step_with_baseline_and_writes_csv(tmp_path):
     assert len(saved) == len(table)
     bench.bench(3000, seed=0, baseline=False, out=out)  # same size again replaces, not appends
     assert len(pd.read_csv(out)) == len(table)
+
+
+def test_cooccurrence_test_row_times_the_permutation_test_the_pipeline_runs(tmp_path):
+    config = yaml.safe_load(paths.PIPELINE_CONFIG.read_text(encoding="utf-8"))
+    assert bench.PERMUTATIONS == config["04_cooccurrence"]["permutations"] == 999
+    assert bench.STEPS.index("theme_cooccurrence_test") == bench.STEPS.index("theme_cooccurrence") + 1
+    folder, people, _ = bench.generate_corpus(tmp_path, 3000, seed=0)
+    ours, outputs = bench.run_steps(folder, people)
+    counts, tested = ours["theme_cooccurrence"].result, ours["theme_cooccurrence_test"].result
+    assert counts["p_value"].isna().all() and tested["p_value"].notna().all()
+    assert counts["n_ab"].tolist() == tested["n_ab"].tolist()
+    pipeline_call = cooccur.cooccurrence(outputs["codings"], level="theme", unit="segment",
+                                         segments=outputs["segments"], permutations=999, seed=0)
+    pd.testing.assert_frame_equal(tested, pipeline_call)
+    assert pipeline_call["expected_n_ab"].tolist() != cooccur.cooccurrence(
+        outputs["codings"], level="theme", unit="segment", segments=outputs["segments"], permutations=99,
+        seed=0)["expected_n_ab"].tolist()  # so the comparison above would notice another number of shuffles
+    baseline = bench.run_baselines(outputs)["theme_cooccurrence_test"].result
+    assert sorted(baseline) == sorted(zip(tested["code_a"], tested["code_b"]))
+    assert [baseline[(a, b)][0] for a, b in zip(tested["code_a"], tested["code_b"])] == tested["n_ab"].tolist()
 
 
 def test_scaling_divides_times_step_by_step():

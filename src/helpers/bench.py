@@ -22,8 +22,9 @@ from . import codebook as codebook_mod
 from . import coding, cooccur, corpus, keywords, paths, text
 from .errors import InputError
 
-STEPS = ["ingest", "tokenise", "code", "keyness", "theme_cooccurrence", "word_network"]
+STEPS = ["ingest", "tokenise", "code", "keyness", "theme_cooccurrence", "theme_cooccurrence_test", "word_network"]
 BASELINE_FILE = "baselines.py"
+PERMUTATIONS = 999  # shuffles of the permutation test, as notebook 04 runs it (pipeline.yaml)
 
 
 # ----------------------------------------------------------------------------- corpus generator
@@ -163,6 +164,8 @@ def run_steps(transcripts_dir: Path, participants_csv: Path) -> tuple[dict[str, 
     t["keyness"] = timed("keyness", keyness)
     t["theme_cooccurrence"] = timed("theme_cooccurrence", cooccur.cooccurrence, codings, level="theme",
                                     unit="segment", segments=segs)
+    t["theme_cooccurrence_test"] = timed("theme_cooccurrence_test", cooccur.cooccurrence, codings, level="theme",
+                                         unit="segment", segments=segs, permutations=PERMUTATIONS, seed=0)
     t["word_network"] = timed("word_network", cooccur.word_network, segs["text"], stopwords, 60, 60, tokens=raw)
     outputs = {"segments": segs, "tokens": raw, "codings": codings, "codebook": book, "stopwords": stopwords,
                "transcripts_dir": transcripts_dir, "participants": people}
@@ -170,12 +173,15 @@ def run_steps(transcripts_dir: Path, participants_csv: Path) -> tuple[dict[str, 
 
 
 def _warm_up(segs: pd.DataFrame, book, stopwords) -> None:
-    """Run each step once on a few segments, so one-time imports (scipy.stats, networkx) are not timed."""
+    """Run each step once on a few segments, so one-time imports (scipy.stats, networkx) are not timed.
+
+    The co-occurrence runs with the permutation test too, so its code path is warm.
+    """
     raw = text.token_table(segs["text"])
     codings = coding.code_segments(segs, book, tokens=raw.drop(columns="position"))
     keywords.keyness(pd.DataFrame({"token": raw["token"], "group": segs["group"].to_numpy()[raw["row"]]}),
                      by="group", min_count=1)
-    cooccur.cooccurrence(codings, level="theme", unit="segment", segments=segs)
+    cooccur.cooccurrence(codings, level="theme", unit="segment", segments=segs, permutations=PERMUTATIONS)
     cooccur.word_network(segs["text"], stopwords, 10, 10, tokens=raw)
 
 
@@ -203,6 +209,9 @@ def run_baselines(outputs: dict) -> dict[str, Timing]:
     t["keyness"] = timed("keyness", base.keyness, tokens, segs["group"].tolist(), stopwords)
     rows = list(zip(outputs["codings"]["segment_id"], outputs["codings"]["theme"]))
     t["theme_cooccurrence"] = timed("theme_cooccurrence", base.cooccurrence, rows, len(segs))
+    units = list(zip(segs["segment_id"], segs["transcript_id"]))
+    t["theme_cooccurrence_test"] = timed("theme_cooccurrence_test", base.cooccurrence_test, units, rows,
+                                         PERMUTATIONS, 0)
     t["word_network"] = timed("word_network", base.word_network, tokens, stopwords, 60, 60)
     return t
 
