@@ -477,3 +477,17 @@ def test_cli_keyness_min_length_below_one_is_a_usage_error(corpus_files, capsys)
               "--by", "group", "--min-length", "0"])
     assert exit_.value.code == 2
     assert "argument --min-length: 0 must be 1 or more" in capsys.readouterr().err
+
+
+def test_count_matrix_counts_terms_per_group_from_codes():
+    tokens = pd.DataFrame({"token": ["pain", "work", None, "pain", "cope", "work", "pain"],
+                           "group": ["hcp", "client", "client", None, " ", "client", "client"]})
+    counts = kw.count_matrix(tokens)
+    # the missing term, the missing group and the blank group are not counted; 'cope' only had the blank group
+    assert counts.index.tolist() == ["pain", "work"] and counts.columns.tolist() == ["client", "hcp"]
+    assert counts.to_numpy().tolist() == [[1, 1], [2, 0]]
+    assert counts.index.name == "term" and counts.columns.name == "group"
+    # categorical columns (as the tokeniser gives them) count the same
+    as_categories = tokens.astype({"token": "category", "group": "category"})
+    pd.testing.assert_frame_equal(kw.count_matrix(as_categories), counts, check_index_type=False,
+                                  check_column_type=False)

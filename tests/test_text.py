@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers import paths, text
 from helpers.errors import InputError
@@ -76,6 +81,51 @@ def test_snowball_stemming_applies_after_the_other_filters():
 
 
 # ----------------------------------------------------------------------------- positions and clauses
+# characters where the tokeniser's rules have edges: letters of several scripts, digits (ASCII and
+# not), every joiner, clause breaks, notes, line breaks, a letter that lower-cases to two characters
+EDGE_ALPHABET = "aZéİǅж中ʼ'’‘-.,:;!?()[]{}…—–/ \n\t\x0009٣²_😀"
+
+
+def reference_tokens(texts: list[str], lowercase: bool = True) -> list[tuple]:
+    """(row, token, start, end, position) from the regular expressions, one text and token at a time."""
+    out = []
+    for row, t in enumerate(texts):
+        masked = text.NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), t)
+        position, previous_end = -1, None
+        for m in text.TOKEN_RE.finditer(masked):
+            gap = masked[previous_end:m.start()] if previous_end is not None else ""
+            position += 2 if text.CLAUSE_BREAK_RE.search(gap) else 1
+            out.append((row, text.normalise_token(m.group(), lowercase), m.start(), m.end(), position))
+            previous_end = m.end()
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=EDGE_ALPHABET, max_size=40), min_size=1, max_size=6), st.booleans())
+def test_the_numpy_tokeniser_finds_what_the_regular_expressions_find(texts, lowercase):
+    table = text.token_table(pd.Series(texts, dtype=object), lowercase=lowercase)
+    rows = [(r, str(t), s, e, p) for r, t, s, e, p in table.itertuples(index=False, name=None)]
+    assert rows == reference_tokens(texts, lowercase)
+
+
+def test_tokens_come_as_a_categorical_of_the_sorted_spellings():
+    table = text.token_table(pd.Series(["Pain, pain and PAIN", "and zest"]))
+    assert isinstance(table["token"].dtype, pd.CategoricalDtype)
+    assert list(table["token"].cat.categories) == ["and", "pain", "zest"]
+    codes, vocab = text.token_codes(table["token"])
+    assert codes.tolist() == [1, 1, 0, 1, 0, 2] and vocab == ["and", "pain", "zest"]
+    # a plain column is factorised in order of first use
+    codes, vocab = text.token_codes(pd.Series(["b", "a", "b"], dtype=object))
+    assert codes.tolist() == [0, 1, 0] and vocab == ["b", "a"]
+
+
+def test_phrase_stopwords_sharing_words_are_each_found():
+    sw = {"you know", "know what i mean", "i mean", "sort of"}
+    # overlapping phrases ('you know' + 'know what i mean') are both removed; a lone 'sort' stays
+    assert tokens_of("you know what I mean, I mean sort of sort, you know", stopwords=sw) == ["sort"]
+    assert tokens_of("what I mean, you what", stopwords=sw) == ["what", "you", "what"]
+
+
 def test_positions_step_over_punctuation_and_notes():
     table = text.token_table(pd.Series(["fit note, pain [laughs] clinic. back pain"]))
     assert table["token"].tolist() == ["fit", "note", "pain", "clinic", "back", "pain"]

@@ -156,9 +156,12 @@ def run_steps(transcripts_dir: Path, participants_csv: Path) -> tuple[dict[str, 
     codings = t["code"].result
 
     def keyness():
-        kept = raw.loc[~text.stopword_mask(raw, stopwords)]
-        toks = pd.DataFrame({"token": kept["token"].to_numpy(),
-                             "group": segs["group"].to_numpy()[kept["row"].to_numpy()]})
+        # the token table's categorical column and the segments' group go in as integer codes
+        keep = text.filter_mask(raw, stopwords=stopwords)
+        group = pd.Categorical(segs["group"])
+        toks = pd.DataFrame({"token": raw["token"].array[keep],
+                             "group": pd.Categorical.from_codes(group.codes[raw["row"].to_numpy()[keep]],
+                                                                group.categories)})
         return keywords.keyness(toks, by="group", min_count=5)
 
     t["keyness"] = timed("keyness", keyness)

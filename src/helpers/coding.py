@@ -24,7 +24,7 @@ from . import paths
 from .codebook import Codebook, load_codebook
 from .errors import InputError
 from .tables import highlight_spans
-from .text import APOSTROPHES, mask_notes, tokenize_series
+from .text import APOSTROPHES, mask_notes, token_codes, tokenize_series
 from .text import word_counts as text_word_counts
 
 CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme",
@@ -76,7 +76,7 @@ def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
     distinct["word_id"] = np.arange(len(distinct), dtype=np.int64)
     words = words.merge(distinct, on=["mode", "stem"])
     n_words = words.groupby("rule_id")["position"].max().add(1).rename("n_words")
-    codes, vocab = pd.factorize(tokens["token"].astype(object))
+    codes, vocab = token_codes(tokens["token"])
     hits = _vocabulary_hits(pd.Series(vocab, dtype=object), distinct)
     hits = pd.DataFrame({"word_id": hits["word_id"].to_numpy(dtype=np.int64),
                          "code": pd.Index(vocab).get_indexer(hits["token"].to_numpy(dtype=object))})
@@ -170,7 +170,7 @@ class _TokenIndex:
     """Which rows hold a token containing a given run of letters, from one sort of the tokens."""
 
     def __init__(self, tokens: pd.DataFrame, n_rows: int):
-        codes, vocab = pd.factorize(tokens["token"].astype(object), sort=False)
+        codes, vocab = token_codes(tokens["token"])
         self.vocab = pd.Series(vocab, dtype=object)
         self.counts = np.bincount(codes, minlength=len(vocab))
         order = np.argsort(codes, kind="stable")

@@ -167,14 +167,29 @@ def _group_values(tokens: pd.DataFrame, by: str) -> list:
 
 
 def count_matrix(tokens: pd.DataFrame, by: str = "group", term_column: str = "token") -> pd.DataFrame:
-    """Terms x groups matrix of counts (rows sorted by term, columns by group); empty groups left out."""
+    """Terms x groups matrix of counts (rows sorted by term, columns by group); empty groups left out.
+
+    Counted with numpy over integer codes of terms and groups (a categorical term column, as
+    text.token_table gives it, is used as it is).
+    """
     _require_columns(tokens, [by, term_column], "tokens")
-    keep = tokens[by].notna() & (tokens[by].astype(str).str.strip() != "")
-    sub = tokens.loc[keep, [by, term_column]]
-    counts = sub.groupby([term_column, by], sort=True, observed=True).size().unstack(by, fill_value=0)
-    counts = counts.reindex(columns=_group_values(sub, by), fill_value=0).astype(np.int64)
-    counts.index.name, counts.columns.name = "term", by
-    return counts
+    group_codes, group_values = pd.factorize(tokens[by], sort=False)
+    named = np.array([str(g).strip() != "" for g in group_values], dtype=bool)
+    keep = (group_codes >= 0) & named[group_codes] if len(group_values) else np.zeros(len(tokens), dtype=bool)
+    codes, vocab = text.token_codes(tokens[term_column])
+    keep &= codes >= 0  # missing terms are not counted
+    codes, group_codes = codes[keep], group_codes[keep]
+    present = np.flatnonzero(np.bincount(group_codes, minlength=len(group_values)))
+    groups = sorted((group_values[i] for i in present), key=str)
+    column = np.full(len(group_values), -1, dtype=np.int64)
+    column[[list(group_values).index(g) for g in groups]] = np.arange(len(groups))
+    flat = np.bincount(codes * len(groups) + column[group_codes], minlength=len(vocab) * len(groups))
+    counts = flat.reshape(len(vocab), len(groups)).astype(np.int64)
+    used = np.flatnonzero(counts.sum(axis=1))
+    terms = np.asarray(vocab, dtype=object)[used]
+    order = np.argsort(terms.astype(str), kind="stable") if len(terms) else used
+    return pd.DataFrame(counts[used][order], index=pd.Index(terms[order], dtype=object, name="term"),
+                        columns=pd.Index(groups, name=by))
 
 
 def compare(counts: pd.DataFrame, target, reference, min_count: int = 5) -> pd.DataFrame:
@@ -190,21 +205,26 @@ def compare(counts: pd.DataFrame, target, reference, min_count: int = 5) -> pd.D
     c, d = int(a.sum()), int(b.sum())
     tested = (a + b) >= min_count
     scores = keyness_scores(a[tested], b[tested], c, d)
+    terms = counts.index.to_numpy(dtype=object)[tested]
+    g2 = scores["g2"].to_numpy()
+    # by G² (highest first), then term: one numpy sort instead of a sort on the strings
+    alphabetical = np.argsort(np.argsort(terms.astype(str), kind="stable"), kind="stable")
+    order = np.lexsort((alphabetical, -g2))
+    p_value = scores["p_value"].to_numpy()
     table = pd.DataFrame({
-        "term": counts.index.to_numpy(dtype=object)[tested],
+        "term": terms[order],
         "target": str(target),
         "reference": REST if reference is None else "+".join(map(str, ref_groups)),
-        "target_count": a[tested].astype(np.int64),
-        "reference_count": b[tested].astype(np.int64),
+        "target_count": a[tested].astype(np.int64)[order],
+        "reference_count": b[tested].astype(np.int64)[order],
         "target_total": np.int64(c),
         "reference_total": np.int64(d),
-        "g2": scores["g2"].to_numpy(),
-        "p_value": scores["p_value"].to_numpy(),
-        "p_adjusted": bh_adjust(scores["p_value"].to_numpy()),
-        "log_ratio": scores["log_ratio"].to_numpy(),
+        "g2": g2[order],
+        "p_value": p_value[order],
+        "p_adjusted": bh_adjust(p_value)[order],
+        "log_ratio": scores["log_ratio"].to_numpy()[order],
     })
-    table = table.sort_values(["g2", "term"], ascending=[False, True], kind="mergesort")
-    return table.reset_index(drop=True)[KEYNESS_COLUMNS]
+    return table[KEYNESS_COLUMNS]
 
 
 def keyness(tokens: pd.DataFrame, by: str = "group", target=None, reference=None, min_count: int = 5,

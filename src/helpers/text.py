@@ -21,7 +21,6 @@ from .errors import InputError
 WORD = r"[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*(?:-[^\W\d_]+(?:['’‘ʼ][^\W\d_]+)*)*"
 NUMBER = r"\d+(?:[.,:]\d+)*"
 TOKEN_RE = re.compile(rf"(?P<word>{WORD})|(?P<number>{NUMBER})")
-TOKEN_ANY_RE = re.compile(rf"{WORD}|{NUMBER}")  # the same tokens, without groups (for findall/split)
 NOTE_WORDS = ("pause|long pause|short pause|laughs|laughing|laughter|laugh|sighs|sigh|coughs|cough|"
               "crosstalk|cross-talk|inaudible|unclear|indistinct|overlapping|interruption|interrupted|"
               "silence|crying|cries|tearful|clears throat|phone rings|door|noise|redacted")
@@ -55,14 +54,81 @@ CLAUSE_BREAK_RE = re.compile(r"[.!?;:,…()\[\]{}\-–—/\x00]")
 
 CHUNK_CHARS = 4_000_000  # texts are tokenised in slices of about this many characters (bounded memory)
 
+# Character classes of the tokeniser, one byte per code point: the class in the low bits, and
+# CLAUSE_BREAK_BIT when the character ends a clause. Filled lazily (ASCII first, then each new
+# non-ASCII character once), from the same regular expressions as TOKEN_RE, so both agree.
+OTHER, LETTER, DIGIT, WORD_JOINER, NUMBER_JOINER = 0, 1, 2, 3, 4
+CLAUSE_BREAK_BIT, UNKNOWN = 8, 255
+_LETTER_RE, _DIGIT_RE = re.compile(r"[^\W\d_]"), re.compile(r"\d")
+_CHAR_TABLE = np.full(0x110000, UNKNOWN, dtype=np.uint8)
+
+
+def _char_info(ch: str) -> int:
+    """The tokeniser's class of one character (see _CHAR_TABLE)."""
+    kind = (LETTER if _LETTER_RE.fullmatch(ch) else DIGIT if _DIGIT_RE.fullmatch(ch)
+            else WORD_JOINER if ch in "'’‘ʼ-" else NUMBER_JOINER if ch in ".,:" else OTHER)
+    return kind | (CLAUSE_BREAK_BIT if CLAUSE_BREAK_RE.fullmatch(ch) else 0)
+
+
+def _char_classes(points: np.ndarray) -> np.ndarray:
+    """The _CHAR_TABLE byte of each code point, classifying characters not seen before."""
+    if _CHAR_TABLE[0] == UNKNOWN:
+        _CHAR_TABLE[:128] = [_char_info(chr(c)) for c in range(128)]
+    wide = points[points >= 128]
+    if len(wide):
+        new = np.unique(wide)
+        new = new[_CHAR_TABLE[new] == UNKNOWN]
+        _CHAR_TABLE[new] = [_char_info(chr(c)) for c in new.tolist()]
+    return _CHAR_TABLE[points]
+
+
+def _token_bounds(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (code point indices) of each token, from the character classes.
+
+    A word is a run of letters in which single apostrophes or hyphens may stand between two
+    letters; a number, a run of digits with single . , : between two digits (as TOKEN_RE).
+    """
+    kind = info & 7
+    letter, digit = kind == LETTER, kind == DIGIT
+    word, number = letter.copy(), digit.copy()
+    for joiner, core, run in ((WORD_JOINER, letter, word), (NUMBER_JOINER, digit, number)):
+        at = np.flatnonzero(kind[1:-1] == joiner) + 1
+        run[at[core[at - 1] & core[at + 1]]] = True
+    padded = np.zeros(len(info) + 2, dtype=np.int8)
+    padded[1:-1] = word.view(np.int8) + 2 * number.view(np.int8)
+    change = np.flatnonzero(padded[1:] != padded[:-1])
+    return change[padded[change + 1] != 0], change[padded[change] != 0]
+
+
+def _token_codes_in(joined: str, points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Integer code of each token (joined[starts[i]:ends[i]]) and the distinct tokens, in order of first use.
+
+    The tokens are hashed by pyarrow's dictionary encoding over their UTF-32 bytes (`points`),
+    so no Python string is made per token; only the distinct ones are cut from `joined`.
+    """
+    import pyarrow as pa
+
+    offsets = np.zeros(2 * len(starts) + 1, dtype=np.int64)  # gap, token, gap, token … (in bytes)
+    offsets[1::2], offsets[2::2] = 4 * starts, 4 * ends
+    pieces = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 2 * len(starts), [None, pa.py_buffer(offsets),
+                                                                                      pa.py_buffer(points)])
+    encoded = pieces.take(pa.array(np.arange(1, 2 * len(starts), 2))).dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    running = np.maximum.accumulate(codes) if len(codes) else codes
+    first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if len(codes) else codes
+    if len(first) != len(encoded.dictionary) or (codes[first] != np.arange(len(first))).any():
+        first = np.unique(codes, return_index=True)[1]  # codes not numbered in order of first use
+    return codes, [joined[a:b] for a, b in zip(starts[first].tolist(), ends[first].tolist())]
+
 
 def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     """Every word and number of every text (notes masked): row, token, start, end, position.
 
-    `position` counts tokens within the text and takes one extra step at each clause break
-    (punctuation such as . , ? ; : or a transcription note between two words). Texts are
-    scanned in slices of about CHUNK_CHARS characters, each as one string (joined by line
-    breaks, which no token or note crosses); rows, offsets and positions come from numpy.
+    `token` is categorical (categories: the distinct spellings, sorted). `position` counts tokens
+    within the text and takes one extra step at each clause break (punctuation such as . , ? ; :
+    or a transcription note between two words). Texts are scanned in slices of about
+    CHUNK_CHARS characters, each as one string (joined by line breaks, which no token or note
+    crosses), with numpy over the code points: no Python object per token.
     """
     values = texts.fillna("").astype(str).tolist()
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
@@ -70,40 +136,45 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
                                                                CHUNK_CHARS), side="right")
     edges = [0, *sorted(set(int(b) for b in bounds if 0 < b < len(values))), len(values)]
     parts = [_raw_token_slice(values[a:b], lengths[a:b], a, lowercase) for a, b in zip(edges[:-1], edges[1:])]
-    columns = {c: np.concatenate([p[c] for p in parts]) for c in ("row", "token", "start", "end", "position")}
-    columns["token"] = pd.Series(columns["token"], dtype=object)
-    return pd.DataFrame(columns)
+    columns = {c: np.concatenate([p[c] for p in parts]) for c in ("row", "start", "end", "position")}
+    # one vocabulary for all slices, sorted, so the categories do not depend on the slicing
+    spellings = [w for p in parts for w in p["vocab"]]
+    global_codes, vocab = pd.factorize(pd.Series(spellings, dtype=object), sort=True)
+    shift = np.cumsum([0] + [len(p["vocab"]) for p in parts])
+    codes = np.concatenate([global_codes[p["codes"] + k] for p, k in zip(parts, shift[:-1])])
+    columns["token"] = pd.Categorical.from_codes(codes, categories=pd.Index(vocab, dtype=object))
+    return pd.DataFrame(columns)[["row", "token", "start", "end", "position"]]
 
 
 def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, lowercase: bool) -> dict:
-    """The columns of `_raw_tokens` (numpy arrays) for one slice of texts, rows numbered from `first_row`."""
+    """The columns of `_raw_tokens` for one slice of texts, rows numbered from `first_row`: numpy
+    arrays row, start, end, position, and the tokens as `codes` into the slice's `vocab`."""
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
     masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
-    # findall + split (C loops, no match objects): token i starts after gaps 0..i and tokens 0..i-1
-    words = TOKEN_ANY_RE.findall(masked)
-    gaps = TOKEN_ANY_RE.split(masked)
-    n = len(words)
-    word_len = np.fromiter(map(len, words), dtype=np.int64, count=n)
-    gap_len = np.fromiter(map(len, gaps), dtype=np.int64, count=len(gaps))
-    starts = np.cumsum(gap_len[:-1]) + np.concatenate([[0], np.cumsum(word_len)[:-1]]).astype(np.int64)
-    ends = starts + word_len
-    codes, uniques = pd.factorize(pd.Series(words, dtype=object), sort=False)
-    spelled = np.asarray([normalise_token(u, lowercase) for u in uniques], dtype=object)
-    rows = np.searchsorted(offsets, starts, side="right") - 1
-    # a clause break lies between tokens i-1 and i when the gap between them holds one; the
-    # distinct gaps are few (" ", ", ", ". " …), so each is tested once
+    points = np.frombuffer(masked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    info = _char_classes(points)
+    starts, ends = _token_bounds(info)
+    codes, spelled = _token_codes_in(masked, points, starts, ends)
+    # fold spellings that normalise alike ('Pain'/'pain' when lower-casing, curly/straight apostrophes)
+    folded, vocab = pd.factorize(pd.Series([normalise_token(w, lowercase) for w in spelled], dtype=object))
+    codes = folded[codes] if len(codes) else codes
+    n = len(starts)
+    # row of each token: texts start at `offsets`, each owns the tokens up to the next one's first
+    rows = np.repeat(np.arange(len(values), dtype=np.int64), np.diff(np.r_[np.searchsorted(starts, offsets), n]))
+    # a clause break lies between tokens i-1 and i when a breaking character (outside any token)
+    # stands between them: each such character marks the token after it
+    breaks = np.flatnonzero(info & CLAUSE_BREAK_BIT)
+    breaks = breaks[np.searchsorted(ends, breaks, side="right") == np.searchsorted(starts, breaks, side="right")]
     step = np.ones(n, dtype=np.int64)
-    if n > 1:
-        gap_codes, distinct_gaps = pd.factorize(pd.Series(gaps[1:n], dtype=object), sort=False)
-        breaking = np.fromiter((CLAUSE_BREAK_RE.search(g) is not None for g in distinct_gaps), dtype=bool,
-                               count=len(distinct_gaps))
-        step[1:] += breaking[gap_codes]
+    after = np.searchsorted(starts, breaks)
+    step[after[(after > 0) & (after < n)]] = 2
     is_first = np.r_[True, rows[1:] != rows[:-1]] if n else np.zeros(0, dtype=bool)
     row_first = np.maximum.accumulate(np.where(is_first, np.arange(n), 0)) if n else np.zeros(0, dtype=np.int64)
     running = np.cumsum(step)
     return {
         "row": (rows + first_row).astype(np.int64),
-        "token": spelled[codes] if n else np.empty(0, dtype=object),
+        "codes": codes.astype(np.int64),
+        "vocab": list(vocab),
         "start": (starts - offsets[rows]).astype(np.int64),
         "end": (ends - offsets[rows]).astype(np.int64),
         "position": (running - running[row_first]).astype(np.int64),
@@ -129,12 +200,21 @@ def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, 
 def filter_tokens(raw: pd.DataFrame, numbers: bool = True, *, stem: bool = False, min_length: int = 1,
                   stopwords=None) -> pd.DataFrame:
     """The filters of `token_table` applied to an unfiltered token table (rows kept in text order)."""
+    keep = filter_mask(raw, numbers, min_length=min_length, stopwords=stopwords)
+    out = raw if keep.all() else raw.loc[keep].reset_index(drop=True)
+    if stem:
+        out = out.assign(token=stem_tokens(out["token"]))
+    return out
+
+
+def filter_mask(raw: pd.DataFrame, numbers: bool = True, *, min_length: int = 1, stopwords=None) -> np.ndarray:
+    """True for each token of an unfiltered token table that the filters of `token_table` keep."""
     if int(min_length) < 1:
         raise ValueError("min_length must be at least 1")
     keep = np.ones(len(raw), dtype=bool)
     if not numbers or min_length > 1:
         # decided once per distinct token, then spread to every occurrence
-        codes, uniques = pd.factorize(raw["token"].astype(object), sort=False)
+        codes, uniques = token_codes(raw["token"])
         distinct = pd.Series(uniques, dtype=object)
         ok = np.ones(len(distinct), dtype=bool)
         if not numbers:
@@ -144,10 +224,7 @@ def filter_tokens(raw: pd.DataFrame, numbers: bool = True, *, stem: bool = False
         keep &= ok[codes]
     if stopwords:
         keep &= ~stopword_mask(raw, stopwords)
-    out = raw.loc[keep].reset_index(drop=True)
-    if stem:
-        out["token"] = stem_tokens(out["token"])
-    return out
+    return keep
 
 
 def tokenize_series(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
@@ -208,29 +285,46 @@ def stopword_mask(tokens: pd.DataFrame, stopwords) -> np.ndarray:
     index = {w: i for i, w in enumerate(vocab)}
     singles = pd.Index(vocab).isin([w for w in entries if " " not in w])
     mask = singles[codes] if len(codes) else np.zeros(0, dtype=bool)
+    phrases = [p.split() for p in sorted(w for w in entries if " " in w)]
+    phrases = [words for words in phrases if all(w in index for w in words) and len(words) <= len(codes)]
+    if not phrases:
+        return mask
     rows, positions = tokens["row"].to_numpy(), _positions(tokens)
-    for phrase in sorted(w for w in entries if " " in w):
-        words = phrase.split()
-        if any(w not in index for w in words) or len(codes) < len(words):
-            continue
-        n, size = len(words), len(codes) - len(words) + 1
-        hit = adjacent(rows, positions, n)
-        for k, w in enumerate(words):
-            hit &= codes[k:k + size] == index[w]
-        first = np.flatnonzero(hit)
+    # tokens that may start a phrase: the first word of one, followed by the second word of one
+    opens, seconds = np.zeros(len(vocab), dtype=bool), np.zeros(len(vocab), dtype=bool)
+    opens[[index[words[0]] for words in phrases]] = True
+    seconds[[index[words[1]] for words in phrases]] = True
+    candidates = np.flatnonzero(opens[codes[:-1]] & seconds[codes[1:]])
+    for words in phrases:
+        n = len(words)
+        at = candidates[(codes[candidates] == index[words[0]]) & (candidates <= len(codes) - n)]
+        ok = rows[at] == rows[at + n - 1]
+        if positions is not None:
+            ok &= positions[at + n - 1] - positions[at] == n - 1
+        for k, w in enumerate(words[1:], 1):
+            ok &= codes[at + k] == index[w]
         for k in range(n):
-            mask[first + k] = True
+            mask[at[ok] + k] = True
     return mask
+
+
+def token_codes(tokens: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Integer code of each token and the distinct tokens: the categories of a categorical column
+    (as `token_table` returns it, no work), else the tokens factorised in order of first use."""
+    if isinstance(tokens.dtype, pd.CategoricalDtype):
+        return tokens.cat.codes.to_numpy().astype(np.int64), list(tokens.cat.categories)
+    codes, uniques = pd.factorize(tokens.astype(object), sort=False)
+    return codes.astype(np.int64), list(uniques)
 
 
 def _word_codes(tokens: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Integer code of each token and the distinct tokens, lower-cased with straight apostrophes."""
-    codes, uniques = pd.factorize(tokens.astype(object), sort=False)
+    codes, uniques = token_codes(tokens)
     vocab = [normalise_phrase(u) for u in uniques]
     if len(set(vocab)) < len(vocab):  # 'Pain' and 'pain' fold into one code
         codes2, vocab_index = pd.factorize(pd.Series(vocab, dtype=object), sort=False)
         return codes2[codes].astype(np.int64), list(vocab_index)
-    return codes.astype(np.int64), vocab
+    return codes, vocab
 
 
 def _positions(tokens: pd.DataFrame) -> np.ndarray | None:
