@@ -52,7 +52,7 @@ def token_spans(text: str, lowercase: bool = True, numbers: bool = True) -> list
 CLAUSE_BREAK_RE = re.compile(r"[.!?;:,…()\[\]{}\-–—/\x00]")
 
 
-CHUNK_CHARS = 4_000_000  # texts are tokenised in slices of about this many characters (bounded memory)
+CHUNK_CHARS = 8_000_000  # texts are tokenised in slices of about this many characters (bounded memory)
 
 # Character classes of the tokeniser, one byte per code point: the class in the low bits, and
 # CLAUSE_BREAK_BIT when the character ends a clause. Filled lazily (ASCII first, then each new
@@ -82,22 +82,25 @@ def _char_classes(points: np.ndarray) -> np.ndarray:
     return _CHAR_TABLE[points]
 
 
+# per character-class byte: 1 for a letter, 2 for a digit, 0 otherwise (what a token run is made of)
+_RUN_OF = np.array([{LETTER: 1, DIGIT: 2}.get(v & 7, 0) for v in range(256)], dtype=np.int8)
+
+
 def _token_bounds(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Start and end (code point indices) of each token, from the character classes.
 
     A word is a run of letters in which single apostrophes or hyphens may stand between two
     letters; a number, a run of digits with single . , : between two digits (as TOKEN_RE).
     """
+    padded = np.zeros(len(info) + 2, dtype=np.int8)  # 1 in a word, 2 in a number, 0 elsewhere
+    inner = padded[1:-1]
+    np.take(_RUN_OF, info, out=inner)
     kind = info & 7
-    letter, digit = kind == LETTER, kind == DIGIT
-    word, number = letter.copy(), digit.copy()
-    for joiner, core, run in ((WORD_JOINER, letter, word), (NUMBER_JOINER, digit, number)):
-        at = np.flatnonzero(kind[1:-1] == joiner) + 1
-        run[at[core[at - 1] & core[at + 1]]] = True
-    padded = np.zeros(len(info) + 2, dtype=np.int8)
-    padded[1:-1] = word.view(np.int8) + 2 * number.view(np.int8)
+    for joiner, run in ((WORD_JOINER, 1), (NUMBER_JOINER, 2)):
+        at = np.flatnonzero(kind == joiner)  # neighbours of inner[i] are padded[i] and padded[i + 2]
+        inner[at[(padded[at] == run) & (padded[at + 2] == run)]] = run
     change = np.flatnonzero(padded[1:] != padded[:-1])
-    return change[padded[change + 1] != 0], change[padded[change] != 0]
+    return change[padded[1:][change] != 0], change[padded[change] != 0]
 
 
 def _token_codes_in(joined: str, points: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, list[str]]:
@@ -108,17 +111,22 @@ def _token_codes_in(joined: str, points: np.ndarray, starts: np.ndarray, ends: n
     """
     import pyarrow as pa
 
-    offsets = np.zeros(2 * len(starts) + 1, dtype=np.int64)  # gap, token, gap, token … (in bytes)
+    small = 4 * len(points) < 2**31 - 1  # 32-bit offsets suffice
+    offsets = np.zeros(2 * len(starts) + 1, dtype=np.int32 if small else np.int64)  # gap, token, gap, token …
     offsets[1::2], offsets[2::2] = 4 * starts, 4 * ends
-    pieces = pa.LargeBinaryArray.from_buffers(pa.large_binary(), 2 * len(starts), [None, pa.py_buffer(offsets),
-                                                                                      pa.py_buffer(points)])
-    encoded = pieces.take(pa.array(np.arange(1, 2 * len(starts), 2))).dictionary_encode()
-    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    kind = pa.binary() if small else pa.large_binary()
+    pieces = pa.Array.from_buffers(kind, 2 * len(starts), [None, pa.py_buffer(offsets), pa.py_buffer(points)])
+    encoded = pieces.take(pa.array(np.arange(1, 2 * len(starts), 2, dtype=np.int32 if small else np.int64)))
+    encoded = encoded.dictionary_encode()
+    codes = encoded.indices.to_numpy(zero_copy_only=False)
     running = np.maximum.accumulate(codes) if len(codes) else codes
     first = np.flatnonzero(np.r_[True, running[1:] > running[:-1]]) if len(codes) else codes
     if len(first) != len(encoded.dictionary) or (codes[first] != np.arange(len(first))).any():
         first = np.unique(codes, return_index=True)[1]  # codes not numbered in order of first use
     return codes, [joined[a:b] for a, b in zip(starts[first].tolist(), ends[first].tolist())]
+
+
+TOKEN_COLUMNS = ["row", "start", "end", "position"]  # the integer columns of a token table, besides `token`
 
 
 def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
@@ -136,19 +144,20 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
                                                                CHUNK_CHARS), side="right")
     edges = [0, *sorted(set(int(b) for b in bounds if 0 < b < len(values))), len(values)]
     parts = [_raw_token_slice(values[a:b], lengths[a:b], a, lowercase) for a, b in zip(edges[:-1], edges[1:])]
-    columns = {c: np.concatenate([p[c] for p in parts]) for c in ("row", "start", "end", "position")}
+    block = parts[0]["block"] if len(parts) == 1 else np.concatenate([p["block"] for p in parts], axis=1)
     # one vocabulary for all slices, sorted, so the categories do not depend on the slicing
     spellings = [w for p in parts for w in p["vocab"]]
     global_codes, vocab = pd.factorize(pd.Series(spellings, dtype=object), sort=True)
     shift = np.cumsum([0] + [len(p["vocab"]) for p in parts])
     codes = np.concatenate([global_codes[p["codes"] + k] for p, k in zip(parts, shift[:-1])])
-    columns["token"] = pd.Categorical.from_codes(codes, categories=pd.Index(vocab, dtype=object))
-    return pd.DataFrame(columns)[["row", "token", "start", "end", "position"]]
+    table = pd.DataFrame(block.T, columns=TOKEN_COLUMNS, copy=False)
+    table.insert(1, "token", pd.Categorical.from_codes(codes, categories=pd.Index(vocab, dtype=object)))
+    return table
 
 
 def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, lowercase: bool) -> dict:
-    """The columns of `_raw_tokens` for one slice of texts, rows numbered from `first_row`: numpy
-    arrays row, start, end, position, and the tokens as `codes` into the slice's `vocab`."""
+    """One slice of texts (rows numbered from `first_row`) for `_raw_tokens`: `block`, the columns
+    TOKEN_COLUMNS as rows of one int64 array, and the tokens as `codes` into the slice's `vocab`."""
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
     masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
     points = np.frombuffer(masked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
@@ -157,28 +166,25 @@ def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, low
     codes, spelled = _token_codes_in(masked, points, starts, ends)
     # fold spellings that normalise alike ('Pain'/'pain' when lower-casing, curly/straight apostrophes)
     folded, vocab = pd.factorize(pd.Series([normalise_token(w, lowercase) for w in spelled], dtype=object))
-    codes = folded[codes] if len(codes) else codes
     n = len(starts)
-    # row of each token: texts start at `offsets`, each owns the tokens up to the next one's first
-    rows = np.repeat(np.arange(len(values), dtype=np.int64), np.diff(np.r_[np.searchsorted(starts, offsets), n]))
+    # texts start at `offsets`; each owns the tokens from its first one up to the next text's first
+    first_of_text = np.searchsorted(starts, offsets)
+    rows = np.repeat(np.arange(len(values), dtype=np.int64), np.diff(np.r_[first_of_text, n]))
     # a clause break lies between tokens i-1 and i when a breaking character (outside any token)
     # stands between them: each such character marks the token after it
     breaks = np.flatnonzero(info & CLAUSE_BREAK_BIT)
     breaks = breaks[np.searchsorted(ends, breaks, side="right") == np.searchsorted(starts, breaks, side="right")]
-    step = np.ones(n, dtype=np.int64)
     after = np.searchsorted(starts, breaks)
-    step[after[(after > 0) & (after < n)]] = 2
-    is_first = np.r_[True, rows[1:] != rows[:-1]] if n else np.zeros(0, dtype=bool)
-    row_first = np.maximum.accumulate(np.where(is_first, np.arange(n), 0)) if n else np.zeros(0, dtype=np.int64)
-    running = np.cumsum(step)
-    return {
-        "row": (rows + first_row).astype(np.int64),
-        "codes": codes.astype(np.int64),
-        "vocab": list(vocab),
-        "start": (starts - offsets[rows]).astype(np.int64),
-        "end": (ends - offsets[rows]).astype(np.int64),
-        "position": (running - running[row_first]).astype(np.int64),
-    }
+    block = np.empty((len(TOKEN_COLUMNS), n), dtype=np.int64)
+    block[3] = 1
+    block[3][after[(after > 0) & (after < n)]] = 2
+    running = np.cumsum(block[3], out=block[3])
+    running -= running[first_of_text[rows]]
+    text_start = offsets[rows]
+    block[0] = rows + first_row
+    np.subtract(starts, text_start, out=block[1])
+    np.subtract(ends, text_start, out=block[2])
+    return {"block": block, "codes": folded[codes] if n else np.zeros(0, dtype=np.int64), "vocab": list(vocab)}
 
 
 def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
