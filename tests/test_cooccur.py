@@ -387,6 +387,16 @@ def test_word_network_tie_break_is_alphabetical_and_min_count_applies():
     assert "advisor" not in g2 and set(g2.nodes) == {"pain", "work", "job", "centre"}
 
 
+def test_word_network_leaves_out_words_of_stopword_phrases_even_when_phrases_overlap():
+    texts = pd.Series(["you know what i mean the pain", "know pain work", "kind of work", "kind pain"])
+    sw = {"you know", "know what i mean", "kind of", "the"}
+    g = cooccur.word_network(texts, stopwords=sw, top_terms=10, max_edges=60, min_count=1)
+    # 'know' sits in two overlapping phrases in text 0 (removed once, not twice) and stands alone in
+    # text 1; 'kind' is removed inside 'kind of' only; 'i', 'you', 'of' and 'mean' only occur in phrases
+    assert {n: g.nodes[n]["frequency"] for n in g.nodes} == {"pain": 3, "work": 2, "know": 1, "kind": 1}
+    assert g.nodes["know"]["texts"] == 1 and g.nodes["pain"]["texts"] == 3
+
+
 def test_word_networks_per_theme_use_that_themes_segments():
     seg = SMALL_SEGMENTS.assign(text=["back pain work", "back pain", "nothing", "job centre", "work job", "job"])
     nets = cooccur.word_networks(seg, SMALL, min_count=1)

@@ -77,6 +77,7 @@ def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
     words = words.merge(distinct, on=["mode", "stem"])
     n_words = words.groupby("rule_id")["position"].max().add(1).rename("n_words")
     codes, vocab = token_codes(tokens["token"])
+    codes = codes.astype(np.int64)  # merged with int64 columns below
     hits = _vocabulary_hits(pd.Series(vocab, dtype=object), distinct)
     hits = pd.DataFrame({"word_id": hits["word_id"].to_numpy(dtype=np.int64),
                          "code": pd.Index(vocab).get_indexer(hits["token"].to_numpy(dtype=object))})

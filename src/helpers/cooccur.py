@@ -631,19 +631,20 @@ def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges:
     from . import text as textmod
 
     raw = tokens if tokens is not None else textmod.token_table(texts.reset_index(drop=True))
-    kept = textmod.filter_mask(raw, numbers=False, min_length=2, stopwords=set(stopwords) or None)
-    codes, vocab = textmod.token_codes(raw["token"])
-    codes, rows = codes[kept], raw["row"].to_numpy()[kept]
-    counts = np.bincount(codes, minlength=len(vocab))
-    frequent = np.flatnonzero(counts >= max(1, min_count))
+    # counted per distinct word, so only the tokens of the top terms are ever gathered
+    codes, vocab, ok, in_phrase = textmod.filter_parts(raw, numbers=False, min_length=2,
+                                                       stopwords=set(stopwords) or None)
+    counts = np.bincount(codes, minlength=len(vocab)) - np.bincount(codes[in_phrase], minlength=len(vocab))
+    frequent = np.flatnonzero(ok & (counts >= max(1, min_count)))
     ranked = pd.DataFrame({"term": np.asarray(vocab, dtype=object)[frequent], "n": counts[frequent],
                            "code": frequent}).sort_values(["n", "term"], ascending=[False, True], kind="stable").head(top_terms)
     terms = ranked["term"].tolist()
-    column_of = np.full(len(vocab), -1, dtype=np.int64)  # vocabulary code -> column of the top terms
+    column_of = np.full(len(vocab), -1, dtype=np.int32)  # vocabulary code -> column of the top terms
     column_of[ranked["code"].to_numpy()] = np.arange(len(terms))
     col = column_of[codes]
-    keep = col >= 0
-    x = _indicator(rows[keep], col[keep], (len(texts), len(terms))).astype(np.int64)
+    col[in_phrase] = -1
+    hit = np.flatnonzero(col >= 0)
+    x = _indicator(raw["row"].to_numpy()[hit], col[hit], (len(texts), len(terms))).astype(np.int64)
     c = (x.T @ x).toarray()
     a, b = np.triu_indices(len(terms), 1)
     docs = np.diag(c)

@@ -178,7 +178,7 @@ def count_matrix(tokens: pd.DataFrame, by: str = "group", term_column: str = "to
     keep = (group_codes >= 0) & named[group_codes] if len(group_values) else np.zeros(len(tokens), dtype=bool)
     codes, vocab = text.token_codes(tokens[term_column])
     keep &= codes >= 0  # missing terms are not counted
-    codes, group_codes = codes[keep], group_codes[keep]
+    codes, group_codes = codes[keep].astype(np.int64), group_codes[keep]
     present = np.flatnonzero(np.bincount(group_codes, minlength=len(group_values)))
     groups = sorted((group_values[i] for i in present), key=str)
     column = np.full(len(group_values), -1, dtype=np.int64)

@@ -215,22 +215,33 @@ def filter_tokens(raw: pd.DataFrame, numbers: bool = True, *, stem: bool = False
 
 def filter_mask(raw: pd.DataFrame, numbers: bool = True, *, min_length: int = 1, stopwords=None) -> np.ndarray:
     """True for each token of an unfiltered token table that the filters of `token_table` keep."""
+    codes, _, ok, in_phrase = filter_parts(raw, numbers, min_length=min_length, stopwords=stopwords)
+    keep = ok[codes]
+    keep[in_phrase] = False
+    return keep
+
+
+def filter_parts(raw: pd.DataFrame, numbers: bool = True, *, min_length: int = 1, stopwords=None):
+    """The filters of `token_table` without touching each token: (codes, vocabulary, ok, in_phrase).
+
+    `codes`/`vocabulary` as `token_codes` gives them; `ok` says per distinct token whether it is
+    kept (numbers, minimum length, one-word stopwords); `in_phrase` holds the indices of tokens
+    removed as part of a stopword phrase. Token i is kept when ok[codes[i]] and i not in in_phrase.
+    """
     if int(min_length) < 1:
         raise ValueError("min_length must be at least 1")
-    keep = np.ones(len(raw), dtype=bool)
-    if not numbers or min_length > 1:
-        # decided once per distinct token, then spread to every occurrence
-        codes, uniques = token_codes(raw["token"])
-        distinct = pd.Series(uniques, dtype=object)
-        ok = np.ones(len(distinct), dtype=bool)
-        if not numbers:
-            ok &= ~distinct.str.match(r"\d").to_numpy(dtype=bool)
-        if min_length > 1:
-            ok &= distinct.str.len().to_numpy() >= min_length
-        keep &= ok[codes]
+    codes, uniques = token_codes(raw["token"])
+    ok = np.ones(len(uniques), dtype=bool)
+    distinct = pd.Series(uniques, dtype=object)
+    if not numbers:
+        ok &= ~distinct.str.match(r"\d").to_numpy(dtype=bool)
+    if min_length > 1:
+        ok &= distinct.str.len().to_numpy() >= min_length
+    in_phrase = np.zeros(0, dtype=np.int64)
     if stopwords:
-        keep &= ~stopword_mask(raw, stopwords)
-    return keep
+        single, in_phrase = _stopword_hits(raw, codes, uniques, stopwords)
+        ok &= ~single
+    return codes, uniques, ok, in_phrase
 
 
 def tokenize_series(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
@@ -286,39 +297,55 @@ def stopword_mask(tokens: pd.DataFrame, stopwords) -> np.ndarray:
     keep phrases inside one clause); matching ignores case. Works on integer codes of the distinct
     words, so it stays fast on millions of tokens.
     """
+    codes, uniques = token_codes(tokens["token"])
+    single, in_phrase = _stopword_hits(tokens, codes, uniques, stopwords)
+    mask = single[codes]
+    mask[in_phrase] = True
+    return mask
+
+
+def _stopword_hits(tokens: pd.DataFrame, codes: np.ndarray, uniques: list, stopwords) -> tuple[np.ndarray, np.ndarray]:
+    """For `stopword_mask`: per distinct token (`uniques`, as coded by `codes`) whether it is a
+    one-word stopword, and the indices of the tokens that stand in a stopword phrase."""
     entries = {normalise_phrase(w) for w in stopwords}
-    codes, vocab = _word_codes(tokens["token"])
+    spelled = [normalise_phrase(u) for u in uniques]
+    single = pd.Index(spelled, dtype=object).isin([w for w in entries if " " not in w])
+    none = np.zeros(0, dtype=np.int64)
+    # phrases are matched on one code per normalised spelling ('You'/'you' alike)
+    folded, vocab = pd.factorize(pd.Series(spelled, dtype=object), sort=False)
     index = {w: i for i, w in enumerate(vocab)}
-    singles = pd.Index(vocab).isin([w for w in entries if " " not in w])
-    mask = singles[codes] if len(codes) else np.zeros(0, dtype=bool)
     phrases = [p.split() for p in sorted(w for w in entries if " " in w)]
     phrases = [words for words in phrases if all(w in index for w in words) and len(words) <= len(codes)]
     if not phrases:
-        return mask
+        return single, none
+    words_of = folded[codes] if len(vocab) < len(spelled) else codes
     rows, positions = tokens["row"].to_numpy(), _positions(tokens)
     # tokens that may start a phrase: the first word of one, followed by the second word of one
     opens, seconds = np.zeros(len(vocab), dtype=bool), np.zeros(len(vocab), dtype=bool)
     opens[[index[words[0]] for words in phrases]] = True
     seconds[[index[words[1]] for words in phrases]] = True
-    candidates = np.flatnonzero(opens[codes[:-1]] & seconds[codes[1:]])
+    candidates = np.flatnonzero(opens[words_of])
+    candidates = candidates[candidates < len(words_of) - 1]
+    candidates = candidates[seconds[words_of[candidates + 1]]]
+    found = [none]
     for words in phrases:
         n = len(words)
-        at = candidates[(codes[candidates] == index[words[0]]) & (candidates <= len(codes) - n)]
+        at = candidates[(words_of[candidates] == index[words[0]]) & (candidates <= len(codes) - n)]
         ok = rows[at] == rows[at + n - 1]
         if positions is not None:
             ok &= positions[at + n - 1] - positions[at] == n - 1
         for k, w in enumerate(words[1:], 1):
-            ok &= codes[at + k] == index[w]
-        for k in range(n):
-            mask[at[ok] + k] = True
-    return mask
+            ok &= words_of[at + k] == index[w]
+        found.extend(at[ok] + k for k in range(n))
+    return single, np.unique(np.concatenate(found))  # a token in two overlapping phrases counts once
 
 
 def token_codes(tokens: pd.Series) -> tuple[np.ndarray, list[str]]:
     """Integer code of each token and the distinct tokens: the categories of a categorical column
-    (as `token_table` returns it, no work), else the tokens factorised in order of first use."""
+    (as `token_table` returns it, no work; the codes keep its small integer type, so cast them
+    before arithmetic), else the tokens factorised in order of first use."""
     if isinstance(tokens.dtype, pd.CategoricalDtype):
-        return tokens.cat.codes.to_numpy().astype(np.int64), list(tokens.cat.categories)
+        return tokens.cat.codes.to_numpy(), list(tokens.cat.categories)
     codes, uniques = pd.factorize(tokens.astype(object), sort=False)
     return codes.astype(np.int64), list(uniques)
 
