@@ -52,7 +52,7 @@ def token_spans(text: str, lowercase: bool = True, numbers: bool = True) -> list
 CLAUSE_BREAK_RE = re.compile(r"[.!?;:,…()\[\]{}\-–—/\x00]")
 
 
-CHUNK_CHARS = 8_000_000  # texts are tokenised in slices of about this many characters (bounded memory)
+CHUNK_CHARS = 1_000_000  # texts are tokenised in slices of about this many characters (bounded memory)
 
 # Character classes of the tokeniser, one byte per code point: the class in the low bits, and
 # CLAUSE_BREAK_BIT when the character ends a clause. Filled lazily (ASCII first, then each new
@@ -70,20 +70,23 @@ def _char_info(ch: str) -> int:
     return kind | (CLAUSE_BREAK_BIT if CLAUSE_BREAK_RE.fullmatch(ch) else 0)
 
 
-def _char_classes(points: np.ndarray) -> np.ndarray:
-    """The _CHAR_TABLE byte of each code point, classifying characters not seen before."""
+def _char_classes(text: str, points: np.ndarray) -> np.ndarray:
+    """The _CHAR_TABLE byte of each character of `text` (code points `points`), classifying
+    characters not seen before. ASCII goes through bytes.translate (one C pass, no index array);
+    the few other characters are looked up one by one."""
     if _CHAR_TABLE[0] == UNKNOWN:
         _CHAR_TABLE[:128] = [_char_info(chr(c)) for c in range(128)]
-    wide = points[points >= 128]
+    ascii_table = bytes(_CHAR_TABLE[:128].tolist()) + bytes(128)
+    # one byte per character ('?' stands in for each non-ASCII one, then is overwritten)
+    info = np.frombuffer(bytearray(text.encode("ascii", "replace").translate(ascii_table)), dtype=np.uint8)
+    wide = np.flatnonzero(points >= 128)
     if len(wide):
-        new = np.unique(wide)
+        found = points[wide]
+        new = np.unique(found)
         new = new[_CHAR_TABLE[new] == UNKNOWN]
         _CHAR_TABLE[new] = [_char_info(chr(c)) for c in new.tolist()]
-    return _CHAR_TABLE[points]
-
-
-# per character-class byte: 1 for a letter, 2 for a digit, 0 otherwise (what a token run is made of)
-_RUN_OF = np.array([{LETTER: 1, DIGIT: 2}.get(v & 7, 0) for v in range(256)], dtype=np.int8)
+        info[wide] = _CHAR_TABLE[found]
+    return info
 
 
 def _token_bounds(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -92,10 +95,10 @@ def _token_bounds(info: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     A word is a run of letters in which single apostrophes or hyphens may stand between two
     letters; a number, a run of digits with single . , : between two digits (as TOKEN_RE).
     """
-    padded = np.zeros(len(info) + 2, dtype=np.int8)  # 1 in a word, 2 in a number, 0 elsewhere
-    inner = padded[1:-1]
-    np.take(_RUN_OF, info, out=inner)
     kind = info & 7
+    padded = np.zeros(len(info) + 2, dtype=np.uint8)  # 1 in a word, 2 in a number, 0 elsewhere
+    inner = padded[1:-1]
+    np.multiply(kind, kind <= DIGIT, out=inner)  # letters (1) and digits (2) as they are, the rest 0
     for joiner, run in ((WORD_JOINER, 1), (NUMBER_JOINER, 2)):
         at = np.flatnonzero(kind == joiner)  # neighbours of inner[i] are padded[i] and padded[i + 2]
         inner[at[(padded[at] == run) & (padded[at + 2] == run)]] = run
@@ -148,6 +151,7 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     # one vocabulary for all slices, sorted, so the categories do not depend on the slicing
     spellings = [w for p in parts for w in p["vocab"]]
     global_codes, vocab = pd.factorize(pd.Series(spellings, dtype=object), sort=True)
+    global_codes = global_codes.astype(np.int16 if len(vocab) < 2**15 else np.int32)
     shift = np.cumsum([0] + [len(p["vocab"]) for p in parts])
     codes = np.concatenate([global_codes[p["codes"] + k] for p, k in zip(parts, shift[:-1])])
     table = pd.DataFrame(block.T, columns=TOKEN_COLUMNS, copy=False)
@@ -157,11 +161,11 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
 
 def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, lowercase: bool) -> dict:
     """One slice of texts (rows numbered from `first_row`) for `_raw_tokens`: `block`, the columns
-    TOKEN_COLUMNS as rows of one int64 array, and the tokens as `codes` into the slice's `vocab`."""
+    TOKEN_COLUMNS as rows of one int32 array, and the tokens as `codes` into the slice's `vocab`."""
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
     masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
     points = np.frombuffer(masked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    info = _char_classes(points)
+    info = _char_classes(masked, points)
     starts, ends = _token_bounds(info)
     codes, spelled = _token_codes_in(masked, points, starts, ends)
     # fold spellings that normalise alike ('Pain'/'pain' when lower-casing, curly/straight apostrophes)
@@ -175,15 +179,15 @@ def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, low
     breaks = np.flatnonzero(info & CLAUSE_BREAK_BIT)
     breaks = breaks[np.searchsorted(ends, breaks, side="right") == np.searchsorted(starts, breaks, side="right")]
     after = np.searchsorted(starts, breaks)
-    block = np.empty((len(TOKEN_COLUMNS), n), dtype=np.int64)
+    block = np.empty((len(TOKEN_COLUMNS), n), dtype=np.int32)  # 32 bits: offsets and counts within one text
     block[3] = 1
     block[3][after[(after > 0) & (after < n)]] = 2
     running = np.cumsum(block[3], out=block[3])
     running -= running[first_of_text[rows]]
     text_start = offsets[rows]
-    block[0] = rows + first_row
-    np.subtract(starts, text_start, out=block[1])
-    np.subtract(ends, text_start, out=block[2])
+    np.add(rows, first_row, out=block[0], casting="unsafe")
+    np.subtract(starts, text_start, out=block[1], casting="unsafe")
+    np.subtract(ends, text_start, out=block[2], casting="unsafe")
     return {"block": block, "codes": folded[codes] if n else np.zeros(0, dtype=np.int64), "vocab": list(vocab)}
 
 
