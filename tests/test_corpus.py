@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -244,6 +245,23 @@ def test_read_turns_problems_name_file_and_line(tmp_path):
         corpus.read_turns(f)
     assert [p.split(";")[0] for p in exc.value.problems] == [
         f"{paths.relative(f)}:1: missing column '{c}'" for c in ("turn", "participant_id", "role", "group")]
+
+
+def test_read_table_names_the_file_and_the_place_of_each_row(tmp_path):
+    shown = paths.relative(tmp_path)
+    with pytest.raises(InputError) as exc:
+        corpus.read_table(tmp_path / "gone.csv", "codings", "python -m helpers code --out FILE")
+    assert exc.value.problems == [f"{shown}/gone.csv: codings file not found; write it with "
+                                  "`python -m helpers code --out FILE`"]
+    broken = tmp_path / "t.parquet"
+    broken.write_bytes(b"not parquet at all")
+    with pytest.raises(InputError, match=rf"^{re.escape(shown)}/t.parquet: cannot read as a turns table \("):
+        corpus.read_table(broken, "turns", "ingest")
+    (tmp_path / "t.csv").write_text("a,b\n1,2\n3,4\n", encoding="utf-8")
+    df, where = corpus.read_table(tmp_path / "t.csv", "turns", "ingest")
+    assert df.to_dict("list") == {"a": ["1", "3"], "b": ["2", "4"]} and where(1) == f"{shown}/t.csv:3"
+    df.to_parquet(tmp_path / "u.parquet")
+    assert corpus.read_table(tmp_path / "u.parquet", "turns", "ingest")[1](1) == f"{shown}/u.parquet: row 2"
 
 
 def test_write_table_refuses_other_extensions(tmp_path, turns):

@@ -725,32 +725,13 @@ def plot_word_network(graph, title: str = "Word network", seed: int = 7):
 
 
 # ----------------------------------------------------------------------------- command line
-def _read_table(path: Path, what: str) -> tuple[pd.DataFrame, bool]:
-    """A CSV (all text, line numbers usable) or Parquet table; (table, is_csv). InputError if unreadable."""
-    shown = paths.relative(path)
-    if not path.is_file():
-        raise InputError(f"{shown}: {what} file not found")
-    try:
-        from .corpus import PARQUET_SUFFIXES
-
-        if path.suffix.lower() in PARQUET_SUFFIXES:
-            return pd.read_parquet(path), False
-        return pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig"), True
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError, OSError, ValueError) as exc:
-        raise InputError(f"{shown}: cannot read the {what} table ({str(exc).splitlines()[0]}); "
-                         "give a CSV or Parquet file") from None
-
-
-def _where(shown: str, is_csv: bool, index: int) -> str:
-    """`file:line` for a CSV row (header is line 1), `file: row N` for Parquet."""
-    return f"{shown}:{index + 2}" if is_csv else f"{shown}: row {index + 1}"
-
-
 def read_codings(path: str | Path) -> pd.DataFrame:
     """Read and check a codings table (DESIGN.md §2); every problem names the file and line."""
+    from .corpus import read_table
+
     path = paths.resolve(path)
     shown = paths.relative(path)
-    df, is_csv = _read_table(path, "codings")
+    df, where = read_table(path, "codings", "python -m helpers code --out FILE")
     missing = [c for c in CODINGS_COLUMNS if c not in df.columns]
     if missing:
         raise InputError([f"{shown}:1: missing column {c!r}; a codings table has "
@@ -760,14 +741,14 @@ def read_codings(path: str | Path) -> pd.DataFrame:
     problems = []
     parsed = df["segment_id"].astype(str).str.extract(SEGMENT_ID)
     for i in np.flatnonzero(parsed["turn"].isna().to_numpy())[:20]:
-        problems.append(f"{_where(shown, is_csv, i)}: segment_id {df['segment_id'].iat[i]!r} is not "
+        problems.append(f"{where(i)}: segment_id {df['segment_id'].iat[i]!r} is not "
                         "TRANSCRIPT:TURN or TRANSCRIPT:TURN.SENTENCE; re-run `python -m helpers code`")
     other = parsed["turn"].notna() & (parsed["transcript"] != df["transcript_id"])
     for i in np.flatnonzero(other.to_numpy())[:20]:
-        problems.append(f"{_where(shown, is_csv, i)}: segment_id {df['segment_id'].iat[i]!r} does not belong to "
+        problems.append(f"{where(i)}: segment_id {df['segment_id'].iat[i]!r} does not belong to "
                         f"transcript_id {df['transcript_id'].iat[i]!r}; fix one of the two")
     for i in np.flatnonzero((df["theme"] == "").to_numpy())[:20]:
-        problems.append(f"{_where(shown, is_csv, i)}: empty theme; every coding needs the theme it belongs to")
+        problems.append(f"{where(i)}: empty theme; every coding needs the theme it belongs to")
     if problems:
         raise InputError(problems)
     return df

@@ -337,23 +337,32 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
 TURNS_NEEDED = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
 
 
-def read_turns(path: str | Path) -> pd.DataFrame:
-    """A turns table written by `ingest` (CSV or Parquet) with the DESIGN.md §2 dtypes; problems name file and row."""
-    path = paths.resolve(path)
+def read_table(path: Path, what: str, made_by: str):
+    """A CSV (all text, UTF-8 with or without BOM) or Parquet table, and `where(i)`: the place of
+    its row i in messages (`file:line` for CSV, header = line 1; `file: row N` for Parquet).
+    InputError naming the file when it is missing or unreadable; `made_by` is the command that writes it."""
     shown = paths.relative(path)
     if not path.is_file():
-        raise InputError(f"{shown}: turns file not found; write it with `python -m helpers ingest PATH --out FILE`")
+        raise InputError(f"{shown}: {what} file not found; write it with `{made_by}`")
     csv = path.suffix.lower() not in PARQUET_SUFFIXES
     try:
         df = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig") if csv
               else pd.read_parquet(path))
     except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{shown}: cannot read as a turns table ({str(exc).splitlines()[0]}); give the .csv or "
-                         f".parquet file written by `python -m helpers ingest`") from None
+        raise InputError(f"{shown}: cannot read as a {what} table ({str(exc).splitlines()[0]}); give the .csv or "
+                         f".parquet file written by `{made_by}`") from None
+    return df, ((lambda i: f"{shown}:{i + 2}") if csv else (lambda i: f"{shown}: row {i + 1}"))
+
+
+def read_turns(path: str | Path) -> pd.DataFrame:
+    """A turns table written by `ingest` (CSV or Parquet) with the DESIGN.md §2 dtypes; problems name file and row."""
+    path = paths.resolve(path)
+    shown = paths.relative(path)
+    df, where = read_table(path, "turns", "python -m helpers ingest PATH --out FILE")
+    csv = path.suffix.lower() not in PARQUET_SUFFIXES
     missing = [c for c in TURNS_NEEDED if c not in df.columns]
     raise_if([f"{shown}:1: missing column {c!r}; the turns table from `python -m helpers ingest` has "
               f"{', '.join(TURN_COLUMNS)}" for c in missing])
-    where = (lambda i: f"{shown}:{i + 2}") if csv else (lambda i: f"{shown}: row {i + 1}")
     numbers = {}
     problems = []
     for col in ("turn", "line"):
