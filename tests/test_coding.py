@@ -435,5 +435,5 @@ def test_interviewer_turns_form_their_own_group_in_prevalence_and_coverage():
 
 def test_codings_from_another_corpus_are_refused(prev_case):
     book, segs, codings = prev_case
-    with pytest.raises(InputError, match=r"1 coded segment\(s\) are not among the segments \('X:9'\)"):
+    with pytest.raises(InputError, match=r"1 coded segment\(s\) are not among the corpus segments \('X:9'\)"):
         coding.coding_matrix(segs, codings.assign(segment_id="X:9").head(1), book)

@@ -182,7 +182,7 @@ def test_bad_unit_level_window_and_unknown_segment_are_refused():
         cooccur.cooccurrence(SMALL, level="code")
     with pytest.raises(InputError, match="window 0"):
         cooccur.cooccurrence(SMALL, unit="window", window=0)
-    with pytest.raises(InputError, match=r"1 coded segment\(s\) are not in the corpus segments \('T2:1'\)"):
+    with pytest.raises(InputError, match=r"1 coded segment\(s\) are not among the corpus segments \('T2:1'\)"):
         cooccur.cooccurrence(SMALL, segments=SMALL_SEGMENTS.iloc[:-1])
     with pytest.raises(InputError, match="lacks column"):
         cooccur.cooccurrence(SMALL.drop(columns="theme"))

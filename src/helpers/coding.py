@@ -22,6 +22,7 @@ import pandas as pd
 
 from . import paths
 from .codebook import Codebook, load_codebook
+from .corpus import check_coded_segments
 from .errors import InputError
 from .tables import highlight_spans
 from .text import APOSTROPHES, mask_notes, token_codes, tokenize_series
@@ -333,7 +334,7 @@ def coding_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codeb
     segment is coded with it. For mixed-methods work in R, SPSS or Excel.
     """
     segments = _with_words(segments, text_col)
-    _check_same_corpus(segments, codings)
+    check_coded_segments(segments, codings)
     codes = codebook.codes.assign(column=codebook.codes["code"])
     clash = sorted(set(codes["column"]) & set(segments.columns))
     if clash:
@@ -345,15 +346,6 @@ def coding_matrix(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codeb
     grid[pos.reindex(pairs["segment_id"]).to_numpy(), col_pos.reindex(pairs["column"]).to_numpy()] = 1
     meta = segments.drop(columns=[c for c in (text_col, "start", "end") if c in segments.columns])
     return pd.concat([meta, pd.DataFrame(grid, columns=codes["column"].tolist())], axis=1)
-
-
-def _check_same_corpus(segments: pd.DataFrame, codings: pd.DataFrame) -> None:
-    """Every coded segment must be one of the segments (same corpus, same unit)."""
-    missing = pd.Index(codings["segment_id"].unique()).difference(pd.Index(segments["segment_id"]))
-    if len(missing):
-        shown = ", ".join(repr(s) for s in sorted(missing)[:5])
-        raise InputError(f"{len(missing)} coded segment(s) are not among the segments ({shown}); code and "
-                         f"analyse the same corpus with the same unit (turn or sentence)")
 
 
 def _grouping(segments: pd.DataFrame, by: str) -> pd.Series:
@@ -381,7 +373,7 @@ def prevalence(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook
         raise InputError(f"prevalence by {by!r}: no such segment column; use one of "
                          f"{', '.join(c for c in segments.columns if c != text_col)}")
     segments = _with_words(segments, text_col)
-    _check_same_corpus(segments, codings)
+    check_coded_segments(segments, codings)
     segments[by] = _grouping(segments, by)
     frames = [segments]
     if include_all:

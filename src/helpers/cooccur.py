@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from . import paths
+from . import corpus, paths
 from .errors import InputError
 
 LEVELS = ("theme", "subtheme")
@@ -102,11 +102,7 @@ def base_segments(codings: pd.DataFrame, segments: pd.DataFrame | None = None) -
         cols = [c for c in codings.columns if c not in ("theme", "subtheme", "term", "start", "end")]
         table = codings[cols].drop_duplicates("segment_id")
     else:
-        missing = pd.Index(codings["segment_id"].unique()).difference(pd.Index(segments["segment_id"]))
-        if len(missing):
-            shown = ", ".join(repr(s) for s in sorted(missing)[:5])
-            raise InputError(f"{len(missing)} coded segment(s) are not in the corpus segments ({shown}); "
-                             "code and analyse the same corpus with the same unit (turn or sentence)")
+        corpus.check_coded_segments(segments, codings)
         table = segments.drop_duplicates("segment_id")
     table = table.reset_index(drop=True)
     if not {"turn", "sentence", "transcript_id"} <= set(table.columns):  # read them from the ids
@@ -727,11 +723,9 @@ def plot_word_network(graph, title: str = "Word network", seed: int = 7):
 # ----------------------------------------------------------------------------- command line
 def read_codings(path: str | Path) -> pd.DataFrame:
     """Read and check a codings table (DESIGN.md §2); every problem names the file and line."""
-    from .corpus import read_table
-
     path = paths.resolve(path)
     shown = paths.relative(path)
-    df, where = read_table(path, "codings", "python -m helpers code --out FILE")
+    df, where = corpus.read_table(path, "codings", "python -m helpers code --out FILE")
     missing = [c for c in CODINGS_COLUMNS if c not in df.columns]
     if missing:
         raise InputError([f"{shown}:1: missing column {c!r}; a codings table has "
@@ -756,8 +750,6 @@ def read_codings(path: str | Path) -> pd.DataFrame:
 
 def read_units(path: str | Path, codings: pd.DataFrame, participants_csv: str | Path | None = None) -> pd.DataFrame:
     """The analysed segments of a turns table (from `ingest`), segmented like the codings (turn or sentence)."""
-    from . import corpus
-
     turns = corpus.read_turns(path)
     sentence = bool(codings["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any())
     include_interviewer = bool((codings["participant_id"] == "").any())
@@ -768,8 +760,6 @@ def read_units(path: str | Path, codings: pd.DataFrame, participants_csv: str | 
 def run_cooccur(args) -> int:
     """`cooccur`: the co-occurrence table of a codings file, written to --out or printed as CSV."""
     import sys
-
-    from . import corpus
 
     problems = []
     if args.permutations < 0:

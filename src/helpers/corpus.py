@@ -337,6 +337,15 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
 TURNS_NEEDED = ["transcript_id", "turn", "participant_id", "role", "group", "text"]
 
 
+def check_coded_segments(segments: pd.DataFrame, codings: pd.DataFrame) -> None:
+    """InputError unless every coded segment is one of `segments` (same corpus, same unit)."""
+    missing = pd.Index(codings["segment_id"].unique()).difference(pd.Index(segments["segment_id"]))
+    if len(missing):
+        shown = ", ".join(repr(s) for s in sorted(missing)[:5])
+        raise InputError(f"{len(missing)} coded segment(s) are not among the corpus segments ({shown}); code and "
+                         "analyse the same corpus with the same unit (turn or sentence)")
+
+
 def read_table(path: Path, what: str, made_by: str):
     """A CSV (all text, UTF-8 with or without BOM) or Parquet table, and `where(i)`: the place of
     its row i in messages (`file:line` for CSV, header = line 1; `file: row N` for Parquet).
