@@ -159,9 +159,10 @@ def run_steps(transcripts_dir: Path, participants_csv: Path) -> tuple[dict[str, 
         # the token table's categorical column and the segments' group go in as integer codes
         keep = text.filter_mask(raw, stopwords=stopwords)
         group = pd.Categorical(segs["group"])
-        toks = pd.DataFrame({"token": raw["token"].array[keep],
+        tokens = raw["token"].array
+        toks = pd.DataFrame({"token": pd.Categorical.from_codes(tokens.codes[keep], dtype=tokens.dtype, validate=False),
                              "group": pd.Categorical.from_codes(group.codes[raw["row"].to_numpy()[keep]],
-                                                                group.categories)})
+                                                                dtype=group.dtype, validate=False)})
         return keywords.keyness(toks, by="group", min_count=5)
 
     t["keyness"] = timed("keyness", keyness)
