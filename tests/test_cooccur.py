@@ -305,6 +305,24 @@ def test_permutation_test_is_deterministic_with_a_seed():
     assert first["expected_n_ab"].iloc[0] != other["expected_n_ab"].iloc[0]
 
 
+def test_permutation_results_do_not_depend_on_batches_or_threads(monkeypatch):
+    cod, seg = one_transcript(20, both=3, only_a=2, only_b=4)
+    whole = cooccur.cooccurrence(cod, segments=seg, permutations=300, seed=11)
+    # the same shuffles drawn by one generator, batch after batch, in one thread
+    inc = cooccur.incidence(cod, "theme", "segment", 3, seg, sorted(cod["theme"].unique()))
+    rng = np.random.default_rng(11)
+    base = inc.base.toarray().astype(np.float32)
+    keys = rng.random((300, *base.shape)) + inc.strata[None, :, None]
+    shuffled = np.take_along_axis(np.broadcast_to(base, keys.shape), np.argsort(keys, axis=1), axis=1)
+    counts = (shuffled[:, :, 0] * shuffled[:, :, 1]).sum(axis=1).astype(np.int64)
+    assert whole["expected_n_ab"].iloc[0] == pytest.approx(counts.mean(), abs=1e-12)
+    assert whole["p_value"].iloc[0] == pytest.approx((1 + (counts >= 3).sum()) / 301, abs=1e-12)
+    monkeypatch.setattr(cooccur, "PERMUTATION_CELLS", 7 * 2 * 20)  # batches of 7 permutations
+    for cores in (1, 3):
+        monkeypatch.setattr(cooccur.os, "cpu_count", lambda cores=cores: cores)
+        pd.testing.assert_frame_equal(cooccur.cooccurrence(cod, segments=seg, permutations=300, seed=11), whole)
+
+
 def test_permutation_expected_count_is_the_hypergeometric_mean():
     # one stratum of 20 segments, n_a = n_b = 5: E[n_ab] = 5 * 5 / 20 = 1.25
     cod, seg = one_transcript(20, both=1, only_a=4, only_b=4)

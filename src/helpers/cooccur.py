@@ -18,6 +18,8 @@ NPMI = ln(p_ab / (p_a p_b)) / -ln(p_ab), empty when n_ab = 0 and 1 when p_ab = 1
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -220,7 +222,7 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     code's frequency and breaking only the link between codes. p = (1 + #{perm >= obs}) / (1 + R).
     For windows the segments are shuffled and the windows rebuilt: a code that comes in runs of
     consecutive turns covers more windows once shuffled, so the test is conservative there.
-    Vectorised over a batch of permutations at once; one seeded generator, so results repeat.
+    Vectorised over batches of permutations, batches in threads; the shuffles depend on the seed only.
     """
     k = len(inc.codes)
     a, b = np.triu_indices(k, 1)
@@ -236,22 +238,43 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     x = inc.matrix
     observed = (x.T @ x).toarray()[a, b]
     n, batch = base.shape[0], max(1, PERMUTATION_CELLS // max(1, base.size))
-    rng = np.random.default_rng(seed)
     total = np.zeros(len(a))
     at_least = np.zeros(len(a), dtype=np.int64)
-    for start in range(0, permutations, batch):
-        size = min(batch, permutations - start)
-        keys = rng.random((size, n, k)) + strata[None, :, None]  # integer part keeps the stratum
-        shuffled = np.take_along_axis(np.broadcast_to(base, (size, n, k)), np.argsort(keys, axis=1), axis=1)
-        if to_units is not None:
-            wide = to_units @ shuffled.transpose(1, 0, 2).reshape(n, size * k)
-            shuffled = (np.asarray(wide) > 0).astype(np.float32).reshape(-1, size, k).transpose(1, 0, 2)
-        c = np.matmul(shuffled.transpose(0, 2, 1), shuffled)[:, a, b]
-        total += c.sum(axis=0)
-        at_least += (c >= observed[None, :] - 0.5).sum(axis=0)
+    # batches run in threads (numpy releases the GIL); batch j draws the same random numbers as
+    # one generator drawing batch after batch would (PCG64 jumped ahead), so results depend on the
+    # seed only, not on the number of threads
+    workers = max(1, min(4, os.cpu_count() or 1))
+    starts = list(range(0, permutations, batch))
+    with ThreadPoolExecutor(workers) as pool:
+        jobs = [pool.submit(_shuffled_counts, seed, start * n * k, min(batch, permutations - start), strata, base,
+                            to_units, a, b) for start in starts[:workers]]
+        for i in range(len(starts)):
+            c = jobs[i].result()
+            jobs[i] = None  # bounded memory: a batch's counts are dropped once added
+            if i + workers < len(starts):
+                start = starts[i + workers]
+                jobs.append(pool.submit(_shuffled_counts, seed, start * n * k, min(batch, permutations - start),
+                                        strata, base, to_units, a, b))
+            total += c.sum(axis=0)
+            at_least += (c >= observed[None, :] - 0.5).sum(axis=0)
     out["expected_n_ab"] = total / permutations
     out["p_value"] = (1 + at_least) / (1 + permutations)
     return out
+
+
+def _shuffled_counts(seed: int, skip: int, size: int, strata: np.ndarray, base: np.ndarray, to_units,
+                     a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """n_ab of each pair (a[j], b[j]) in each of `size` permutations: every code's column of `base`
+    reordered by random keys within its stratum (the seed's PCG64 stream from draw `skip` on),
+    rolled up to units when `to_units` is given."""
+    n, k = base.shape
+    rng = np.random.Generator(np.random.PCG64(seed).advance(skip))
+    keys = rng.random((size, n, k)) + strata[None, :, None]  # integer part keeps the stratum
+    shuffled = np.take_along_axis(np.broadcast_to(base, (size, n, k)), np.argsort(keys, axis=1), axis=1)
+    if to_units is not None:
+        wide = to_units @ shuffled.transpose(1, 0, 2).reshape(n, size * k)
+        shuffled = (np.asarray(wide) > 0).astype(np.float32).reshape(-1, size, k).transpose(1, 0, 2)
+    return np.matmul(shuffled.transpose(0, 2, 1), shuffled)[:, a, b]
 
 
 def cooccurrence(codings: pd.DataFrame, level: str = "theme", unit: str = "segment", window: int = 3,
