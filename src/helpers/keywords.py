@@ -173,12 +173,14 @@ def count_matrix(tokens: pd.DataFrame, by: str = "group", term_column: str = "to
     text.token_table gives it, is used as it is).
     """
     _require_columns(tokens, [by, term_column], "tokens")
-    group_codes, group_values = pd.factorize(tokens[by], sort=False)
+    group_codes, group_values = text.token_codes(tokens[by])
     named = np.array([str(g).strip() != "" for g in group_values], dtype=bool)
     keep = (group_codes >= 0) & named[group_codes] if len(group_values) else np.zeros(len(tokens), dtype=bool)
     codes, vocab = text.token_codes(tokens[term_column])
     keep &= codes >= 0  # missing terms are not counted
-    codes, group_codes = codes[keep].astype(np.int64), group_codes[keep]
+    if not keep.all():
+        codes, group_codes = codes[keep], group_codes[keep]
+    codes = codes.astype(np.int64)
     present = np.flatnonzero(np.bincount(group_codes, minlength=len(group_values)))
     groups = sorted((group_values[i] for i in present), key=str)
     column = np.full(len(group_values), -1, dtype=np.int64)
@@ -223,8 +225,8 @@ def compare(counts: pd.DataFrame, target, reference, min_count: int = 5) -> pd.D
         "p_value": p_value[order],
         "p_adjusted": bh_adjust(p_value)[order],
         "log_ratio": scores["log_ratio"].to_numpy()[order],
-    })
-    return table[KEYNESS_COLUMNS]
+    }, columns=KEYNESS_COLUMNS)
+    return table
 
 
 def keyness(tokens: pd.DataFrame, by: str = "group", target=None, reference=None, min_count: int = 5,
@@ -251,7 +253,7 @@ def keyness(tokens: pd.DataFrame, by: str = "group", target=None, reference=None
         raise InputError(problems)
     targets = groups if target is None else [target]
     parts = [compare(counts, t, reference, min_count) for t in targets]
-    return pd.concat(parts, ignore_index=True)[KEYNESS_COLUMNS]
+    return pd.concat(parts, ignore_index=True)  # each part has the KEYNESS_COLUMNS
 
 
 def pairwise_keyness(tokens: pd.DataFrame, by: str = "group", min_count: int = 5,
@@ -263,7 +265,7 @@ def pairwise_keyness(tokens: pd.DataFrame, by: str = "group", min_count: int = 5
     parts = [compare(counts, t, r, min_count) for t, r in itertools.combinations(counts.columns, 2)]
     if not parts:
         return pd.DataFrame(columns=KEYNESS_COLUMNS)
-    return pd.concat(parts, ignore_index=True)[KEYNESS_COLUMNS]
+    return pd.concat(parts, ignore_index=True)  # each part has the KEYNESS_COLUMNS
 
 
 def top_key_terms(table: pd.DataFrame, top_n: int = 15, alpha: float = 0.05, over_used: bool = True,

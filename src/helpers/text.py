@@ -331,10 +331,16 @@ def _stopword_hits(tokens: pd.DataFrame, codes: np.ndarray, uniques: list, stopw
     candidates = np.flatnonzero(opens[words_of])
     candidates = candidates[candidates < len(words_of) - 1]
     candidates = candidates[seconds[words_of[candidates + 1]]]
+    # grouped by their first two words, so each phrase looks only at its own candidates
+    pair = words_of[candidates].astype(np.int64) * len(vocab) + words_of[candidates + 1]
+    order = np.argsort(pair, kind="stable")
+    pair, candidates = pair[order], candidates[order]
     found = [none]
     for words in phrases:
         n = len(words)
-        at = candidates[(words_of[candidates] == index[words[0]]) & (candidates <= len(codes) - n)]
+        lo, hi = np.searchsorted(pair, [index[words[0]] * len(vocab) + index[words[1]] + d for d in (0, 1)])
+        at = candidates[lo:hi]
+        at = at[at <= len(codes) - n]
         ok = rows[at] == rows[at + n - 1]
         if positions is not None:
             ok &= positions[at + n - 1] - positions[at] == n - 1
