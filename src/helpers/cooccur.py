@@ -242,19 +242,11 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     at_least = np.zeros(len(a), dtype=np.int64)
     # batches run in threads (numpy releases the GIL); batch j draws the same random numbers as
     # one generator drawing batch after batch would (PCG64 jumped ahead), so results depend on the
-    # seed only, not on the number of threads
+    # seed only, not on the number of threads. Each batch returns only its counts (small).
     workers = max(1, min(4, os.cpu_count() or 1))
-    starts = list(range(0, permutations, batch))
     with ThreadPoolExecutor(workers) as pool:
-        jobs = [pool.submit(_shuffled_counts, seed, start * n * k, min(batch, permutations - start), strata, base,
-                            to_units, a, b) for start in starts[:workers]]
-        for i in range(len(starts)):
-            c = jobs[i].result()
-            jobs[i] = None  # bounded memory: a batch's counts are dropped once added
-            if i + workers < len(starts):
-                start = starts[i + workers]
-                jobs.append(pool.submit(_shuffled_counts, seed, start * n * k, min(batch, permutations - start),
-                                        strata, base, to_units, a, b))
+        for c in pool.map(lambda start: _shuffled_counts(seed, start * n * k, min(batch, permutations - start), strata,
+                                                         base, to_units, a, b), range(0, permutations, batch)):
             total += c.sum(axis=0)
             at_least += (c >= observed[None, :] - 0.5).sum(axis=0)
     out["expected_n_ab"] = total / permutations

@@ -213,7 +213,7 @@ def compare(counts: pd.DataFrame, target, reference, min_count: int = 5) -> pd.D
     alphabetical = np.argsort(np.argsort(terms.astype(str), kind="stable"), kind="stable")
     order = np.lexsort((alphabetical, -g2))
     p_value = scores["p_value"].to_numpy()
-    table = pd.DataFrame({
+    return pd.DataFrame({
         "term": terms[order],
         "target": str(target),
         "reference": REST if reference is None else "+".join(map(str, ref_groups)),
@@ -226,7 +226,6 @@ def compare(counts: pd.DataFrame, target, reference, min_count: int = 5) -> pd.D
         "p_adjusted": bh_adjust(p_value)[order],
         "log_ratio": scores["log_ratio"].to_numpy()[order],
     }, columns=KEYNESS_COLUMNS)
-    return table
 
 
 def keyness(tokens: pd.DataFrame, by: str = "group", target=None, reference=None, min_count: int = 5,
