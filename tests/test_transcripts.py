@@ -529,3 +529,15 @@ def test_ingest_to_stdout_stops_quietly_when_the_reader_goes(tmp_path):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 0, err
     assert "Traceback" not in err
+
+
+# ----------------------------------------------------------------------------- which files are read
+def test_exclude_skips_names_and_patterns_and_skipped_files_says_why(tmp_path):
+    for name in ("A.txt", "B.md", "notes.pdf", "C.txt", ".hidden.txt", "~$D.docx", "legend.txt"):
+        (tmp_path / name).write_text("Interviewer: hi\n", encoding="utf-8")
+    assert [p.name for p in transcripts.transcript_files(tmp_path)] == ["A.txt", "B.md", "C.txt", "legend.txt"]
+    assert [p.name for p in transcripts.transcript_files(tmp_path, exclude=["legend.txt", "C.*"])] == ["A.txt", "B.md"]
+    assert [(p.name, why) for p, why in transcripts.skipped_files(tmp_path, exclude=["legend.txt", "C.*"])] == [
+        (".hidden.txt", "hidden or temporary file"), ("C.txt", "excluded (C.*)"), ("legend.txt", "excluded (legend.txt)"),
+        ("notes.pdf", f"unsupported extension '.pdf'; supported: {SUPPORTED}"), ("~$D.docx", "hidden or temporary file")]
+    assert [d.transcript_id for d in transcripts.read_transcripts(tmp_path, exclude=["legend.txt", "C.*"])] == ["A", "B"]

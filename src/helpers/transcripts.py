@@ -13,6 +13,7 @@ naming the file and line and what to do.
 from __future__ import annotations
 
 import csv
+import fnmatch
 import functools
 import html
 import io
@@ -82,6 +83,11 @@ class Transcript:
     header: list[tuple[int, str]] = field(default_factory=list)  # lines before the first label
     labelled: bool = True  # False when the source has no speaker labels at all (one speaker)
     format: str = "txt"
+    warnings: list[str] = field(default_factory=list)  # non-fatal problems (file:line messages), in line order
+    doubtful: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason): label-like speech
+    headings: list[tuple[int, str]] = field(default_factory=list)  # headings inside the transcript (not speech)
+    preamble: list[tuple[int, str]] = field(default_factory=list)  # front matter up to a BEGIN TRANSCRIPT marker
+    encoding: str = ""  # what the bytes were decoded as: utf-8, utf-8-sig, utf-16, cp1252 ("" for docx)
 
 
 # ----------------------------------------------------------------------------- small parts
@@ -603,16 +609,40 @@ def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | Non
                      f"(or --format to say which)")
 
 
-def transcript_files(sources, fmt: str = "auto") -> list[Path]:
-    """Files named, plus the supported files inside folders named (not hidden; sorted)."""
-    if isinstance(sources, (str, Path)):
-        sources = [sources]
+def _excluded(name: str, exclude) -> str | None:
+    """The pattern of `exclude` (names or glob patterns) that a file name relative to its folder matches."""
+    return next((pat for pat in exclude if fnmatch.fnmatchcase(name, pat) or name == pat), None)
+
+
+def _scan_folder(folder: Path, fmt: str, exclude) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(transcript files, [(skipped file, reason)]) directly inside `folder`, sorted by name."""
+    kept, skipped = [], []
+    for f in sorted(x for x in folder.iterdir() if x.is_file()):
+        pattern = _excluded(f.name, exclude)
+        if f.name.startswith((".", "~$")):
+            skipped.append((f, "hidden or temporary file"))
+        elif pattern is not None:
+            skipped.append((f, f"excluded ({pattern})"))
+        elif fmt == "auto" and f.suffix.lower() not in FORMATS:
+            skipped.append((f, f"unsupported extension {f.suffix.lower() or '(none)'!r}; supported: {SUPPORTED}"))
+        else:
+            kept.append(f)
+    return kept, skipped
+
+
+def _sources(sources) -> list:
+    return [sources] if isinstance(sources, (str, Path)) else list(sources)
+
+
+def transcript_files(sources, fmt: str = "auto", exclude=()) -> list[Path]:
+    """Files named, plus the supported files inside folders named (not hidden, not `exclude`d; sorted).
+
+    `exclude`: file names or glob patterns ('*.pdf') matched against names inside a folder."""
     found, problems = [], []
-    for src in sources:
+    for src in _sources(sources):
         p = paths.resolve(src)
         if p.is_dir():
-            inside = sorted(f for f in p.iterdir() if f.is_file() and not f.name.startswith((".", "~$"))
-                            and (fmt != "auto" or f.suffix.lower() in FORMATS))
+            inside, _ = _scan_folder(p, fmt, exclude)
             if not inside:
                 problems.append(f"{paths.relative(p)}: no transcripts ({SUPPORTED}) in this folder")
             found.extend(inside)
@@ -623,6 +653,16 @@ def transcript_files(sources, fmt: str = "auto") -> list[Path]:
     if problems:
         raise InputError(problems)
     return found
+
+
+def skipped_files(sources, fmt: str = "auto", exclude=()) -> list[tuple[Path, str]]:
+    """(file, reason) for each file inside the folders named that `transcript_files` leaves out."""
+    skipped = []
+    for src in _sources(sources):
+        p = paths.resolve(src)
+        if p.is_dir():
+            skipped.extend(_scan_folder(p, fmt, exclude)[1])
+    return skipped
 
 
 def _warn_about_header(doc: Transcript) -> None:
@@ -639,12 +679,13 @@ def _warn_about_header(doc: Transcript) -> None:
                       IngestWarning, stacklevel=3)
 
 
-def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None) -> list[Transcript]:
+def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None, exclude=()) -> list[Transcript]:
     """Read every transcript under `sources` (files or folders); every problem in every file at once.
 
+    `exclude`: file names or glob patterns to skip inside folders (see `skipped_files`).
     Two sources giving the same transcript id are an error (rename one or set `transcript_id`)."""
     problems, out, first = [], [], {}
-    for path in transcript_files(sources, fmt):
+    for path in transcript_files(sources, fmt, exclude):
         try:
             docs = read_transcript(path, fmt, csv_columns)
         except InputError as exc:
