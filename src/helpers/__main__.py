@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "exchange",
     "agreement",
     "bench",
+    "survey",
 ]
 
 
