@@ -18,6 +18,9 @@ from helpers import paths
 from helpers.errors import InputError
 
 FIXTURES = Path(__file__).parent / "fixtures"
+DEMO_TRANSCRIPTS = paths.DATA / "transcripts"
+DEMO_PARTICIPANTS = paths.DATA / "participants.csv"
+DEMO_CODEBOOK = paths.DATA / "codebook.yaml"
 OTHER_TOOL = FIXTURES / "qdpx_other_tool"
 # The REFI-QDA schema (MIT licence, notice inside) is copied into the fixtures so CI never
 # depends on the shared folder beside the repository; that folder is only a fallback.
@@ -149,8 +152,14 @@ def test_unplaceable_selections_are_reported_with_source_offsets_and_reason(othe
     assert reasons[0].startswith("it covers only speaker labels, headers or blank text, or only interviewer turns")
     assert reasons[1] == "its code GUID is not in the project's code tree"
     assert reasons[3] == "offsets outside the source text (0..230)"
-    assert any("selection [5000, 5010) of source 'T1.txt' coded 'Complex needs' by Alice: not placed, offsets "
-               "outside the source text (0..230)" in w for w in result.warnings)
+    at = f"{paths.relative(other_tool_qdpx)}!Project.qde"
+    assert result.warnings[-3:] == [  # one warning per reason, with counts and an example
+        f"{at}: 2 of 9 coded selection(s) not placed: it covers only speaker labels, headers or blank text, or only "
+        "interviewer turns (e.g. [101, 105) of source 'T1.txt' coded 'Complex needs' by Alice)",
+        f"{at}: 1 of 9 coded selection(s) not placed: its code GUID is not in the project's code tree (e.g. "
+        "[135, 145) of source 'T1.txt' coded 'deadbeef-0000-4000-8000-000000000000' by Bob)",
+        f"{at}: 1 of 9 coded selection(s) not placed: offsets outside the source text (0..230) (e.g. [5000, 5010) "
+        "of source 'T1.txt' coded 'Complex needs' by Alice)"]
 
 
 def test_media_selections_whole_source_codings_and_odd_codes_are_warned_about(other_tool_qdpx):
@@ -416,7 +425,7 @@ def test_a_human_codings_table_is_read_like_every_other_codings_table(tmp_path):
     auto.assign(start="1.5").to_csv(tmp_path / "bad.csv", index=False)
     with pytest.raises(InputError, match=r"bad.csv:2: start '1.5' is not a whole number"):
         ex.load_codings("human", None, tmp_path / "bad.csv")
-    with pytest.raises(InputError, match="placing a .qdpx coding needs the corpus turns"):
+    with pytest.raises(InputError, match=r"human.qdpx: file not found; give a .qdpx"):
         ex.load_codings("human", None, tmp_path / "human.qdpx")
 
 
@@ -468,8 +477,8 @@ def test_demo_human_coding_is_synthetic_valid_and_places_completely(schema):
     schema.validate(io.BytesIO(qde))
     project = ex.read_project(demo)
     assert "synthetic" in project.description.lower()
-    turns = corpus.load_corpus()
-    book = codebook.load_codebook()
+    turns = corpus.load_corpus(DEMO_TRANSCRIPTS, DEMO_PARTICIPANTS)
+    book = codebook.load_codebook(DEMO_CODEBOOK)
     result = ex.align(project, turns, book.codes)
     assert result.unplaced.empty and not result.warnings
     from_yaml, _ = ex.codings_from_quotes(paths.DATA / "human_coding_demo.yaml", turns, book.codes)
@@ -496,10 +505,11 @@ def test_analysed_keeps_the_transcripts_the_human_coded_and_by_coding_sets_codin
 def test_round_trip_of_the_demo_auto_coding(tmp_path, schema):
     from helpers import codebook, coding, corpus
 
-    turns = corpus.load_corpus()
-    book = codebook.load_codebook()
-    auto = coding.code_segments(corpus.segments(turns, corpus.load_participants()), book)
-    out = ex.export_qdpx(tmp_path / "demo.qdpx", turns, auto, book.codes, corpus.load_participants())
+    turns = corpus.load_corpus(DEMO_TRANSCRIPTS, DEMO_PARTICIPANTS)
+    book = codebook.load_codebook(DEMO_CODEBOOK)
+    people = corpus.load_participants(DEMO_PARTICIPANTS)
+    auto = coding.code_segments(corpus.segments(turns, people), book)
+    out = ex.export_qdpx(tmp_path / "demo.qdpx", turns, auto, book.codes, people)
     with zipfile.ZipFile(out) as zf:
         schema.validate(io.BytesIO(zf.read("project.qde")))
     result = ex.import_qdpx(out, turns, book.codes)

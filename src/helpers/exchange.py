@@ -24,8 +24,8 @@ from __future__ import annotations
 import io
 import os
 import re
-import tempfile
 import uuid
+import warnings
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -36,8 +36,10 @@ import numpy as np
 import pandas as pd
 
 from . import paths
-from .corpus import PARQUET_SUFFIXES, sentence_spans
+from .corpus import (PARQUET_SUFFIXES, load_participants, print_warnings, resolve_speakers, sentence_spans,
+                     unresolved_turns)
 from .errors import InputError
+from .transcripts import IngestWarning, Transcript, read_text_lines, split_lines
 
 NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -57,6 +59,11 @@ FIXED_ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 WHITESPACE = np.array([9, 10, 11, 12, 13, 32, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
                        0x2029, 0x202F, 0x205F, 0x3000, 0xFEFF], dtype=np.uint32)
 QUOTE_FOLD = {0x2018: 0x27, 0x2019: 0x27, 0x02BC: 0x27, 0x201C: 0x22, 0x201D: 0x22}
+# Extensions a QDA tool keeps in a source's name ('Interview 3.docx'); the transcript id drops them.
+DOCUMENT_EXTENSIONS = {".txt", ".text", ".md", ".rtf", ".doc", ".docx", ".odt", ".pdf", ".htm", ".html", ".vtt",
+                       ".srt", ".csv"}
+NO_TRANSCRIPT = "the source matches no transcript of the corpus (by name or text)"
+TURNS_NOT_FOUND = "turns not found in the source"
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -156,6 +163,7 @@ class QdaProject:
                  unreadable), problem
     selections - source (guid), selection (guid), name, start, end, code (guid), coder
     cases      - participant_id (the case name), then one column per variable (text values)
+    location is where project.qde is (`FILE.qdpx!project.qde`), file the .qdpx or .qde itself.
     """
 
     name: str
@@ -167,6 +175,7 @@ class QdaProject:
     selections: pd.DataFrame
     cases: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    file: str = ""
 
 
 class _Container:
@@ -363,11 +372,87 @@ def read_project(path: str | Path) -> QdaProject:
                                        "coder": coder(coding, sel)})
     return QdaProject(
         name=root.get("name") or "", description=_child_text(root, "Description").strip(),
-        location=shown, users=users, codes=codes,
+        location=shown, file=container.shown, users=users, codes=codes,
         sources=pd.DataFrame(sources, columns=["guid", "kind", "name", "path", "text", "problem"]),
         selections=pd.DataFrame(selections, columns=["source", "selection", "name", "start", "end", "code", "coder"])
         .astype({"start": np.int64, "end": np.int64}),
         cases=_cases(root), warnings=warnings)
+
+
+# ----------------------------------------------------------------------------- turns from the project's sources
+def _unique(values: list[str], suffix: str) -> list[str]:
+    """The values in order, a repeat (compared case-insensitively) given `suffix.format(n)`, n = 2, 3, …"""
+    taken, out = set(), []
+    for value in values:
+        unique, n = value, 2
+        while unique.casefold() in taken:
+            unique, n = value + suffix.format(n), n + 1
+        taken.add(unique.casefold())
+        out.append(unique)
+    return out
+
+
+def source_stem(name: str) -> str:
+    """A source's name without a document extension ('Interview 3.docx' -> 'Interview 3'; 'source' when empty)."""
+    root, ext = os.path.splitext(name.strip())
+    return (root if ext.lower() in DOCUMENT_EXTENSIONS else name).strip() or "source"
+
+
+def source_names(project: QdaProject) -> dict[str, str]:
+    """guid -> how each text source is named in messages and in the turns' `source` column:
+    `FILE:sources/NAME`, unique within the project (a repeated name gets ' (2)', ' (3)' …)."""
+    text = project.sources[project.sources["kind"] == "text"]
+    shown = [f"{project.file}:sources/{name or guid}" for guid, name in zip(text["guid"], text["name"])]
+    return dict(zip(text["guid"], _unique(shown, " ({})")))
+
+
+def project_transcripts(project: QdaProject) -> list[Transcript]:
+    """The project's plain-text sources read as transcripts, with the speaker-label rules of text files
+    (lines numbered from 1, so offsets and lines refer to the source text). The transcript id is the
+    source's name without its extension (or a `transcript_id` in the text's front matter); a repeated
+    id gets '_2', '_3' … in the project's order, with an IngestWarning. Sources without readable or
+    non-blank text are left out (their selections are reported as not placed)."""
+    shown = source_names(project)
+    docs, problems = [], []
+    for row in project.sources.itertuples(index=False):
+        if row.kind != "text" or row.text is None or not row.text.strip():
+            continue
+        numbered = list(enumerate(split_lines(row.text), start=1))
+        try:
+            docs.append(read_text_lines(numbered, shown[row.guid], source_stem(row.name), "txt"))
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    for doc, unique in zip(docs, _unique([d.transcript_id for d in docs], "_{}")):
+        if unique != doc.transcript_id:
+            warnings.warn(f"{doc.source}: transcript id {doc.transcript_id!r} is already another source's; read as "
+                          f"{unique!r} (rename the source in the QDA tool to choose its id)", IngestWarning, stacklevel=2)
+            doc.transcript_id = unique
+    return docs
+
+
+def turns_from_project(project_or_path: QdaProject | str | Path, participants: pd.DataFrame | str | Path | None = None,
+                       interviewer_labels=None, allow_unknown_speakers: bool = False) -> pd.DataFrame:
+    """The turns table (DESIGN.md §2) of a project's own plain-text sources (see project_transcripts).
+
+    With `participants` (a participants.csv path or table) every speaker is resolved as `ingest
+    --participants` does, over the rows of the transcripts the project holds; without, each speaker
+    of each transcript is its own participant. Interviewer labels as in ingest (default
+    DEFAULT_INTERVIEWER_LABELS)."""
+    project = project_or_path if isinstance(project_or_path, QdaProject) else read_project(project_or_path)
+    docs = project_transcripts(project)
+    if not docs:
+        raise InputError(f"{project.file}: no plain-text sources to read turns from; export the project with its "
+                         f"text sources as plain text, or give the turns table ingested from the transcripts")
+    if participants is None:
+        return unresolved_turns(docs, interviewer_labels)
+    if isinstance(participants, pd.DataFrame):
+        table, shown = participants, "participants"
+    else:
+        table, shown = load_participants(participants), paths.relative(paths.resolve(participants))
+    held = table[table["transcript_id"].isin({d.transcript_id for d in docs})]
+    return resolve_speakers(docs, held, interviewer_labels, allow_unknown_speakers, shown)
 
 
 # ----------------------------------------------------------------------------- codes -> themes
@@ -542,15 +627,22 @@ def place_selections(starts: np.ndarray, ends: np.ndarray, cmap: CharMap) -> pd.
                          "end": cmap.turn_pos[hi - 1] + 1})
 
 
-def _match_sources(sources: pd.DataFrame, turns: pd.DataFrame) -> dict[str, str]:
-    """source guid -> transcript_id: by source name (without extension), else by shared turn texts."""
+def _match_sources(project: QdaProject, turns: pd.DataFrame) -> dict[str, str]:
+    """source guid -> transcript_id: the transcript read from that very source (turns_from_project), else by
+    source name (without extension), else by shared turn texts."""
     by_name = {str(t).lower(): str(t) for t in turns["transcript_id"].unique()}
+    read_from = turns[["source", "transcript_id"]].drop_duplicates() if "source" in turns.columns else \
+        pd.DataFrame(columns=["source", "transcript_id"])
+    read_from = read_from[~read_from["source"].duplicated(keep=False)]
+    by_source = dict(zip(read_from["source"].astype(str), read_from["transcript_id"].astype(str)))
+    shown = source_names(project)
     out, long_turns = {}, None
-    for row in sources.itertuples(index=False):
+    for row in project.sources.itertuples(index=False):
         if row.kind != "text" or row.text is None:
             continue
         stems = [row.name, Path(row.name).stem, Path(row.path.replace("\\", "/")).stem if row.path else ""]
-        hit = next((by_name[s.lower()] for s in stems if s and s.lower() in by_name), None)
+        hit = by_source.get(shown[row.guid]) or \
+            next((by_name[s.lower()] for s in stems if s and s.lower() in by_name), None)
         if hit is None:  # by content: the transcript most of whose longer turns appear in the source
             if long_turns is None:
                 longer = turns[turns["text"].fillna("").astype(str).str.len() >= 40]
@@ -574,6 +666,7 @@ class ImportResult:
     codes: pd.DataFrame
     warnings: list[str]
     project: QdaProject
+    turns: pd.DataFrame | None = None  # the turns the selections were placed on
 
 
 def _note(reasons: pd.Series, index, why: str) -> None:
@@ -598,13 +691,12 @@ def _place_source(group: pd.DataFrame, text: str, these: pd.DataFrame, reasons: 
                        participant_id=picked["participant_id"].fillna("").astype(str).to_numpy(),
                        group=picked["group"].fillna("").astype(str).to_numpy(),
                        role=picked["role"].astype(str).to_numpy())
-    if not include_interviewer:
-        rows = rows[rows["role"] != "interviewer"]
+    rows = rows[rows["role"].isin(["participant", "interviewer"] if include_interviewer else ["participant"])]
     rows = rows[~rows["sel"].isin(group.index[bad])]
     why = "it covers only speaker labels, headers or blank text" + \
         ("" if include_interviewer else ", or only interviewer turns")
     if cmap.missing:
-        why += f" (or turns not found in the source: {len(cmap.missing)})"
+        why += f" (or {TURNS_NOT_FOUND}: {len(cmap.missing)})"
     _note(reasons, group.index.difference(pd.Index(rows["sel"].unique())), why)
     return rows.drop(columns=["turn", "role"]), cmap.missing
 
@@ -620,7 +712,7 @@ def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame
     src_of = project.sources.set_index("guid")
     reasons = pd.Series("", index=sels.index, dtype=object)
     _note(reasons, sels.index[~sels["code"].isin(code_of.index)], "its code GUID is not in the project's code tree")
-    matched = _match_sources(project.sources, turns)
+    matched = _match_sources(project, turns)
     turns = turns.reset_index(drop=True)
     placed = []
     for sguid, group in sels.groupby("source", sort=True):
@@ -629,7 +721,7 @@ def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame
         elif src_of.at[sguid, "text"] is None:
             _note(reasons, group.index, src_of.at[sguid, "problem"])
         elif sguid not in matched:
-            _note(reasons, group.index, "the source matches no transcript of the corpus (by name or text)")
+            _note(reasons, group.index, NO_TRANSCRIPT)
         else:
             tid = matched[sguid]
             these = turns[turns["transcript_id"].astype(str) == tid].sort_values("turn", kind="stable")
@@ -664,11 +756,42 @@ def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame
         "code": sels.loc[lost, "code"].map(code_of["name"]).fillna(sels.loc[lost, "code"]).astype(str).to_numpy(),
         "coder": sels.loc[lost, "coder"].to_numpy(), "reason": reasons[lost].to_numpy()}, columns=UNPLACED_COLUMNS)
     unplaced = unplaced.sort_values(["source", "start", "end", "code", "coder"], kind="stable").reset_index(drop=True)
-    for row in unplaced.itertuples(index=False):
-        warnings.append(f"{project.location}: selection [{row.start}, {row.end}) of source {row.source!r} "
-                        f"coded {row.code!r} by {row.coder}: not placed, {row.reason}")
+    for reason, count in _reason_counts(unplaced):
+        first = unplaced[unplaced["reason"] == reason].iloc[0]
+        warnings.append(f"{project.location}: {count} of {len(sels)} coded selection(s) not placed: {reason} (e.g. "
+                        f"[{first.start}, {first.end}) of source {first.source!r} coded {first.code!r} by {first.coder})")
     return ImportResult(codings=codings, unplaced=unplaced, cases=project.cases, codes=codes,
-                        warnings=warnings, project=project)
+                        warnings=warnings, project=project, turns=turns)
+
+
+def _reason_counts(unplaced: pd.DataFrame) -> list[tuple[str, int]]:
+    """(reason, number of selections) of the unplaced selections, most frequent first."""
+    counts = unplaced["reason"].value_counts()
+    return sorted(counts.items(), key=lambda rc: (-rc[1], rc[0]))
+
+
+def nothing_placed(result: ImportResult, own_sources: bool) -> InputError:
+    """The error for an import that placed none of the project's coded selections, saying why."""
+    project = result.project
+    total = len(project.selections)
+    if not total:
+        return InputError(f"{project.file}: the project has no coded text selections to import (only codings of "
+                          f"passages of text sources can be placed on turns); code the transcripts in the QDA "
+                          f"tool and export the project again")
+    reasons = "; ".join(f"{reason} ({count})" for reason, count in _reason_counts(result.unplaced))
+    where = "the turns of the project's own sources" if own_sources else "the corpus"
+    head = f"{project.file}: 0 of {total} coded selections could be placed on {where}"
+    mismatch = result.unplaced["reason"].str.contains(NO_TRANSCRIPT, regex=False) | \
+        result.unplaced["reason"].str.contains(TURNS_NOT_FOUND, regex=False)
+    if not own_sources and mismatch.any():
+        return InputError(f"{head}: the sources' texts do not match the turns given ({reasons}); import without "
+                          f"--corpus to use the project's own sources, or give the turns table ingested from the "
+                          f"same transcripts")
+    if own_sources:
+        return InputError(f"{head}: {reasons}; check that the codings are on participant speech (name the "
+                          f"interviewers with --interviewer-labels, or keep interviewer turns with "
+                          f"--include-interviewer)")
+    return InputError(f"{head}: {reasons}")
 
 
 def to_sentences(codings: pd.DataFrame, turns: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -693,13 +816,24 @@ def to_sentences(codings: pd.DataFrame, turns: pd.DataFrame) -> tuple[pd.DataFra
     return sort_codings(with_coder(out[codings.columns])), lost[codings.columns]
 
 
-def import_qdpx(path: str | Path, turns: pd.DataFrame, codebook_codes: pd.DataFrame | None = None,
-                include_interviewer: bool = False, unit: str = "turn") -> ImportResult:
+def import_qdpx(path: str | Path, turns: pd.DataFrame | None = None, codebook_codes: pd.DataFrame | None = None,
+                include_interviewer: bool = False, unit: str = "turn", participants=None, interviewer_labels=None,
+                allow_unknown_speakers: bool = False) -> ImportResult:
     """Read a .qdpx (or .qde) and place its text codings on the turns (see the module docstring);
-    `unit="sentence"` splits them onto sentence segments as helpers.corpus.segments does."""
+    `unit="sentence"` splits them onto sentence segments as helpers.corpus.segments does.
+
+    Without `turns` the turns are read from the project's own sources (turns_from_project, with
+    `participants`, `interviewer_labels` and `allow_unknown_speakers`). Placing none of the
+    project's coded selections is an InputError saying why; placing some is a warning per reason."""
     if unit not in ("turn", "sentence"):
         raise InputError(f"unit {unit!r}: use 'turn' or 'sentence'")
-    result = align(read_project(path), turns, codebook_codes, include_interviewer)
+    project = read_project(path)
+    own_sources = turns is None
+    if own_sources:
+        turns = turns_from_project(project, participants, interviewer_labels, allow_unknown_speakers)
+    result = align(project, turns, codebook_codes, include_interviewer)
+    if result.unplaced.shape[0] == len(project.selections):
+        raise nothing_placed(result, own_sources)
     if unit == "sentence":
         result.codings, lost = to_sentences(result.codings, turns)
         for row in lost.itertuples(index=False):
@@ -715,8 +849,8 @@ CODINGS_CHOICES = ("auto", "human", "both")
 def load_codings(which: str, auto: pd.DataFrame | None = None, human: str | Path | None = None,
                  turns: pd.DataFrame | None = None, codebook_codes: pd.DataFrame | None = None,
                  unit: str = "turn") -> pd.DataFrame:
-    """The codings a notebook analyses: `auto` (the keyword coding), `human` (a .qdpx, or a codings
-    table file) or `both` stacked; a `coding` column says which (auto | human), `coder` who."""
+    """The codings a notebook analyses: `auto` (the keyword coding), `human` (a .qdpx placed on `turns`,
+    or a codings table file) or `both` stacked; a `coding` column says which (auto | human), `coder` who."""
     if which not in CODINGS_CHOICES:
         raise InputError(f"codings {which!r}: use one of {', '.join(CODINGS_CHOICES)}")
     parts = []
@@ -763,9 +897,10 @@ def by_coding(fn, segments: pd.DataFrame, codings: pd.DataFrame, by: str, **kwar
 
 def read_human_coding(path: str | Path, turns: pd.DataFrame | None, codebook_codes: pd.DataFrame | None = None,
                       coder: str = "", unit: str = "turn", default_coder: str = "human") -> ImportResult:
-    """A coding to compare or analyse: a .qdpx/.qde placed on the turns, or a codings table file
-    (.csv/.parquet, rows without a coder column get `default_coder`); `coder` keeps one coder's rows
-    (InputError naming the coders there when it has none). The caller shows the warnings."""
+    """A coding to compare or analyse: a .qdpx/.qde placed on the turns (None: on the turns of the
+    project's own sources), or a codings table file (.csv/.parquet, rows without a coder column get
+    `default_coder`); `coder` keeps one coder's rows (InputError naming the coders there when it has
+    none). The caller shows the warnings."""
     resolved = paths.resolve(path)
     if resolved.suffix.lower() in (".csv", *PARQUET_SUFFIXES):
         codings = read_codings_file(resolved, default_coder)
@@ -775,8 +910,6 @@ def read_human_coding(path: str | Path, turns: pd.DataFrame | None, codebook_cod
         result = ImportResult(codings=codings, unplaced=pd.DataFrame(columns=UNPLACED_COLUMNS), cases=pd.DataFrame(),
                               codes=pd.DataFrame(), warnings=[], project=empty)
     else:
-        if turns is None:
-            raise InputError(f"{paths.relative(resolved)}: placing a .qdpx coding needs the corpus turns")
         result = import_qdpx(resolved, turns, codebook_codes, unit=unit)
     if coder:
         coders = sorted(set(result.codings["coder"]))
@@ -1118,11 +1251,14 @@ def export_qdc(out: str | Path, codes: pd.DataFrame) -> Path:
 
 
 # ----------------------------------------------------------------------------- command line
-def load_turns(path: str | Path | None = None, participants_csv: str | Path | None = None) -> pd.DataFrame:
-    """The turns table from a file written by `ingest` (CSV or Parquet), or, without one, the project corpus."""
+def load_turns(path: str | Path) -> pd.DataFrame:
+    """The turns table from a file written by `ingest` (CSV or Parquet); there is no default corpus."""
     from . import corpus
 
-    turns = corpus.load_corpus(None, participants_csv) if path is None else corpus.read_turns(path)
+    if not path:
+        raise InputError("no turns table given; name the one `python -m helpers ingest PATH --out TURNS` wrote "
+                         "(--corpus TURNS)")
+    turns = corpus.read_turns(path)
     if "speaker" not in turns.columns:
         turns = turns.assign(speaker="")
     return turns
@@ -1152,11 +1288,14 @@ def read_codings_file(path: str | Path, default_coder: str = AUTO_CODER) -> pd.D
     return with_coder(codings.astype({"start": np.int64, "end": np.int64}), default_coder)
 
 
-def codebook_codes_or_none(path: str | None, required: bool = False) -> pd.DataFrame | None:
-    """Codebook.codes of the given codebook, of data/codebook.yaml when none is given (if it exists)."""
+def codebook_codes_or_none(path: str | Path | None, required: bool = False) -> pd.DataFrame | None:
+    """Codebook.codes of the given codebook; None when none is given (codes are then mapped by their own
+    names), or an InputError when `required`. There is no default codebook."""
     from .codebook import load_codebook
 
-    if path is None and not required and not paths.CODEBOOK.is_file():
+    if not path:
+        if required:
+            raise InputError("no codebook given; name the codebook YAML file with --codebook")
         return None
     return load_codebook(path).codes
 
@@ -1167,8 +1306,24 @@ def _command_import(args) -> int:
 
     from .corpus import write_table
 
-    turns = load_turns(args.corpus, args.participants)
-    result = import_qdpx(args.file, turns, codebook_codes_or_none(args.codebook), args.include_interviewer, args.unit)
+    own_options = [name for name, given in (("--participants", args.participants),
+                                            ("--interviewer-labels", args.interviewer_labels),
+                                            ("--allow-unknown-speakers", args.allow_unknown_speakers)) if given]
+    if args.corpus and own_options:
+        raise InputError(f"{', '.join(own_options)}: only for turns read from the project's own sources; the turns "
+                         f"table of --corpus already names its speakers (leave out --corpus or these options)")
+    turns = load_turns(args.corpus) if args.corpus else None
+    codes = codebook_codes_or_none(args.codebook)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IngestWarning)
+        try:
+            result = import_qdpx(args.file, turns, codes, args.include_interviewer, args.unit, args.participants,
+                                 args.interviewer_labels, args.allow_unknown_speakers)
+        finally:
+            print_warnings(caught)
+    if turns is None:
+        print(f"turns read from the project's own sources: {len(result.turns)} turns of "
+              f"{result.turns['transcript_id'].nunique()} transcripts", file=sys.stderr)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
     write_table(result.codings, args.out)
@@ -1184,12 +1339,10 @@ def _command_export(args) -> int:
     """`export-qdpx`: transcripts + codings + codebook -> a .qdpx for a QDA tool."""
     import sys
 
-    from .corpus import load_participants
-
     turns = load_turns(args.corpus)
     codings = read_codings_file(args.codings)
     codes = codebook_codes_or_none(args.codebook, required=True)
-    participants = load_participants(args.participants)
+    participants = load_participants(args.participants) if args.participants else None
     out = export_qdpx(args.out, turns, codings, codes, participants, args.name, args.description)
     print(f"{len(codings)} codings on {turns['transcript_id'].nunique()} transcripts -> {out}", file=sys.stderr)
     return 0
@@ -1208,14 +1361,13 @@ def _command_quotes(args) -> int:
     """`quotes-to-qdpx`: hand-chosen quotes (YAML) -> a .qdpx, e.g. the demo human coding."""
     import sys
 
-    from .corpus import load_participants
-
-    turns = load_turns(args.corpus, args.participants)
+    turns = load_turns(args.corpus)
     codes = codebook_codes_or_none(args.codebook, required=True)
     codings, meta = codings_from_quotes(args.quotes, turns, codes)
     coded = sorted(codings["transcript_id"].unique())
+    participants = load_participants(args.participants) if args.participants else None
     out = export_qdpx(args.out, turns[turns["transcript_id"].isin(coded)], codings, codes,
-                      load_participants(args.participants), str(meta.get("project") or "Human coding"),
+                      participants, str(meta.get("project") or "Human coding"),
                       str(meta.get("description") or ""))
     print(f"{len(codings)} codings in {len(coded)} transcripts -> {out}", file=sys.stderr)
     return 0
@@ -1223,15 +1375,25 @@ def _command_quotes(args) -> int:
 
 def add_commands(sub) -> None:
     """Register `import-qdpx`, `export-qdpx`, `export-qdc` and `quotes-to-qdpx`."""
+    from .transcripts import DEFAULT_INTERVIEWER_LABELS
+
     p = sub.add_parser("import-qdpx", help="a REFI-QDA project (.qdpx/.qde) from NVivo, ATLAS.ti, MAXQDA, "
                                            "QualCoder … -> codings table with a coder column")
     p.add_argument("file", metavar="FILE", help=".qdpx (or a .qde beside its sources folder)")
     p.add_argument("--out", required=True, metavar="CODINGS", help="codings table to write (.csv or .parquet)")
     p.add_argument("--corpus", default=None, metavar="TURNS",
-                   help="turns table from `ingest` (default: read data/transcripts with data/participants.csv)")
-    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
+                   help="place the codings on this turns table from `ingest` (default: read the turns from the "
+                        "project's own text sources)")
+    p.add_argument("--participants", default=None, metavar="CSV",
+                   help="without --corpus: resolve the speakers of the project's sources with this participants.csv "
+                        "(default: each speaker of each source is a participant)")
+    p.add_argument("--interviewer-labels", default=None, metavar="LABELS",
+                   help=f"without --corpus: '|'-separated interviewer labels ('Name N' = Name + a number); default: "
+                        f"{'|'.join(DEFAULT_INTERVIEWER_LABELS)}")
+    p.add_argument("--allow-unknown-speakers", action="store_true",
+                   help="without --corpus, with --participants: unknown speaker labels are warnings, not errors")
     p.add_argument("--codebook", default=None, metavar="YAML",
-                   help="map code names onto this codebook's themes (default data/codebook.yaml if present)")
+                   help="map code names onto this codebook's themes (default: none, codes keep their own names)")
     p.add_argument("--unit", choices=("turn", "sentence"), default="turn", help="segments to code (default turn)")
     p.add_argument("--include-interviewer", action="store_true", help="keep codings on interviewer turns")
     p.add_argument("--cases-out", default=None, metavar="CSV", help="also write the cases and their variables")
@@ -1240,7 +1402,7 @@ def add_commands(sub) -> None:
     p = sub.add_parser("export-qdpx", help="transcripts + codings + codebook -> .qdpx to review in a QDA tool")
     p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table from `ingest` (CSV or Parquet)")
     p.add_argument("--codings", required=True, metavar="CODINGS", help="codings table from `code` or `import-qdpx`")
-    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.add_argument("--codebook", required=True, metavar="YAML", help="codebook YAML: the code tree of the project")
     p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv -> cases and variables")
     p.add_argument("--name", default="IPS workbench auto-coding", help="project name shown by the QDA tool")
     p.add_argument("--description", default="", help="project description")
@@ -1248,7 +1410,7 @@ def add_commands(sub) -> None:
     p.set_defaults(func=_command_export)
 
     p = sub.add_parser("export-qdc", help="codebook -> REFI-QDA codebook (.qdc)")
-    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.add_argument("--codebook", required=True, metavar="YAML", help="codebook YAML to export")
     p.add_argument("--out", required=True, metavar="FILE.qdc", help="file to write")
     p.set_defaults(func=_command_export_qdc)
 
@@ -1256,7 +1418,7 @@ def add_commands(sub) -> None:
                                               "is made)")
     p.add_argument("quotes", metavar="YAML", help="quotes file, e.g. data/human_coding_demo.yaml")
     p.add_argument("--out", required=True, metavar="FILE.qdpx", help="file to write")
-    p.add_argument("--corpus", default=None, metavar="TURNS", help="turns table (default: the project corpus)")
-    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
-    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml)")
+    p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table from `ingest` the quotes come from")
+    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv -> cases and variables")
+    p.add_argument("--codebook", required=True, metavar="YAML", help="codebook YAML the quotes' codes belong to")
     p.set_defaults(func=_command_quotes)
