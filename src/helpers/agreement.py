@@ -327,12 +327,12 @@ def run_agree(args) -> int:
     """`agree`: agreement table of codings A against codings B."""
     from . import corpus, exchange
 
-    turns = exchange.load_turns(args.corpus, args.participants)
+    turns = corpus.read_turns(args.corpus)
     book_codes = exchange.codebook_codes_or_none(args.codebook)
     a = read_side(args.a, turns, args.a_coder, book_codes)
     b = read_side(args.b, turns, args.b_coder, book_codes)
     sentence = any(c["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any() for c in (a, b))
-    units = corpus.segments(turns, corpus.load_participants(args.participants),
+    units = corpus.segments(turns, corpus.participants_for(args.participants, turns),
                             unit="sentence" if sentence else "turn", include_interviewer=args.include_interviewer)
     if not args.all_transcripts:
         units = common_units(units, a, b)
@@ -357,9 +357,11 @@ def add_commands(sub) -> None:
     p.add_argument("--b", required=True, metavar="CODINGS", help="codings table or .qdpx (e.g. a human coder)")
     p.add_argument("--unit", choices=UNITS, default="segment", help="segments, or characters as NVivo does")
     p.add_argument("--level", choices=LEVELS, default="theme", help="compare themes or subthemes (default theme)")
-    p.add_argument("--corpus", default=None, metavar="TURNS", help="turns table (default: the project corpus)")
-    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
-    p.add_argument("--codebook", default=None, metavar="YAML", help="codebook (default data/codebook.yaml if present)")
+    p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table (CSV or Parquet, from `ingest`)")
+    p.add_argument("--participants", default=None, metavar="CSV",
+                   help="participants.csv for attributes (default: the participants the turns table names)")
+    p.add_argument("--codebook", default=None, metavar="YAML",
+                   help="codebook: maps code names onto its themes and lists its codes (default: none, codes by name)")
     p.add_argument("--a-coder", default=None, metavar="NAME", help="use only this coder's rows of A")
     p.add_argument("--b-coder", default=None, metavar="NAME", help="use only this coder's rows of B")
     p.add_argument("--all-transcripts", action="store_true",

@@ -36,7 +36,7 @@ def generate_corpus(out_dir: Path, words: int, seed: int = 0, transcripts_dir=No
     turns with replacement from that transcript, so groups keep their own voices. Returns the
     transcripts folder, the participants file and the number of words written.
     """
-    participants = corpus.load_participants(participants_csv)
+    participants = corpus.load_participants(participants_csv or paths.PARTICIPANTS)
     turns = corpus.load_corpus(transcripts_dir or paths.TRANSCRIPTS, participants)
     turns = turns.assign(n_words=turns["text"].str.split().str.len().astype(int))
     rng = np.random.default_rng(seed)

@@ -335,8 +335,11 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
 
 
 def load_codebook(path: str | Path | None = None) -> Codebook:
-    """Read, validate and compile a codebook YAML file (default data/codebook.yaml)."""
-    path = paths.resolve(path) if path else paths.CODEBOOK
+    """Read, validate and compile a codebook YAML file (there is no default: a project names its own)."""
+    if not path:
+        raise InputError("no codebook given; name a codebook YAML file (--codebook, or codebook_yaml in the "
+                         "project's pipeline.yaml)")
+    path = paths.resolve(path)
     shown = paths.relative(path)
     if not path.is_file():
         raise InputError(f"{shown}: codebook not found; give the path of a codebook YAML file "

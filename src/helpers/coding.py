@@ -677,7 +677,7 @@ def _command_code(args) -> int:
             raise InputError(f"{option} {value}: name a .csv or .parquet file")
     book = load_codebook(args.codebook)
     turns = corpus.read_turns(args.corpus)
-    participants = corpus.load_participants(args.participants)
+    participants = corpus.participants_for(args.participants, turns)
     segs = corpus.segments(turns, participants, unit=args.unit, include_interviewer=args.include_interviewer)
     codings = code_segments(segs, book)
     if args.matrix:
@@ -695,8 +695,9 @@ def add_commands(sub) -> None:
     """Register `code` on the command line."""
     p = sub.add_parser("code", help="apply a codebook to a turns table -> codings table")
     p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table (CSV or Parquet, from `ingest`)")
-    p.add_argument("--codebook", default=str(paths.CODEBOOK), metavar="YAML", help="codebook (default data/codebook.yaml)")
-    p.add_argument("--participants", default=None, metavar="CSV", help="participants.csv (default data/participants.csv)")
+    p.add_argument("--codebook", required=True, metavar="YAML", help="codebook YAML file")
+    p.add_argument("--participants", default=None, metavar="CSV",
+                   help="participants.csv for attributes in the matrix (default: the participants the turns table names)")
     p.add_argument("--unit", choices=UNITS, default="turn", help="segment unit (default turn)")
     p.add_argument("--include-interviewer", action="store_true", help="also code interviewer turns")
     p.add_argument("--out", default=None, metavar="FILE", help="codings table .csv or .parquet (default: stdout)")

@@ -768,7 +768,7 @@ def read_units(path: str | Path, codings: pd.DataFrame, participants_csv: str | 
     turns = corpus.read_turns(path)
     sentence = bool(codings["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any())
     include_interviewer = bool((codings["participant_id"] == "").any())
-    return corpus.segments(turns, corpus.load_participants(participants_csv),
+    return corpus.segments(turns, corpus.participants_for(participants_csv, turns),
                            unit="sentence" if sentence else "turn", include_interviewer=include_interviewer)
 
 
@@ -795,6 +795,9 @@ def run_cooccur(args) -> int:
               "n_a, n_b, n_ab and Jaccard do not depend on N", file=sys.stderr)
     by = args.by
     if by and segments is None and by not in codings.columns:
+        if not args.participants:
+            raise InputError(f"--by {by!r}: not a column of the codings; give --corpus (turns table) or "
+                             f"--participants (participants.csv) to group by an attribute")
         participants = corpus.load_participants(args.participants)
         if by not in participants.columns:
             raise InputError(f"--by {by!r}: not a column of the codings or of the participants; available: "
@@ -819,7 +822,7 @@ def add_commands(sub) -> None:
     p.add_argument("--corpus", type=Path, default=None, metavar="TURNS",
                    help="turns table from `ingest`, so uncoded segments count in N")
     p.add_argument("--participants", type=Path, default=None, metavar="CSV",
-                   help="participants.csv for attributes (default data/participants.csv)")
+                   help="participants.csv for attributes (default: the participants the turns table names)")
     p.add_argument("--permutations", type=int, default=999, metavar="N",
                    help="shuffles for the permutation test (default 999; 0 skips it)")
     p.add_argument("--seed", type=int, default=0, metavar="S", help="random seed of the permutation test (default 0)")

@@ -33,12 +33,19 @@ def _punkt():
     return PunktSentenceTokenizer(params)
 
 
-def load_participants(path: str | Path | None = None) -> pd.DataFrame:
-    """Read participants.csv (all columns as text) and check it; every problem names file and line."""
-    path = paths.resolve(path) if path else paths.PARTICIPANTS
+def load_participants(path: str | Path) -> pd.DataFrame:
+    """Read a participants file (all columns as text) and check it; every problem names file and line.
+
+    There is no default file: a project names its own (see `load_inputs` for a corpus without one).
+    An empty `group` is allowed (a survey leaves it for the researcher) and shows as no group."""
+    if not path:
+        raise InputError("no participants file given; name one (--participants CSV, or participants_csv in the "
+                         "project's pipeline.yaml), or leave it out to take each speaker as a participant")
+    path = paths.resolve(path)
     shown = paths.relative(path)
     if not path.is_file():
-        raise InputError(f"{shown}: participants file not found; give --participants or create it")
+        raise InputError(f"{shown}: participants file not found; give --participants or create it "
+                         f"(python -m helpers survey DIR --out PROJECT writes one)")
     try:
         df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
@@ -56,8 +63,6 @@ def load_participants(path: str | Path | None = None) -> pd.DataFrame:
             problems.append(f"{shown}:{line}: empty participant_id")
         elif not ID_PATTERN.match(pid):
             problems.append(f"{shown}:{line}: participant_id {pid!r} may hold only letters, digits, '_', '-', '.'")
-        if not row["group"]:
-            problems.append(f"{shown}:{line}: participant {pid}: empty group (e.g. client, esw, hcp)")
         if row["collection"] not in COLLECTIONS:
             problems.append(f"{shown}:{line}: participant {pid}: collection {row['collection']!r} "
                             f"must be one of {', '.join(sorted(COLLECTIONS))}")
@@ -73,7 +78,7 @@ def load_participants(path: str | Path | None = None) -> pd.DataFrame:
 
 def participant_attributes(participants: pd.DataFrame) -> list[str]:
     """Columns usable as grouping variables (everything but ids and speaker labels)."""
-    skip = {"participant_id", "transcript_id", "speaker_labels"}
+    skip = {"participant_id", "transcript_id", "speaker_labels", "speaker"}
     return [c for c in participants.columns if c not in skip]
 
 
@@ -157,6 +162,53 @@ def _legend_aliases(who: str) -> list[str]:
     return [x.strip() for x in inside] + [who.strip(), bare]
 
 
+UNATTRIBUTED = "unattributed"  # role of text that no speaker label covers (e.g. before the first label)
+
+
+def speaker_keys(doc, label: str) -> list[str]:
+    """The keys a speaker label is matched by: the label itself and what the transcript's legend says of it."""
+    return [label_key(c) for c in [label, *_legend_aliases(doc.legend.get(label, ""))] if c]
+
+
+def _id_part(text: str) -> str:
+    """Text made usable in a participant id (letters, digits, '_', '-', '.'; starting with a letter or digit)."""
+    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", unicodedata.normalize("NFKD", str(text))
+                  .encode("ascii", "ignore").decode()).strip("_.-")
+
+
+def participants_from_transcripts(docs, interviewer_labels=None) -> pd.DataFrame:
+    """A participants table made from the transcripts: one participant per speaker label of each transcript.
+
+    Interviewer labels and unattributed text are left out; a transcript without labels is one participant.
+    participant_id is the label (made id-safe), qualified by the transcript (`LABEL_TRANSCRIPT`) when the same
+    label speaks in several transcripts; `collection` is interview for one participant, focus_group for more;
+    `group` is empty (the researcher's to fill in); `speaker_labels` holds the label as written."""
+    interviewer = interviewer_pattern(interviewer_labels)
+    pairs = []  # (transcript_id, label)
+    for d in docs:
+        if not d.labelled:
+            pairs.append((d.transcript_id, ""))
+            continue
+        for label in dict.fromkeys(t["speaker"] for t in d.turns if t["speaker"]):
+            if not any(interviewer.match(k) for k in speaker_keys(d, label)):
+                pairs.append((d.transcript_id, label))
+    base = {pair: _id_part(pair[1]) or _id_part(pair[0]) or "speaker" for pair in pairs}
+    spread = pd.Series([(b, t) for (t, _), b in base.items()]).drop_duplicates().str[0].value_counts()
+    ids, taken = {}, set()
+    for (tid, label), b in base.items():
+        pid = b if spread.get(b, 0) <= 1 or not label else f"{b}_{_id_part(tid) or 'transcript'}"
+        unique, n = pid, 2
+        while unique.casefold() in taken:
+            unique, n = f"{pid}-{n}", n + 1
+        taken.add(unique.casefold())
+        ids[(tid, label)] = unique
+    per_transcript = pd.Series([t for t, _ in pairs]).value_counts()
+    rows = [{"participant_id": ids[(tid, label)], "group": "",
+             "collection": "interview" if per_transcript[tid] == 1 else "focus_group",
+             "transcript_id": tid, "speaker_labels": label} for tid, label in pairs]
+    return pd.DataFrame(rows, columns=["participant_id", "group", "collection", "transcript_id", "speaker_labels"])
+
+
 def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, allow_unknown_speakers: bool = False,
                      participants_shown: str = "participants.csv") -> pd.DataFrame:
     """Transcripts + participants -> the turns table (DESIGN.md §2), every turn attributed or an InputError."""
@@ -186,10 +238,11 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
                     problems.append(f"{d.source}: no speaker labels, but transcript {d.transcript_id!r} has {len(who)} "
                                     f"participants in {participants_shown}; label each turn (e.g. 'H01: …')")
                     break
+            elif not t["speaker"]:
+                role = UNATTRIBUTED  # text before the first label: kept, attributed to nobody
             else:
                 if t["speaker"] not in resolved:
-                    candidates = [t["speaker"]] + _legend_aliases(d.legend.get(t["speaker"], ""))
-                    keys = [label_key(c) for c in candidates if c]
+                    keys = speaker_keys(d, t["speaker"])
                     hit = next((table[k] for k in keys if k in table), None)
                     is_interviewer = not hit and keys and any(interviewer.match(k) for k in keys)
                     resolved[t["speaker"]] = (hit or "", "interviewer" if is_interviewer else "participant")
@@ -239,33 +292,64 @@ def turns_frame(records) -> pd.DataFrame:
     return df.sort_values(["transcript_id", "turn"], kind="stable").reset_index(drop=True)
 
 
-def load_corpus(transcripts_dir: str | Path | list = None, participants_csv: str | Path | pd.DataFrame | None = None,
-                interviewer_labels=None, allow_unknown_speakers: bool = False, fmt: str = "auto",
-                csv_columns: dict | None = None) -> pd.DataFrame:
-    """Read every transcript and validate it against participants.csv -> the turns table.
+def load_inputs(transcripts_dir: str | Path | list, participants_csv: str | Path | pd.DataFrame | None = None,
+                interviewer_labels=None, allow_unknown_speakers: bool = False, exclude_files=(),
+                csv_columns: dict | None = None, fmt: str = "auto") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(participants, turns) of a project: its transcripts, validated against its participants file.
 
-    Cross-checks: every transcript is in participants.csv, every participant's transcript exists,
-    transcript ids are unique, and every speaker label is a participant's label or an interviewer
-    label (`interviewer_labels`, default DEFAULT_INTERVIEWER_LABELS). Problems are raised together.
-    """
+    Without a participants file (None or ""), each speaker of each transcript is a participant with an
+    empty group (`participants_from_transcripts`). Cross-checks: every transcript is in the participants
+    table, every participant's transcript exists, transcript ids are unique, and every speaker label is a
+    participant's label or an interviewer label. Problems are raised together; nothing falls back to
+    the demo corpus."""
+    if transcripts_dir is None or (isinstance(transcripts_dir, (str, Path)) and not str(transcripts_dir).strip()):
+        raise InputError("no transcripts given; name a folder or files (transcripts_dir in the project's "
+                         "pipeline.yaml, or PATH on the command line)")
+    docs = read_transcripts(transcripts_dir, fmt, csv_columns, exclude=tuple(exclude_files or ()))
     if isinstance(participants_csv, pd.DataFrame):
         participants, shown = participants_csv, "participants"
-    else:
+    elif participants_csv:
         participants = load_participants(participants_csv)
-        shown = paths.relative(paths.resolve(participants_csv) if participants_csv else paths.PARTICIPANTS)
-    docs = read_transcripts(transcripts_dir if transcripts_dir is not None else paths.TRANSCRIPTS, fmt, csv_columns)
-    return resolve_speakers(docs, participants, interviewer_labels, allow_unknown_speakers, shown)
+        shown = paths.relative(paths.resolve(participants_csv))
+        no_group = participants.loc[participants["group"] == "", "participant_id"].tolist()
+        if no_group:
+            warnings.warn(f"{shown}: {len(no_group)} participant(s) have no group ({', '.join(no_group[:5])}"
+                          f"{' …' if len(no_group) > 5 else ''}); fill in the group column to compare groups",
+                          IngestWarning, stacklevel=2)
+    else:
+        participants = participants_from_transcripts(docs, interviewer_labels)
+        shown = "the speakers of the transcripts (no participants file)"
+    return participants, resolve_speakers(docs, participants, interviewer_labels, allow_unknown_speakers, shown)
+
+
+def load_corpus(transcripts_dir: str | Path | list, participants_csv: str | Path | pd.DataFrame | None = None,
+                interviewer_labels=None, allow_unknown_speakers: bool = False, fmt: str = "auto",
+                csv_columns: dict | None = None, exclude_files=()) -> pd.DataFrame:
+    """The turns table of `load_inputs` (DESIGN.md §2)."""
+    return load_inputs(transcripts_dir, participants_csv, interviewer_labels, allow_unknown_speakers, exclude_files,
+                       csv_columns, fmt)[1]
 
 
 def unresolved_turns(docs, interviewer_labels=None) -> pd.DataFrame:
-    """Turns without participants.csv: interviewer role from the labels, participant_id and group empty."""
-    interviewer = interviewer_pattern(interviewer_labels)
-    records = []
-    for d in docs:
-        for n, t in enumerate(d.turns):
-            role = "interviewer" if d.labelled and interviewer.match(label_key(t["speaker"])) else "participant"
-            records.append(_turn_record(d, n, "", role, ""))
-    return turns_frame(records)
+    """Turns of transcripts read without a participants file: each speaker of each transcript is a participant."""
+    return resolve_speakers(docs, participants_from_transcripts(docs, interviewer_labels), interviewer_labels,
+                            participants_shown="the speakers of the transcripts (no participants file)")
+
+
+def participants_of_turns(turns: pd.DataFrame) -> pd.DataFrame:
+    """The participants a turns table names (id, group, transcript; collection from how many share a transcript):
+    what commands given a turns file use when no participants file is named."""
+    talk = turns[(turns["role"] == "participant") & (turns["participant_id"] != "")]
+    people = talk.drop_duplicates("participant_id")[["participant_id", "group", "transcript_id"]]
+    size = people.groupby("transcript_id")["participant_id"].transform("size")
+    people = people.assign(collection=np.where(size > 1, "focus_group", "interview"))
+    return people[["participant_id", "group", "collection", "transcript_id"]].sort_values(
+        "participant_id", kind="stable").reset_index(drop=True)
+
+
+def participants_for(path: str | Path | None, turns: pd.DataFrame) -> pd.DataFrame:
+    """The participants file named by a command's --participants, else the participants its turns table names."""
+    return load_participants(path) if path else participants_of_turns(turns)
 
 
 # ----------------------------------------------------------------------------- segments
@@ -297,14 +381,18 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
              include_interviewer: bool = False) -> pd.DataFrame:
     """The units of coding: one row per participant turn (or sentence), with participant attributes joined.
 
-    Columns: segment_id, transcript_id, turn, sentence, participant_id, role, group, text, then every
-    participant attribute column, then start, end (character offsets of the segment in its turn text,
-    so `turn_text[start:end] == text`). Interviewer turns are left out unless `include_interviewer`.
+    Columns: segment_id, transcript_id, turn, sentence, speaker, participant_id, role, group, text, then
+    every participant attribute column, then start, end (character offsets of the segment in its turn
+    text, so `turn_text[start:end] == text`). Interviewer turns are left out unless `include_interviewer`;
+    unattributed text (before the first speaker label) is always left out of the analysis.
     """
     if unit not in ("turn", "sentence"):
         raise InputError(f"unit {unit!r}: use 'turn' or 'sentence'")
-    base = turns if include_interviewer else turns[turns["role"] != "interviewer"]
-    base = base[["transcript_id", "turn", "participant_id", "role", "group", "text"]].reset_index(drop=True)
+    roles = ["participant", "interviewer"] if include_interviewer else ["participant"]
+    base = turns[turns["role"].isin(roles)]
+    if "speaker" not in base.columns:
+        base = base.assign(speaker="")
+    base = base[["transcript_id", "turn", "speaker", "participant_id", "role", "group", "text"]].reset_index(drop=True)
     base["text"] = base["text"].fillna("").astype(str)
     if unit == "turn":
         base["sentence"] = 0
@@ -323,12 +411,12 @@ def segments(turns: pd.DataFrame, participants: pd.DataFrame, unit: str = "turn"
     base["turn"] = base["turn"].astype("int64")
     suffix = ("." + base["sentence"].astype(str)) if unit == "sentence" else ""
     base["segment_id"] = base["transcript_id"].astype(str) + ":" + base["turn"].astype(str) + suffix
-    attrs = [c for c in participant_attributes(participants) if c != "group"]
+    attrs = [c for c in participant_attributes(participants) if c not in ("group", "role", "text", "turn")]
     joined = base.merge(participants[["participant_id", *attrs]], on="participant_id", how="left")
     for col in attrs:
         joined[col] = joined[col].fillna("").astype(str)
-    columns = ["segment_id", "transcript_id", "turn", "sentence", "participant_id", "role", "group", "text",
-               *attrs, "start", "end"]
+    columns = ["segment_id", "transcript_id", "turn", "sentence", "speaker", "participant_id", "role", "group",
+               "text", *attrs, "start", "end"]
     out = joined[columns].sort_values(["transcript_id", "turn", "sentence"], kind="stable")
     return out.reset_index(drop=True)
 
@@ -428,23 +516,58 @@ def emit_table(df: pd.DataFrame, out, what: str, summary: str | None = None) -> 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
-def ingest(sources, participants_csv=None, fmt: str = "auto", out=None, interviewer_labels=None,
-           allow_unknown_speakers: bool = False, csv_columns: dict | None = None) -> int:
-    """The `ingest` command: transcripts -> turns table (CSV/Parquet file, or CSV on stdout); warnings on stderr."""
+CSV_OPTIONS = ("text", "speaker", "transcript", "time", "order")
+
+
+def csv_options(args) -> dict:
+    """The --csv-* options of a command as the `csv_columns` mapping the readers take."""
+    out = {k: getattr(args, f"csv_{k}") for k in CSV_OPTIONS if getattr(args, f"csv_{k}", None)}
+    if isinstance(out.get("text"), list) and len(out["text"]) == 1:
+        out["text"] = out["text"][0]
+    if getattr(args, "csv_keep_first", False):
+        out["keep_first"] = True
+    return out
+
+
+def add_reading_options(p) -> None:
+    """The options every command that reads transcripts shares: format, exclusions, interviewer labels, CSV columns."""
+    p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "txt", "md", "docx", "vtt", "srt", "csv"],
+                   help="reader to use (default: from each file's extension)")
+    p.add_argument("--exclude", nargs="+", default=[], metavar="NAME",
+                   help="file names (or patterns such as '*.pdf') in the folders to leave out, e.g. README.md")
+    p.add_argument("--interviewer-labels", default=None, metavar="LABELS",
+                   help=f"'|'-separated interviewer labels ('Name N' = Name + a number); default: "
+                        f"{'|'.join(DEFAULT_INTERVIEWER_LABELS)}")
+    p.add_argument("--csv-text", nargs="+", default=None, metavar="COLUMN",
+                   help="CSV input: the text column; several columns = a wide file, one turn per answer")
+    for kind in ("speaker", "transcript", "time"):
+        p.add_argument(f"--csv-{kind}", default=None, metavar="COLUMN", help=f"CSV input: the {kind} column")
+    p.add_argument("--csv-order", default=None, metavar="COLUMN",
+                   help="CSV input: the column that orders the utterances of a transcript")
+    p.add_argument("--csv-keep-first", action="store_true",
+                   help="CSV input: keep the first of duplicate utterance rows (same transcript and order) "
+                        "instead of refusing the file")
+
+
+def print_warnings(caught) -> None:
+    """Print the IngestWarnings caught while reading, one line each on stderr."""
     import sys
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", IngestWarning)
-        docs = read_transcripts(sources, fmt, csv_columns)
-        if participants_csv:
-            participants = load_participants(participants_csv)
-            turns = resolve_speakers(docs, participants, interviewer_labels, allow_unknown_speakers,
-                                     paths.relative(paths.resolve(participants_csv)))
-        else:
-            turns = unresolved_turns(docs, interviewer_labels)
     for w in caught:
         if issubclass(w.category, IngestWarning):
             print(f"warning: {w.message}", file=sys.stderr)
+
+
+def ingest(sources, participants_csv=None, fmt: str = "auto", out=None, interviewer_labels=None,
+           allow_unknown_speakers: bool = False, csv_columns: dict | None = None, exclude_files=()) -> int:
+    """The `ingest` command: transcripts -> turns table (CSV/Parquet file, or CSV on stdout); warnings on stderr.
+
+    Without a participants file each speaker of each transcript is a participant (group empty)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", IngestWarning)
+        _, turns = load_inputs(sources, participants_csv, interviewer_labels, allow_unknown_speakers, exclude_files,
+                               csv_columns, fmt)
+    print_warnings(caught)
     emit_table(turns, out, "turns", f"{len(turns)} turns from {turns['transcript_id'].nunique()} transcripts")
     return 0
 
@@ -454,20 +577,14 @@ def add_commands(sub) -> None:
     p = sub.add_parser("ingest", help="parse transcripts (txt, md, docx, vtt, srt, csv) into the turns table")
     p.add_argument("paths", nargs="+", metavar="PATH", help="transcript files or folders")
     p.add_argument("--participants", default=None, metavar="CSV",
-                   help="participants.csv: resolve and check every speaker (without it, speakers stay unresolved)")
-    p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "txt", "md", "docx", "vtt", "srt", "csv"],
-                   help="reader to use (default: from each file's extension)")
+                   help="participants.csv: resolve and check every speaker (without it, each speaker of each "
+                        "transcript is a participant with an empty group)")
     p.add_argument("--out", default=None, metavar="FILE", help="output .csv or .parquet (default: CSV on stdout)")
-    p.add_argument("--interviewer-labels", default=None, metavar="LABELS",
-                   help=f"'|'-separated interviewer labels ('Name N' = Name + a number); default: "
-                        f"{'|'.join(DEFAULT_INTERVIEWER_LABELS)}")
     p.add_argument("--allow-unknown-speakers", action="store_true",
                    help="turn unknown speaker labels into warnings (their turns keep an empty participant_id)")
-    for kind in ("text", "speaker", "transcript", "time"):
-        p.add_argument(f"--csv-{kind}", default=None, metavar="COLUMN", help=f"CSV input: the {kind} column")
-    p.set_defaults(func=lambda a: ingest(
-        a.paths, a.participants, a.fmt, a.out, a.interviewer_labels, a.allow_unknown_speakers,
-        {k: getattr(a, f"csv_{k}") for k in ("text", "speaker", "transcript", "time") if getattr(a, f"csv_{k}")}))
+    add_reading_options(p)
+    p.set_defaults(func=lambda a: ingest(a.paths, a.participants, a.fmt, a.out, a.interviewer_labels,
+                                         a.allow_unknown_speakers, csv_options(a), a.exclude))
 
 
 # ----------------------------------------------------------------------------- who talks how much
@@ -479,13 +596,16 @@ def with_words(turns: pd.DataFrame) -> pd.DataFrame:
 
 
 def _participant_turns(turns: pd.DataFrame, participants: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Participant turns with words and the `by` attribute joined from participants."""
-    if by not in participants.columns:
-        raise InputError(f"by={by!r} is not a participants.csv column; use one of: {', '.join(participant_attributes(participants))}")
+    """Participant turns with words and the `by` column (a turns column such as speaker or transcript_id, or a
+    participant attribute joined from participants)."""
+    own = {"speaker", "transcript_id", "participant_id", "group"}
+    if by not in own and by not in participants.columns:
+        raise InputError(f"by={by!r} is neither a column of the turns nor of the participants; use one of: "
+                         f"{', '.join(sorted(own | set(participant_attributes(participants))))}")
     talk = with_words(turns[turns["role"] == "participant"])
-    if by != "group":
+    if by not in own:
         talk = talk.merge(participants[["participant_id", by]], on="participant_id", how="left")
-        talk[by] = talk[by].fillna("").astype(str)
+    talk[by] = talk[by].fillna("").astype(str)
     return talk
 
 
@@ -513,7 +633,13 @@ def talk_by_participant(turns: pd.DataFrame, participants: pd.DataFrame, by: str
     """Each participant's talk: transcript, `by`, turns, words, mean words per turn (participants with no turns get 0)."""
     talk = _participant_turns(turns, participants, by)
     table = talk.groupby("participant_id").agg(turns=("turn", "size"), words=("words", "sum"))
-    out = participants[["participant_id", "transcript_id"] + ([by] if by not in ("participant_id", "transcript_id") else [])]
+    extra = [by] if by not in ("participant_id", "transcript_id") else []
+    if extra and by not in participants.columns:  # a turns column (speaker): each participant's first value
+        first = talk.groupby("participant_id")[by].first()
+        out = participants[["participant_id", "transcript_id"]].assign(
+            **{by: participants["participant_id"].map(first).fillna("").astype(str)})
+    else:
+        out = participants[["participant_id", "transcript_id"] + extra]
     out = out.merge(table, left_on="participant_id", right_index=True, how="left")
     out[["turns", "words"]] = out[["turns", "words"]].fillna(0).astype("int64")
     out["mean_words_per_turn"] = (out["words"] / out["turns"].where(out["turns"] > 0)).round(1)
@@ -524,7 +650,7 @@ def talk_by_participant(turns: pd.DataFrame, participants: pd.DataFrame, by: str
 
 def interviewer_share(turns: pd.DataFrame, participants: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per transcript: interviewer and participant turns and words, and the interviewer's share of words."""
-    talk = with_words(turns)
+    talk = with_words(turns[turns["role"] != UNATTRIBUTED])
     talk["who"] = np.where(talk["role"] == "interviewer", "interviewer", "participant")
     words = talk.pivot_table(index="transcript_id", columns="who", values="words", aggfunc="sum", fill_value=0)
     count = talk.pivot_table(index="transcript_id", columns="who", values="turn", aggfunc="size", fill_value=0)

@@ -24,6 +24,7 @@ GROUP_LABELS = {
     "esw": "Employment support workers",
     "hcp": "Healthcare professionals",
     "interviewer": "Interviewers",
+    "": "(no group)",
 }
 GROUP_ORDER = ["client", "esw", "hcp"]
 SEQUENTIAL_CMAP = "rocket_r"

@@ -661,7 +661,7 @@ def grouping_columns(segments: pd.DataFrame) -> list[str]:
 def _cli_segments(args) -> pd.DataFrame:
     """The segments of the turns file named by --corpus, with participant attributes joined."""
     turns = corpus.read_turns(args.corpus)
-    participants = corpus.load_participants(args.participants)
+    participants = corpus.participants_for(args.participants, turns)
     return corpus.segments(turns, participants, unit="turn", include_interviewer=args.include_interviewer)
 
 
@@ -719,8 +719,8 @@ def add_commands(sub) -> None:
                    help="compare the target with this group (default: all other groups together)")
     p.add_argument("--min-count", type=int, default=5, metavar="N",
                    help="test only terms seen at least N times in target and reference together (default 5)")
-    p.add_argument("--stopwords", default=str(paths.STOPWORDS), metavar="FILE",
-                   help="stopword list (default data/stopwords.txt)")
+    p.add_argument("--stopwords", default=None, metavar="FILE",
+                   help="stopword list file (default: the built-in English list, spoken fillers included)")
     p.add_argument("--no-stopwords", action="store_true", help="count every word, stopwords and fillers too")
     p.add_argument("--min-length", type=_at_least(1), default=2, metavar="N", help="shortest word counted (default 2)")
     p.add_argument("--numbers", action="store_true", help="count numbers as terms too")
@@ -739,6 +739,6 @@ def add_commands(sub) -> None:
     for p in common:
         p.add_argument("--corpus", required=True, metavar="TURNS", help="turns table (.csv or .parquet, from `ingest`)")
         p.add_argument("--participants", default=None, metavar="CSV",
-                       help="participants.csv for attribute columns (default data/participants.csv)")
+                       help="participants.csv for attribute columns (default: the participants the turns table names)")
         p.add_argument("--include-interviewer", action="store_true", help="analyse interviewer turns too")
         p.add_argument("--stem", action="store_true", help="Snowball stems instead of word forms")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import base64
 import hashlib
 import html
@@ -17,15 +16,12 @@ from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
 
-import yaml
-
 from . import paths
-from .codebook import format_problem, read_yaml
 from .errors import InputError
+from .project import (CONFIG_ENV, RUN_ENV, TITLE_ENV, check_inputs, load_config, load_project,  # noqa: F401
+                      notebook_defaults, notebook_names, parameters_cell, parse_overrides, project_parameters,
+                      resolve_parameters, select, skip_reason)
 
-ALL_SECTION = "all"  # parameters given once for every notebook that has them
-RUN_SECTION = "pipeline"  # run-level settings in pipeline.yaml (title, register …), not a notebook
-RUN_KEYS = {"title": str, "register": (str, type(None))}
 REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",
                      "nbconvert", "ipykernel", "pyyaml", "python-docx", "networkx", "ips-workbench"]
 TEMPLATE_DIR = Path(__file__).parent / "templates"
@@ -36,146 +32,10 @@ class NotebookResult:
     """What happened to one notebook in a run."""
 
     name: str
-    status: str = "not run"  # ok | failed | not run
+    status: str = "not run"  # ok | failed | skipped | not run
     seconds: float = 0.0
     error: str = ""
     parameters: dict = field(default_factory=dict)
-
-
-# ----------------------------------------------------------------------------- parameters
-def notebook_names(folder: Path | None = None) -> list[str]:
-    """Stems of the notebooks in notebooks/, in name order."""
-    folder = folder or paths.NOTEBOOKS
-    return sorted(p.stem for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-
-
-def parameters_cell(nb) -> tuple[int, str]:
-    """Index and source of the cell tagged `parameters`; InputError unless there is exactly one."""
-    tagged = [(i, c) for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
-    if len(tagged) != 1:
-        raise InputError(f"{nb.metadata.get('ips_path', 'notebook')}: has {len(tagged)} cells tagged 'parameters' (want exactly 1)")
-    return tagged[0][0], tagged[0][1].source
-
-
-def notebook_defaults(path: Path) -> dict:
-    """The literal default of each parameter in a notebook's `parameters` cell, in order."""
-    import nbformat  # imported here: it takes a second, and most commands never need it
-
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata["ips_path"] = paths.relative(path)
-    _, source = parameters_cell(nb)
-    try:
-        body = ast.parse(source).body
-    except SyntaxError as exc:
-        raise InputError(f"{paths.relative(path)}: parameters cell, line {exc.lineno}: {exc.msg}; "
-                         f"fix the Python syntax") from None
-    defaults = {}
-    for node in body:
-        target = node.target if isinstance(node, ast.AnnAssign) else (node.targets[0] if isinstance(node, ast.Assign) else None)
-        if not isinstance(target, ast.Name) or node.value is None:
-            raise InputError(f"{paths.relative(path)}: parameters cell may hold only `name: type = literal` lines")
-        try:
-            defaults[target.id] = ast.literal_eval(node.value)
-        except (ValueError, TypeError, SyntaxError):  # what ast.literal_eval raises for a non-literal
-            raise InputError(f"{paths.relative(path)}: parameter {target.id!r} is not a literal value") from None
-    return defaults
-
-
-def load_config(config_path: Path) -> dict:
-    """Read pipeline.yaml as a mapping (empty file -> {}); a YAML error is an InputError naming the line."""
-    try:
-        text = config_path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{config_path}: config file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:  # a folder, no permission, not UTF-8 …
-        reason = exc.reason if isinstance(exc, UnicodeDecodeError) else (exc.strerror or exc)
-        raise InputError(f"{config_path}: cannot read the config file ({reason}); give a UTF-8 YAML file") from None
-    data, lines, duplicates = read_yaml(text, str(config_path), hint="")
-    if duplicates:
-        raise InputError([format_problem(str(config_path), key, message, lines) for key, message in duplicates])
-    data = data or {}
-    if not isinstance(data, dict):
-        raise InputError(f"{config_path}: must be a mapping of notebook name -> parameters")
-    return data
-
-
-def parse_overrides(items: list[str]) -> dict[str, dict]:
-    """`NOTEBOOK.key=value` strings -> {notebook: {key: value}}, values parsed as YAML scalars."""
-    out: dict[str, dict] = {}
-    for item in items or []:
-        name_key, sep, raw = item.partition("=")
-        notebook, dot, key = name_key.partition(".")
-        if not sep or not dot or not notebook or not key:
-            raise InputError(f"--set {item!r}: expected NOTEBOOK.key=value, e.g. 01_corpus_overview.top_n=20")
-        try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
-        except yaml.YAMLError:
-            value = raw
-        out.setdefault(notebook.strip(), {})[key.strip()] = value
-    return out
-
-
-def resolve_parameters(config: dict, overrides: dict[str, dict], notebooks_dir: Path,
-                       config_name: str = "pipeline.yaml") -> tuple[dict, dict[str, dict]]:
-    """Merge notebook defaults, config sections and --set overrides; refuse unknown names.
-
-    The section `all` sets a parameter in every notebook that has it (e.g. transcripts_dir).
-    Order, later wins: notebook default, config `all`, config notebook section, --set all.KEY,
-    --set NOTEBOOK.KEY. Returns (run settings, {notebook: parameters}) in the notebooks' order.
-    """
-    names = notebook_names(notebooks_dir)
-    defaults = {n: notebook_defaults(notebooks_dir / f"{n}.ipynb") for n in names}
-    shared = sorted({k for params in defaults.values() for k in params})
-    problems = []
-    run = config.get(RUN_SECTION) or {}
-    if not isinstance(run, dict):
-        problems.append(f"{config_name}: {RUN_SECTION}: must be a mapping of setting -> value")
-        run = {}
-    for key, value in run.items():
-        if key not in RUN_KEYS:
-            problems.append(f"{config_name}: {RUN_SECTION}.{key}: unknown setting; valid settings: {', '.join(RUN_KEYS)}")
-        elif not isinstance(value, RUN_KEYS[key]):
-            problems.append(f"{config_name}: {RUN_SECTION}.{key}: must be text, got {value!r}")
-    for source, sections in ((config_name, {k: v for k, v in config.items() if k != RUN_SECTION}),
-                             ("--set", overrides)):
-        for nb, params in sections.items():
-            if nb != ALL_SECTION and nb not in defaults:
-                problems.append(f"{source}: unknown notebook {nb!r}; valid notebooks: {', '.join(names)} "
-                                f"(or {ALL_SECTION!r} for every notebook)")
-                continue
-            if not isinstance(params, dict):
-                problems.append(f"{source}: {nb}: must be a mapping of parameter -> value")
-                continue
-            valid = shared if nb == ALL_SECTION else list(defaults[nb])
-            for key in params:
-                if key not in valid:
-                    problems.append(f"{source}: {nb}.{key}: unknown parameter; valid parameters of {nb}: "
-                                    f"{', '.join(valid)}")
-    if problems:
-        raise InputError(problems)
-    merged = {}
-    for nb in names:
-        params = dict(defaults[nb])
-        for layer in (config.get(ALL_SECTION), config.get(nb), overrides.get(ALL_SECTION), overrides.get(nb)):
-            for key, value in (layer or {}).items():
-                if key in params:
-                    params[key] = value
-        merged[nb] = params
-    return run, merged
-
-
-def select(names: list[str], only: list[str] | None) -> list[str]:
-    """The notebooks to run: all, or those named by --only (full stem or its number prefix)."""
-    if not only:
-        return names
-    chosen = []
-    for want in only:
-        want = want.removesuffix(".ipynb")
-        hits = [n for n in names if n == want or n.split("_", 1)[0] == want]
-        if not hits:
-            raise InputError(f"--only {want!r}: unknown notebook; valid notebooks: {', '.join(names)}")
-        chosen.extend(h for h in hits if h not in chosen)
-    return [n for n in names if n in chosen]
 
 
 # ----------------------------------------------------------------------------- execution
@@ -251,7 +111,7 @@ def input_files(parameters: dict[str, dict]) -> list[Path]:
             try:
                 if p.is_file():
                     found.add(p.resolve())
-                elif p.is_dir() and p.resolve() != paths.ROOT:
+                elif p.is_dir() and p.resolve() not in (paths.ROOT, Path(p.anchor)):
                     found.update(f.resolve() for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
             except OSError:
                 continue
@@ -296,7 +156,7 @@ def write_index(reports: Path, figures: Path, title: str, results: list[Notebook
     for r in results:
         link = (f'<a href="{esc(r.name)}.html">{esc(r.name)}</a>'
                 if (reports / f"{r.name}.html").exists() else esc(r.name))
-        badge = {"ok": "✔ ok", "failed": "✘ FAILED", "not run": "– not run"}[r.status]
+        badge = {"ok": "✔ ok", "failed": "✘ FAILED", "skipped": "– skipped", "not run": "– not run"}[r.status]
         extra = f'<div class="err">{esc(r.error)}</div>' if r.error else ""
         rows.append(f'<tr class="{r.status.replace(" ", "-")}"><td>{link}</td><td>{badge}{extra}</td>'
                     f'<td>{r.seconds:.1f} s</td></tr>')
@@ -344,33 +204,44 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
         show_code: bool = False, jobs: int | None = None, reports: Path | None = None,
         figures: Path | None = None, notebooks_dir: Path | None = None, processed: Path | None = None,
         out=sys.stdout) -> int:
-    """Run the pipeline; return the exit code (0 ok, 1 a notebook failed or a leak). Bad names raise InputError."""
-    config_path = Path(config_path) if config_path else paths.PIPELINE_CONFIG
+    """Run a project's pipeline; return the exit code (0 ok, 1 a notebook failed or a leak).
+
+    The project is the config named (default: the repository's demo pipeline.yaml); its inputs are
+    read and checked once before any notebook starts (bad input raises one InputError listing every
+    problem); outputs go to the project's folders unless --reports/--figures/--processed say otherwise."""
+    project = load_project(config_path or paths.PIPELINE_CONFIG)
     notebooks_dir = Path(notebooks_dir) if notebooks_dir else paths.NOTEBOOKS
-    reports = Path(reports) if reports else paths.reports_dir()
-    figures = Path(figures) if figures else paths.figures_dir()
-    processed = Path(processed) if processed else paths.processed_dir()
-    config = load_config(config_path)
-    run_settings, parameters = resolve_parameters(config, parse_overrides(overrides or []), notebooks_dir,
-                                                  config_path.name)
+    reports = Path(reports) if reports else project.folder("reports")
+    figures = Path(figures) if figures else project.folder("figures")
+    processed = Path(processed) if processed else project.folder("processed")
+    run_settings, parameters = project_parameters(project, parse_overrides(overrides or []), notebooks_dir)
     chosen = select(list(parameters), only)
+    skipped = {n: skip_reason(parameters[n]) for n in chosen if skip_reason(parameters[n])}
+    to_run = [n for n in chosen if n not in skipped]
     register = run_settings.get("register")
     if register:  # a bad register stops the run before any notebook runs
         from .anonymise import load_register
 
+        register = str(project.from_config(register))
         load_register(register)
+    for note in check_inputs({n: parameters[n] for n in to_run}):
+        print(f"warning: {note}", file=sys.stderr)
     executed_dir = reports / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
     if not only and figures.is_dir():
         for stale in list(figures.glob("*.png")) + list(figures.glob("*.svg")):
             stale.unlink()
     figures.mkdir(parents=True, exist_ok=True)
+    title = project.title
     env = {"IPS_FIGURES_DIR": str(figures.resolve()), "IPS_REPORTS_DIR": str(reports.resolve()),
-           "IPS_PROCESSED_DIR": str(processed.resolve()),
-           "IPS_WORKBENCH_ROOT": str(paths.ROOT), "PYTHONHASHSEED": "0"}
-    jobs = max(1, min(jobs or os.cpu_count() or 1, len(chosen) or 1))
+           "IPS_PROCESSED_DIR": str(processed.resolve()), CONFIG_ENV: str(project.config_path),
+           RUN_ENV: "1", TITLE_ENV: title, "IPS_WORKBENCH_ROOT": str(paths.ROOT), "PYTHONHASHSEED": "0"}
+    jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_run) or 1))
     results = {n: NotebookResult(name=n, parameters=parameters[n]) for n in chosen}
-    print(f"Running {len(chosen)} notebook(s) with {jobs} job(s) -> {reports}", file=out, flush=True)
+    for n, why in skipped.items():
+        results[n].status, results[n].error = "skipped", why
+        (reports / f"{n}.html").unlink(missing_ok=True)  # an earlier run's report would not match this run
+    print(f"Running {len(to_run)} notebook(s) with {jobs} job(s) -> {reports}", file=out, flush=True)
     failed = []
 
     def finished(res: NotebookResult) -> None:
@@ -385,7 +256,7 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
 
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {pool.submit(_execute, n, str(notebooks_dir), str(executed_dir), parameters[n], env): n
-                   for n in chosen}
+                   for n in to_run}
         pending = set(futures)
         while pending and not failed:  # _execute never raises: wait for each notebook as it finishes
             done, pending = wait(pending, return_when=FIRST_COMPLETED)
@@ -396,7 +267,8 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
         for fut in sorted(wait(pending)[0], key=lambda f: futures[f]):
             if not fut.cancelled():
                 finished(fut.result())
-    title = run_settings.get("title") or "Transcript analysis reports"
+    for n, why in skipped.items():
+        print(f"  {n:<28} {'skipped':<7}   ({why.removeprefix('skipped: ')})", file=out, flush=True)
     run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     index = write_index(reports, figures, title, [results[n] for n in chosen],
                         {n: parameters[n] for n in chosen}, run_date)
@@ -419,15 +291,18 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
 def add_commands(sub) -> None:
     """Register `run` on the command line."""
     p = sub.add_parser("run", help="run every notebook, write HTML reports and reports/index.html")
-    p.add_argument("--config", type=Path, default=None, help="pipeline config (default pipeline.yaml)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="the project's pipeline.yaml (default: the demo project's); relative paths in it are "
+                        "taken from its folder, and outputs go to its reports/, figures/ and processed/")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="NOTEBOOK.key=value",
                    help="override one parameter (value parsed as YAML); repeatable")
     p.add_argument("--only", action="append", default=None, metavar="NAME",
                    help="run only this notebook (name or number prefix); repeatable")
     p.add_argument("--show-code", action="store_true", help="show code cells in the HTML reports")
     p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
-    p.add_argument("--reports", type=Path, default=None, help="output folder (default reports/)")
-    p.add_argument("--figures", type=Path, default=None, help="figures folder (default figures/)")
-    p.add_argument("--processed", type=Path, default=None, help="generated tables (default data/processed/)")
+    p.add_argument("--reports", type=Path, default=None, help="reports folder (default: the project's reports/)")
+    p.add_argument("--figures", type=Path, default=None, help="figures folder (default: the project's figures/)")
+    p.add_argument("--processed", type=Path, default=None,
+                   help="generated tables (default: the project's processed/; data/processed/ for the demo)")
     p.set_defaults(func=lambda a: run(a.config, a.overrides, a.only, a.show_code, a.jobs, a.reports, a.figures,
                                       processed=a.processed))

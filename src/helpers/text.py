@@ -271,8 +271,9 @@ def normalise_phrase(entry: str) -> str:
 
 
 def load_stopwords(path: str | Path | None = None) -> set[str]:
-    """Stopwords from a file (one per line, '#' comments); multi-word entries are kept as phrases."""
-    path = paths.resolve(path) if path else paths.STOPWORDS
+    """Stopwords from a file (one per line, '#' comments; none or "" = the built-in English list with spoken
+    fillers); multi-word entries are kept as phrases."""
+    path = paths.resolve(path) if path else paths.BUILTIN_STOPWORDS
     try:
         content = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -289,7 +290,7 @@ def load_stopwords(path: str | Path | None = None) -> set[str]:
 
 
 def stopword_list(path: str | Path | None = None, add=(), remove=()) -> frozenset[str]:
-    """The stopwords of a file (default data/stopwords.txt) plus `add`, minus `remove` (words or phrases)."""
+    """The stopwords of a file (none or "" = the built-in English list) plus `add`, minus `remove` (words or phrases)."""
     words = load_stopwords(path) | {normalise_phrase(w) for w in add if normalise_phrase(w)}
     return frozenset(words - {normalise_phrase(w) for w in remove})
 
