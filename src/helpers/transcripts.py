@@ -1,13 +1,36 @@
 """Read transcripts in every common format into raw turns (txt/md, docx, vtt, srt, csv).
 
-A reader turns one source file into `Transcript` objects: an id, the file's metadata (YAML
-front matter, initials legend, header lines) and the turns in order, each with the speaker
-label exactly as written, a timestamp in seconds (or None), the spoken text and the 1-based
-line where it starts. Speaker resolution against participants.csv happens in helpers.corpus.
+A reader turns one source file into `Transcript` objects: an id, the file's metadata, the turns in
+order (each with the speaker label exactly as written, whitespace normalised, a timestamp in seconds
+or None, the spoken text and the 1-based line where it starts), and what was read as not speech.
+Speaker resolution against participants.csv happens in helpers.corpus.
 
-Nothing is lost: every non-blank line of a source is a label, metadata or part of exactly one
-turn's text. Problems are collected and raised together as one InputError, one line each,
-naming the file and line and what to do.
+A text transcript (txt, md, a docx's paragraphs, a CSV document cell) is read top to bottom:
+
+- Front matter, not speech: YAML front matter (`---` … `---`); a preamble ending in a marker line
+  (`# BEGIN TRANSCRIPT`, `BEGIN TRANSCRIPT`, `--- transcript ---`, any case): every line up to and
+  including the marker goes to `preamble`; then a legend of two or more `AB - Full Name` lines
+  (initials: 1-4 letters from a capital, `AMi`, optionally digits; not a plain word like `Ann`).
+- A label starts a turn: `Name:` (capitalised words, optionally `, MORE` and a `(note)`: `MEL, TYPING:`,
+  `Dr Smith (GP):`), with a timestamp or in bold; a legend's initials (`AB text`, `AB: text`,
+  `AB - text`); a bullet with a parenthesised code (`* (R *T* g): text`, speaker `R *T* g`).
+  A lower-case `word:` / `word N:` is a label when the word is a role word (interviewer, interviewee,
+  participant, respondent, facilitator, moderator, researcher, speaker) or starts two or more lines;
+  `Name - text` is a label when Name is in the legend or starts two or more lines that way.
+  Any other label-like line is *doubtful*: kept as speech, listed in `doubtful`, and warned about.
+- Headings are not speech: Markdown headings (`#` … `######`), and a `Name:` line with nothing after
+  the colon whose label starts no other line, in a file where another label starts three or more lines
+  and most labels have speech on their own line. They go to `headings` (warned about when inside the
+  transcript); they do not end a turn.
+- Every other non-blank line continues the current turn. Lines before the first label are a first
+  turn with an empty speaker (unattributed, with a warning), never dropped. A file without labels is
+  one speaker's paragraphs.
+
+Nothing is lost: every non-blank line is front matter, a heading, a label or part of exactly one
+turn's text. A malformed timestamp is a warning (the turn is kept without one). Non-fatal problems
+are kept per transcript in `warnings` (file:line messages in line order) and emitted as IngestWarning
+by `read_transcripts`; errors are raised together as one InputError, one line each, naming the file
+and line and what to do.
 """
 
 from __future__ import annotations
@@ -20,6 +43,7 @@ import io
 import re
 import unicodedata
 import warnings
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,40 +59,57 @@ FORMATS = {".txt": "txt", ".md": "md", ".markdown": "md", ".docx": "docx", ".vtt
 # Interviewer labels; "Interviewer N" stands for the label followed by a number (Interviewer 2, Interviewer2).
 DEFAULT_INTERVIEWER_LABELS = ("Interviewer", "Interviewer N", "INT", "I", "Q", "Researcher",
                               "Facilitator", "Co-facilitator", "Moderator")
+# Lower-case labels taken even when used once ('interviewer:', 'participant 3:').
+ROLE_WORDS = ("interviewer", "interviewee", "participant", "respondent", "facilitator", "moderator",
+              "researcher", "speaker")
 CSV_COLUMN_NAMES = {
     "text": ("text", "utterance", "utterance_text", "answer", "transcript", "content"),
     "speaker": ("speaker", "interlocutor", "role", "speaker_label", "name"),
     "transcript": ("transcript_id", "doc_id", "document_id", "transcript", "interview_id"),
     "time": ("timestamp", "time", "start", "start_time"),
 }
+CSV_ORDER_NAMES = ("turn", "order", "utterance_id", "seq", "index")  # checked for duplicates, not re-sorted by
+CSV_DELIMITERS = (",", ";", "\t")
+WIDE_QUESTION_SPEAKER, WIDE_ANSWER_SPEAKER = "Q", "Respondent"
 
 # ----------------------------------------------------------------------------- patterns
-# A label: starts with a capital letter, up to four words, each further word capitalised or a number.
+# A name: starts with a capital letter, up to four words, each further word capitalised or a number.
 NAME = r"[A-Z\u00C0-\u00DE][\w.'’\-]{0,40}(?:[ \t]+[A-Z0-9\u00C0-\u00DE][\w.'’\-]{0,40}){0,3}"
+# A label as written: a name, optionally ', ANOTHER NAME' and a short '(note)': MEL, TYPING / Dr Smith (GP).
+LABEL_NAME = rf"{NAME}(?:,[ \t]*{NAME})?(?:[ \t]*\([^()\n]{{1,30}}\))?"
 TS_CANDIDATE = r"\d{1,3}[:.][\w:.,]*"  # anything time-like; checked strictly by parse_timestamp
 AFTER = r"(?::(?=\s|$))\s*(?P<rest>.*)$"  # colon followed by a space or the end of line, then speech
 LABEL_PATTERNS = [
-    re.compile(rf"^\*\*(?P<name>{NAME})\s*:\s*\*\*\s*(?P<rest>.*)$"),          # **Name:** text
-    re.compile(rf"^\*\*(?P<name>{NAME})\s*\*\*\s*{AFTER}"),                    # **Name**: text
-    re.compile(rf"^\[(?P<ts>{TS_CANDIDATE})\]\s*(?P<name>{NAME})\s*{AFTER}"),  # [00:01:23] Name: text
-    re.compile(rf"^\(?(?P<ts>{TS_CANDIDATE})\)?\s+(?P<name>{NAME})\s*{AFTER}"),  # 00:01:23 Name: text
+    re.compile(rf"^\*\*(?P<name>{LABEL_NAME})\s*:\s*\*\*\s*(?P<rest>.*)$"),          # **Name:** text
+    re.compile(rf"^\*\*(?P<name>{LABEL_NAME})\s*\*\*\s*{AFTER}"),                    # **Name**: text
+    re.compile(rf"^\[(?P<ts>{TS_CANDIDATE})\]\s*(?P<name>{LABEL_NAME})\s*{AFTER}"),  # [00:01:23] Name: text
+    re.compile(rf"^\(?(?P<ts>{TS_CANDIDATE})\)?\s+(?P<name>{LABEL_NAME})\s*{AFTER}"),  # 00:01:23 Name: text
     re.compile(rf"^(?P<name>{NAME})\s*[\[(](?P<ts>{TS_CANDIDATE})[\])]\s*{AFTER}"),  # Name [00:01:23]: text
-    re.compile(rf"^(?P<name>{NAME})\s*{AFTER}"),                               # Name: text
+    re.compile(rf"^(?P<name>{LABEL_NAME})\s*{AFTER}"),                               # Name: text
 ]
-LEGEND_LINE = re.compile(r"^(?P<initials>[A-Z]{1,4}\d{0,2})\s*[-–—=]\s*(?P<who>\S.*)$")
+BULLET_LABEL = re.compile(r"^[*\-•+][ \t]*\((?P<name>[^()\n]{1,40})\)[ \t]*:(?=\s|$)\s*(?P<rest>.*)$")  # * (code): text
+BULLET_UNOPENED = re.compile(r"^[*\-•+][ \t]*(?P<name>[^()\n:]{1,30}\))[ \t]*:(?=\s|$)")  # * code): text
+LOWER_LABEL = re.compile(r"^(?P<name>[a-z\u00DF-\u00FF][\w.'’\-]{0,40}(?:[ \t]*\d{1,3})?)[ \t]*:(?=\s|$)\s*(?P<rest>.*)$")
+DASH_LABEL = re.compile(r"^(?P<name>[A-Z\u00C0-\u00DE][\w.'’\-]{0,40}(?:[ \t]+\w[\w.'’\-]{0,40}){0,2})"
+                        r"[ \t]+[-–—][ \t]+(?P<rest>\S.*)$")  # Name - text
+MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
+PREAMBLE_END = re.compile(r"^(?:#{1,6}[ \t]*)?(?:begin[ \t]+transcript|(?:-{3,}|={3,})[ \t]*(?:begin[ \t]+)?"
+                          r"transcript[ \t]*(?:-{3,}|={3,}))[ \t]*:?$", re.IGNORECASE)
+LEGEND_LINE = re.compile(r"^(?P<initials>(?![A-Z][a-z]{2,}\b)[A-Z][A-Za-z]{0,3}\d{0,2})\s*[-–—=]\s*(?P<who>\S.*)$")
 TIME_RE = re.compile(r"^(?:(?P<h>\d{1,3}):)?(?P<m>\d{1,3}):(?P<s>\d{1,2})(?:[.,](?P<f>\d{1,6}))?$")
 VTT_TIMING = re.compile(r"^(?P<start>\S+)\s+-->\s+(?P<end>\S+)(?:\s+.*)?$")
 VOICE_TAG = re.compile(r"<v(?:\.[\w.\-]+)?\s+(?P<name>[^>]+)>")
 ANY_TAG = re.compile(r"</?[a-zA-Z][^>]*>|<\d[\d:.]*>")
-CUE_LABEL = re.compile(rf"^(?P<name>{NAME})\s*{AFTER}")
+CUE_LABEL = re.compile(rf"^(?P<name>{LABEL_NAME})\s*{AFTER}")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 SUPPORTED = "txt, md, docx, vtt, srt or csv"
-HEADER_LINES_WARN = 3  # more header lines than this before the first label: warn that speech may be unlabelled
+HEADER_LINES_WARN = 3  # more paragraphs than this before a docx transcript table: warn that speech may be outside it
+HEADING_LABEL_USES = 3  # a one-off 'Name:' line with nothing after it is a heading when another label is used this often
 
 
 class IngestWarning(UserWarning):
-    """A problem that does not stop ingestion (an unknown speaker allowed by the user, a long header)."""
+    """A problem that does not stop ingestion (an unknown speaker allowed by the user, a doubtful line)."""
 
 
 @dataclass
@@ -78,19 +119,29 @@ class Transcript:
     transcript_id: str
     source: str
     turns: list[dict] = field(default_factory=list)  # speaker, timestamp, text, line
-    metadata: dict = field(default_factory=dict)  # YAML front matter (or CSV/document properties)
+    metadata: dict = field(default_factory=dict)  # YAML front matter (or CSV/document properties); "preamble": its title
     legend: dict[str, str] = field(default_factory=dict)  # initials -> who, from a legend at the top
-    header: list[tuple[int, str]] = field(default_factory=list)  # lines before the first label
+    header: list[tuple[int, str]] = field(default_factory=list)  # not-speech lines before the first turn (headings, notes)
     labelled: bool = True  # False when the source has no speaker labels at all (one speaker)
     format: str = "txt"
     warnings: list[str] = field(default_factory=list)  # non-fatal problems (file:line messages), in line order
     doubtful: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason): label-like speech
-    headings: list[tuple[int, str]] = field(default_factory=list)  # headings inside the transcript (not speech)
-    preamble: list[tuple[int, str]] = field(default_factory=list)  # front matter up to a BEGIN TRANSCRIPT marker
-    encoding: str = ""  # what the bytes were decoded as: utf-8, utf-8-sig, utf-16, cp1252 ("" for docx)
+    headings: list[tuple[int, str]] = field(default_factory=list)  # heading lines (not speech), anywhere
+    preamble: list[tuple[int, str]] = field(default_factory=list)  # non-blank lines up to a BEGIN TRANSCRIPT marker
+    encoding: str = ""  # what the bytes were decoded as (utf-8, utf-8-sig, utf-16, utf-16-le/-be, cp1252); "" for docx
 
 
 # ----------------------------------------------------------------------------- small parts
+def label_key(label: str) -> str:
+    """How labels are compared: case-folded, NFC, whitespace removed ('Interviewer 2' == 'interviewer2')."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFC", str(label)).casefold())
+
+
+def _spaces(text: str) -> str:
+    """Runs of whitespace as one space, trimmed."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def parse_timestamp(value: str) -> float:
     """Seconds from 'hh:mm:ss', 'mm:ss' or either with a fraction ('00:01:02.5', '00:01:02,500')."""
     m = TIME_RE.match(value.strip())
@@ -105,12 +156,13 @@ def parse_timestamp(value: str) -> float:
 
 
 def _bad_time(shown: str, line: int, value: str) -> str:
-    return (f"{shown}:{line}: malformed timestamp {value!r}; write hh:mm:ss or mm:ss "
+    return (f"{shown}:{line}: malformed timestamp {value!r}, kept without a timestamp; write hh:mm:ss or mm:ss "
             f"(optionally with a fraction, e.g. 00:01:23.5)")
 
 
-def _seconds(stamp: str | None, shown: str, line: int, problems: list[str], numeric: bool = False) -> float | None:
-    """Seconds of a turn's timestamp, None when it has none; a malformed one is added to `problems`.
+def _seconds(stamp: str | None, shown: str, line: int, notes: list[tuple[int, str]],
+             numeric: bool = False) -> float | None:
+    """Seconds of a turn's timestamp, None when it has none or it is malformed (then a warning goes to `notes`).
     `numeric`: plain seconds ('83.5') are read too."""
     if not stamp:
         return None
@@ -123,8 +175,13 @@ def _seconds(stamp: str | None, shown: str, line: int, problems: list[str], nume
             return float(stamp)
         except ValueError:
             pass
-    problems.append(_bad_time(shown, line, stamp))
+    notes.append((line, _bad_time(shown, line, stamp)))
     return None
+
+
+def _in_line_order(notes: list[tuple[int, str]]) -> list[str]:
+    """Warning messages sorted by line (stable)."""
+    return [msg for _, msg in sorted(notes, key=lambda n: n[0])]
 
 
 # control characters other than tab and line/page breaks: a few are tolerated, many mean binary data
@@ -137,13 +194,14 @@ def _line_of_offset(data: bytes, offset: int) -> int:
     return head.count(b"\n") + head.replace(b"\r\n", b"\n").count(b"\r") + 1
 
 
-def decode(data: bytes, shown: str) -> str:
-    """Bytes -> text: UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern) or Windows-1252; NFC."""
+def decode_with_encoding(data: bytes, shown: str) -> tuple[str, str]:
+    """Bytes -> (text, encoding used): UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern) or
+    Windows-1252; text in NFC. Encoding names: utf-8, utf-8-sig, utf-16, utf-16-le, utf-16-be, cp1252."""
     if not data.strip():
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file")
-    encoding, body = None, data
+    encoding, body, used = None, data, ""
     if data.startswith(b"\xef\xbb\xbf"):
-        encoding, body = "utf-8", data[3:]
+        encoding, body, used = "utf-8", data[3:], "utf-8-sig"
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     elif b"\x00" in data:
@@ -161,23 +219,29 @@ def decode(data: bytes, shown: str) -> str:
         except UnicodeDecodeError as exc:
             raise InputError(f"{shown}:{_line_of_offset(body, exc.start)}: undecodable bytes for "
                              f"{encoding.upper()}; re-save the file as UTF-8") from None
+        used = used or encoding
     else:
         try:
-            text = data.decode("utf-8")
+            text, used = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             bad = sorted(set(data) & CP1252_UNDEFINED)
             if bad:
                 pos = min(data.index(bytes([b])) for b in bad)
                 raise InputError(f"{shown}:{_line_of_offset(data, pos)}: undecodable byte 0x{data[pos]:02X} "
                                  f"(not UTF-8, UTF-16 or Windows-1252); re-save the file as UTF-8") from None
-            text = data.decode("cp1252")
+            text, used = data.decode("cp1252"), "cp1252"
     controls = len(CONTROL_CHARS.findall(text))
     if "\x00" in text or controls > max(3, len(text) // 100):
         raise InputError(f"{shown}: binary file, not a transcript; give a {SUPPORTED} file")
     text = unicodedata.normalize("NFC", text)
     if not text.strip():
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file")
-    return text
+    return text, used
+
+
+def decode(data: bytes, shown: str) -> str:
+    """Bytes -> text (see `decode_with_encoding`, which also says which encoding was used)."""
+    return decode_with_encoding(data, shown)[0]
 
 
 def split_lines(text: str) -> list[str]:
@@ -209,6 +273,21 @@ def front_matter(lines: list[str], shown: str) -> tuple[dict, int]:
     return meta, end + 1
 
 
+def read_preamble(numbered: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], int]:
+    """A preamble ending in a marker line ('# BEGIN TRANSCRIPT') -> (its non-blank lines, lines used)."""
+    for i, (_, text) in enumerate(numbered):
+        if PREAMBLE_END.match(text.strip()):
+            return [(n, t.strip()) for n, t in numbered[:i + 1] if t.strip()], i + 1
+    return [], 0
+
+
+def preamble_title(preamble: list[tuple[int, str]]) -> str:
+    """What a preamble is: its first Markdown heading, else its first line (the marker when it is alone)."""
+    body = preamble[:-1] or preamble
+    heading = next((t for _, t in body if MARKDOWN_HEADING.match(t)), None)
+    return (heading or body[0][1]).lstrip("#").strip()
+
+
 def read_legend(numbered: list[tuple[int, str]]) -> tuple[dict[str, str], int]:
     """An initials legend at the top ('AB - Full Name' lines, two or more) -> (initials -> who, lines used)."""
     legend, used = {}, 0
@@ -225,60 +304,145 @@ def read_legend(numbered: list[tuple[int, str]]) -> tuple[dict[str, str], int]:
 
 @functools.lru_cache(maxsize=32)
 def _legend_label(initials: tuple[str, ...]) -> re.Pattern:
-    """A line starting with one of a legend's initials (longest first), with or without a colon."""
+    """A line starting with one of a legend's initials (longest first), then a colon, a dash, a space or nothing."""
     return re.compile(r"^(?P<name>" + "|".join(map(re.escape, sorted(initials, key=len, reverse=True)))
-                      + r")(?:\s*:(?=\s|$)|(?=\s)|$)\s*(?P<rest>.*)$")
+                      + r")(?:\s*:(?=\s|$)|\s+[-–—](?=\s|$)|(?=\s)|$)\s*(?P<rest>.*)$")
 
 
-def match_label(line: str, legend: dict[str, str] | None = None):
-    """(speaker, timestamp text or None, rest of line) when a line starts with a speaker label, else None."""
-    stripped = line.strip()
-    if not stripped:
-        return None
+def _label(stripped: str, legend: dict[str, str] | None) -> tuple[str, str | None, str, str] | None:
+    """(speaker, timestamp text or None, rest, kind) of a line that is certainly a label; kind is
+    'legend', 'bullet' or 'colon'."""
     if legend:
         m = _legend_label(tuple(legend)).match(stripped)
         if m:
-            return m["name"], None, m["rest"]
+            return m["name"], None, m["rest"], "legend"
+    m = BULLET_LABEL.match(stripped)
+    if m:
+        return _spaces(m["name"]), None, m["rest"], "bullet"
     for pattern in LABEL_PATTERNS:
         m = pattern.match(stripped)
         if m:
-            name = re.sub(r"\s+", " ", m["name"]).strip()
-            return name, m.groupdict().get("ts"), m["rest"]
+            return _spaces(m["name"]), m.groupdict().get("ts"), m["rest"], "colon"
     return None
 
 
+def match_label(line: str, legend: dict[str, str] | None = None):
+    """(speaker, timestamp text or None, rest of line) when a line starts with a certain speaker label, else
+    None. Lower-case and dash labels depend on the rest of the file: see `classify_lines`."""
+    stripped = line.strip()
+    found = _label(stripped, legend) if stripped else None
+    return found[:3] if found else None
+
+
 # ----------------------------------------------------------------------------- labelled lines -> turns
-def parse_lines(numbered: list[tuple[int, str]], shown: str, legend: dict[str, str] | None = None):
-    """Numbered lines of speech -> (turns, header lines, labelled?). Unlabelled lines continue the turn."""
-    problems, turns, header = [], [], []
-    matches = [match_label(text, legend) for _, text in numbered]
-    if not any(matches):
-        paragraph = None
-        for (line, text) in numbered:
-            if not text.strip():
-                paragraph = None
-            elif paragraph is None:
-                paragraph = {"speaker": "", "timestamp": None, "text": text.strip(), "line": line}
-                turns.append(paragraph)
-            else:
-                paragraph["text"] += "\n" + text.strip()
-        return turns, header, False
-    current = None
-    for (line, text), found in zip(numbered, matches):
-        if not text.strip():
-            continue
-        if found:
-            speaker, ts, rest = found
-            current = {"speaker": speaker, "timestamp": _seconds(ts, shown, line, problems), "text": rest.strip(),
-                       "line": line}
-            turns.append(current)
-        elif current is None:
-            header.append((line, text.strip()))
+def classify_lines(numbered: list[tuple[int, str]], legend: dict[str, str] | None = None) -> list[tuple]:
+    """What each line is, given the whole file: ('blank',), ('heading', text), ('speech',),
+    ('label', speaker, timestamp text, rest, kind) or ('doubtful', label as written, reason, what to do)."""
+    legend = legend or {}
+    kinds: list[tuple] = []
+    for _, text in numbered:
+        s = text.strip()
+        if not s:
+            kinds.append(("blank",))
+        elif MARKDOWN_HEADING.match(s):
+            kinds.append(("heading", s))
+        elif found := _label(s, legend):
+            kinds.append(("label", *found))
+        elif m := LOWER_LABEL.match(s):
+            kinds.append(("lower", _spaces(m["name"]), m["rest"]))
+        elif m := DASH_LABEL.match(s):
+            kinds.append(("dash", _spaces(m["name"]), m["rest"]))
+        elif m := BULLET_UNOPENED.match(s):
+            kinds.append(("doubtful", m["name"] + ":", "a bullet whose role code has no opening '('",
+                          "write it as '* (CODE): …' if it is a quote"))
         else:
-            current["text"] = (current["text"] + "\n" + text.strip()) if current["text"] else text.strip()
-    if problems:
-        raise InputError(problems)
-    return turns, header, True
+            kinds.append(("speech",))
+    uses = Counter((k[0], label_key(k[1])) for k in kinds if k[0] in ("lower", "dash"))
+    in_legend = {label_key(x) for x in (*legend, *legend.values())}
+    for i, k in enumerate(kinds):
+        if k[0] == "lower":
+            key = label_key(k[1])
+            if re.sub(r"\d+$", "", key) in ROLE_WORDS or uses["lower", key] >= 2:
+                kinds[i] = ("label", k[1], None, k[2], "colon")
+            else:
+                kinds[i] = ("doubtful", k[1] + ":", f"lower-case {k[1]!r} is not a role word ({', '.join(ROLE_WORDS)}) "
+                            f"and starts no other line", f"if it is a speaker, write the label as '{k[1].capitalize()}:'")
+        elif k[0] == "dash":
+            key = label_key(k[1])
+            if key in in_legend or uses["dash", key] >= 2:
+                kinds[i] = ("label", k[1], None, k[2], "dash")
+            else:
+                kinds[i] = ("doubtful", k[1] + " -", "a 'Name - text' line whose name is not in a legend and starts "
+                            "no other line", f"if it is a speaker, write '{k[1]}: …' or list them in a legend at the top")
+    _labels_to_headings(kinds)
+    return kinds
+
+
+def _labels_to_headings(kinds: list[tuple]) -> None:
+    """Turn a one-off 'Name:' line with nothing after the colon into a heading (see the module docstring)."""
+    labels = [k for k in kinds if k[0] == "label"]
+    uses = Counter(label_key(k[1]) for k in labels)
+    with_speech = sum(1 for k in labels if k[3].strip())
+    if not uses or max(uses.values()) < HEADING_LABEL_USES or 2 * with_speech <= len(labels):
+        return
+    for i, k in enumerate(kinds):
+        if k[0] == "label" and k[4] == "colon" and not k[3].strip() and k[2] is None and uses[label_key(k[1])] == 1:
+            kinds[i] = ("heading", k[1] + ":", "label")
+
+
+def parse_lines(numbered: list[tuple[int, str]], shown: str, legend: dict[str, str] | None = None) -> Transcript:
+    """Numbered lines of speech -> a Transcript (id empty) with turns, header, headings, doubtful lines and
+    warnings. Unlabelled lines continue the turn; lines before the first label are an unattributed turn."""
+    doc = Transcript("", shown, legend=dict(legend or {}))
+    notes: list[tuple[int, str]] = []
+    kinds = classify_lines(numbered, legend)
+    doc.labelled = any(k[0] == "label" for k in kinds)
+    current, started, inside = None, False, []  # started: a label (or, unlabelled, a paragraph) seen; inside: headings after it
+    for (line, text), k in zip(numbered, kinds):
+        s = text.strip()
+        if k[0] == "blank":
+            if not doc.labelled:
+                current = None  # without labels, a blank line ends a paragraph
+            continue
+        if k[0] == "heading":
+            doc.headings.append((line, s))
+            if not doc.labelled:
+                current = None
+            if not started:
+                doc.header.append((line, s))
+            elif len(k) > 2:
+                notes.append((line, f"{shown}:{line}: {s!r} read as a heading, not a speaker: its label starts no "
+                                    f"other line and has nothing after the colon; if it is a speaker, put their words "
+                                    f"on the same line"))
+            else:
+                inside.append(line)
+            continue
+        if k[0] == "doubtful":
+            doc.doubtful.append((line, s, k[2]))
+            notes.append((line, f"{shown}:{line}: line looks like a speaker label ({k[1]!r}) but was read as "
+                                f"speech: {k[2]}; {k[3]}"))
+        started = started or k[0] == "label" or not doc.labelled
+        if k[0] == "label":
+            speaker, stamp, rest = k[1], k[2], k[3].strip()
+            current = {"speaker": speaker, "timestamp": _seconds(stamp, shown, line, notes), "text": rest, "line": line}
+            doc.turns.append(current)
+        elif current is None:
+            current = {"speaker": "", "timestamp": None, "text": s, "line": line}
+            doc.turns.append(current)
+        else:
+            current["text"] = (current["text"] + "\n" + s) if current["text"] else s
+    if doc.labelled and doc.turns and not doc.turns[0]["speaker"]:
+        first = doc.turns[0]
+        count = first["text"].count("\n") + 1
+        notes.append((first["line"], f"{shown}:{first['line']}: {count} line(s) before the first speaker label kept "
+                                     f"as a turn without a speaker; label them, or end a preamble with a line "
+                                     f"'# BEGIN TRANSCRIPT'"))
+    if inside:
+        shown_lines = ", ".join(map(str, inside[:5])) + (", …" if len(inside) > 5 else "")
+        notes.append((inside[0], f"{shown}:{inside[0]}: {len(inside)} Markdown heading(s) inside the transcript "
+                                 f"(line {shown_lines}) read as headings, not speech; remove the '#' if a line is speech"))
+    doc.warnings = _in_line_order(notes)
+    return doc
 
 
 def _transcript_id(meta: dict, stem: str) -> str:
@@ -286,22 +450,34 @@ def _transcript_id(meta: dict, stem: str) -> str:
     return str(meta.get("transcript_id", stem)).strip() or stem
 
 
-def read_text_lines(numbered: list[tuple[int, str]], shown: str, stem: str, fmt: str) -> Transcript:
+def read_text_lines(numbered: list[tuple[int, str]], shown: str, stem: str, fmt: str, encoding: str = "") -> Transcript:
     """Numbered plain-text lines (txt, md, a docx's paragraphs, a CSV document cell) -> one Transcript."""
     meta, used = front_matter([t for _, t in numbered], shown)
-    legend, legend_used = read_legend(numbered[used:])
-    numbered = numbered[used + legend_used:]
+    numbered = numbered[used:]
+    preamble, preamble_used = read_preamble(numbered)
+    numbered = numbered[preamble_used:]
+    legend, legend_used = read_legend(numbered)
+    numbered = numbered[legend_used:]
     if not any(t.strip() for _, t in numbered):
         raise InputError(f"{shown}: no transcript text after the front matter; add the transcript or remove the file")
-    turns, header, labelled = parse_lines(numbered, shown, legend)
-    return Transcript(_transcript_id(meta, stem), shown, turns, meta, legend, header, labelled, fmt)
+    doc = parse_lines(numbered, shown, legend)
+    doc.transcript_id, doc.metadata, doc.format, doc.encoding = _transcript_id(meta, stem), meta, fmt, encoding
+    if preamble:
+        doc.preamble = preamble
+        meta.setdefault("preamble", preamble_title(preamble))
+        labelled = [n for n, t in preamble[:-1] if _label(t, None)]
+        if labelled:
+            doc.warnings.insert(0, f"{shown}:{labelled[0]}: {len(labelled)} line(s) that look like speaker labels "
+                                   f"come before the {preamble[-1][1]!r} line and were read as front matter; move "
+                                   f"that line above them if they are speech")
+    return doc
 
 
 # ----------------------------------------------------------------------------- formats
 def read_txt(path: Path, shown: str, data: bytes | None = None, fmt: str = "txt") -> list[Transcript]:
     """Plain text or Markdown with speaker labels (or none: one speaker's paragraphs)."""
-    text = decode(path.read_bytes() if data is None else data, shown)
-    return [read_text_lines(list(enumerate(split_lines(text), start=1)), shown, path.stem, fmt)]
+    text, encoding = decode_with_encoding(path.read_bytes() if data is None else data, shown)
+    return [read_text_lines(list(enumerate(split_lines(text), start=1)), shown, path.stem, fmt, encoding)]
 
 
 def _docx_blocks(doc):
@@ -377,6 +553,7 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
         raise InputError(f"{shown}: cannot open as a Word .docx document ({exc}); "
                          f"save it from Word as .docx or export it as .txt") from None
     problems: list[str] = []
+    notes: list[tuple[int, str]] = []  # warnings (line, message)
     rows: list[tuple[int, dict]] = []  # (line, utterance) from tables
     line = 0  # paragraph lines and table rows, numbered in document order
     para_lines: list[tuple[int, str]] = []
@@ -400,7 +577,7 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
                 text, speaker, stamp = get("text"), get("speaker").rstrip(":").strip(), get("time").strip("[]() ")
                 if not text and not speaker:
                     continue
-                rows.append((line, {"speaker": speaker, "timestamp": _seconds(stamp, shown, line, problems),
+                rows.append((line, {"speaker": speaker, "timestamp": _seconds(stamp, shown, line, notes),
                                     "text": text, "line": line}))
         else:
             text = unicodedata.normalize("NFC", block.text)
@@ -427,7 +604,16 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
     header = [(n, t.strip()) for n, t in para_lines if t.strip()]
     fm, _ = front_matter([t for _, t in para_lines], shown)
     labelled = any(t["speaker"] for t in turns)
-    return [Transcript(_transcript_id(fm, path.stem), shown, turns, {**meta, **fm}, {}, header, labelled, "docx")]
+    doc = Transcript(_transcript_id(fm, path.stem), shown, turns, {**meta, **fm}, {}, header, labelled, "docx")
+    after = [n for n, _ in header if n > turns[0]["line"]]
+    if after:
+        notes.append((after[0], f"{shown}:{after[0]}: {len(after)} paragraph(s) outside the transcript table read as "
+                                f"notes, not speech; put speech in the table"))
+    elif len(header) > HEADER_LINES_WARN:
+        notes.append((header[0][0], f"{shown}:{header[0][0]}: {len(header)} paragraphs before the transcript table "
+                                    f"read as notes, not speech; put speech in the table"))
+    doc.warnings = _in_line_order(notes)
+    return [doc]
 
 
 def _cue_blocks(lines: list[str]):
@@ -461,9 +647,9 @@ def _cue_speaker(text: str) -> tuple[str | None, str]:
 
 def read_subtitles(path: Path, shown: str, data: bytes | None = None, fmt: str = "vtt") -> list[Transcript]:
     """WebVTT or SubRip: cue text `Name: text` or `<v Name>`; consecutive cues of one speaker merge."""
-    text = decode(path.read_bytes() if data is None else data, shown)
+    text, encoding = decode_with_encoding(path.read_bytes() if data is None else data, shown)
     lines = split_lines(text)
-    problems, turns, meta = [], [], {}
+    problems, notes, turns, meta = [], [], [], {}
     if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError(f"{shown}:1: a WebVTT file must start with 'WEBVTT'; check the format or rename the file")
     current, any_label = None, False
@@ -481,10 +667,9 @@ def read_subtitles(path: Path, shown: str, data: bytes | None = None, fmt: str =
         m = VTT_TIMING.match(block[timing_at].strip())
         stamps = (m["start"], m["end"]) if m else (block[timing_at].split("-->")[0].strip(),)
         bad = next((s for s in stamps if not _is_time(s)), None)
-        if bad is not None:
-            problems.append(_bad_time(shown, start + timing_at, bad))
-            continue
-        seconds = parse_timestamp(stamps[0])
+        if bad is not None:  # the cue's text is still readable: kept without a timestamp
+            notes.append((start + timing_at, _bad_time(shown, start + timing_at, bad)))
+        seconds = None if bad is not None else parse_timestamp(stamps[0])
         for k, cue_line in enumerate(block[timing_at + 1:], start=start + timing_at + 1):
             speaker, plain = _cue_speaker(cue_line)
             if speaker is not None:
@@ -500,86 +685,157 @@ def read_subtitles(path: Path, shown: str, data: bytes | None = None, fmt: str =
         raise InputError(problems)
     if not turns:
         raise InputError(f"{shown}: no cues with text; add the transcript or remove the file")
-    return [Transcript(path.stem, shown, turns, meta, {}, [], any_label, fmt)]
+    return [Transcript(path.stem, shown, turns, meta, {}, [], any_label, fmt, warnings=_in_line_order(notes),
+                       encoding=encoding)]
 
 
-def _pick_column(header: list[str], chosen: str | None, kind: str, shown: str, problems: list[str]) -> int | None:
+def _pick_column(header: list[str], chosen: str | None, kind: str, shown: str, problems: list[str],
+                 names: tuple[str, ...] = ()) -> int | None:
+    """Index of the column `chosen` (an error when absent), else of the first of `names` present, else None."""
     lowered = [h.strip().lower() for h in header]
     if chosen:
         if chosen.strip().lower() in lowered:
             return lowered.index(chosen.strip().lower())
         problems.append(f"{shown}:1: no column {chosen!r} (--csv-{kind}); columns are: {', '.join(header)}")
         return None
-    for name in CSV_COLUMN_NAMES[kind]:
-        if name in lowered:
-            return lowered.index(name)
-    return None
+    return next((lowered.index(name) for name in names if name in lowered), None)
+
+
+def csv_delimiter(text: str) -> str:
+    """The delimiter of a CSV text: the one of ',', ';', tab that splits its header line into the most cells
+    (',' on a tie). Quoting is always the standard one (csv.excel), never guessed."""
+    first = split_lines(text[:65536])[0] if text.strip() else ""
+    widths = [len(next(csv.reader([first], csv.excel, delimiter=d), [])) for d in CSV_DELIMITERS]
+    return CSV_DELIMITERS[widths.index(max(widths))]
+
+
+def _order_keys(values: list[str]) -> list:
+    """Sort keys of an order column's values: numbers when every value is a number, else the text."""
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        return list(values)
+
+
+def _csv_rows(reader, shown: str, problems: list[str]) -> list[tuple[int, list[str]]]:
+    """(first line, NFC cells) of each non-blank data row."""
+    rows, last_line = [], reader.line_num
+    try:
+        for cells in reader:
+            line, last_line = last_line + 1, reader.line_num
+            if any(c.strip() for c in cells):
+                rows.append((line, [unicodedata.normalize("NFC", c) for c in cells]))
+    except csv.Error as exc:
+        problems.append(f"{shown}:{reader.line_num}: CSV error: {exc}; check quoting (double a quote inside a quoted cell)")
+    return rows
+
+
+def _utterance_rows(rows: list[tuple[int, list[str]]], tid: str, order: int | None, sort: bool, keep_first: bool,
+                    shown: str, problems: list[str], notes: list[tuple[int, str]]) -> list[tuple[int, list[str]]]:
+    """One transcript's utterance rows without duplicates (same order value), sorted by the order column
+    when `sort` (numerically when every value is a number; stable)."""
+    if order is None:
+        return rows
+    values = [cells[order].strip() if order < len(cells) else "" for _, cells in rows]
+    keys = _order_keys(values) if all(values) else values
+    kept, first = [], {}
+    for (line, cells), value, key in zip(rows, values, keys):
+        if value and key in first:
+            where = f"{shown}:{line}: duplicate utterance: transcript {tid}, order {value} also at line {first[key]}"
+            if keep_first:
+                notes.append((line, f"{where}; dropped, the first kept (--csv-keep-first)"))
+            else:
+                problems.append(f"{where}; remove one of the rows, or use --csv-keep-first to keep the first")
+            continue
+        first.setdefault(key, line)
+        kept.append((line, cells, key))
+    if sort:
+        kept.sort(key=lambda r: r[2])
+    return [(line, cells) for line, cells, _ in kept]
 
 
 def read_csv(path: Path, shown: str, data: bytes | None = None, columns: dict | None = None) -> list[Transcript]:
-    """CSV, one row per utterance (a speaker column) or one row per document (text holds a whole transcript)."""
+    """CSV: one row per utterance (a speaker column), one row per document (text holds a whole transcript),
+    or a wide file (`columns["text"]` a list of question columns: one row per respondent, two turns per answer).
+
+    `columns`: text, speaker, transcript, time, order (column names) and keep_first (bool)."""
     columns = columns or {}
-    text = decode(path.read_bytes() if data is None else data, shown)
-    sample = text[:4096]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    text, encoding = decode_with_encoding(path.read_bytes() if data is None else data, shown)
+    reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=csv_delimiter(text))
     try:
         header = next(reader)
     except StopIteration:
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file") from None
     problems: list[str] = []
-    idx = {kind: _pick_column(header, columns.get(kind), kind, shown, problems) for kind in CSV_COLUMN_NAMES}
-    if idx["text"] is None and not problems:
+    chosen_text = columns.get("text")
+    if isinstance(chosen_text, (list, tuple)) and len(chosen_text) == 1:
+        chosen_text = chosen_text[0]
+    wide = list(chosen_text) if isinstance(chosen_text, (list, tuple)) else None
+    idx = {kind: _pick_column(header, chosen_text if kind == "text" else columns.get(kind), kind, shown, problems, names)
+           for kind, names in CSV_COLUMN_NAMES.items() if not (wide and kind in ("text", "time"))}
+    if wide:
+        questions = [(i, header[i].strip()) for name in wide
+                     if (i := _pick_column(header, name, "text", shown, problems)) is not None]
+    elif idx["text"] is None and not problems:
         problems.append(f"{shown}:1: no text column (looked for {', '.join(CSV_COLUMN_NAMES['text'])}); "
                         f"name it with --csv-text")
+    order = _pick_column(header, columns.get("order"), "order", shown, problems, CSV_ORDER_NAMES)
     if problems:
         raise InputError(problems)
-    per_doc = idx["speaker"] is None
+    rows = _csv_rows(reader, shown, problems)
+
+    def cell(cells: list[str], kind: str) -> str:
+        i = idx.get(kind)
+        return cells[i].strip() if i is not None and i < len(cells) else ""
+
     transcripts: dict[str, Transcript] = {}
-    last_line = reader.line_num
-    try:
-        for cells in reader:
-            line, last_line = last_line + 1, reader.line_num
-            if not any(c.strip() for c in cells):
+    notes: dict[str, list[tuple[int, str]]] = {}  # transcript id -> warnings
+    if wide:
+        for number, (line, cells) in enumerate(rows, start=1):
+            tid = cell(cells, "transcript") or f"{path.stem}-{number}"
+            speaker = cell(cells, "speaker") or WIDE_ANSWER_SPEAKER
+            for i, question in questions:
+                answer = cells[i].strip() if i < len(cells) else ""
+                if answer:
+                    doc = transcripts.setdefault(tid, Transcript(tid, shown, format="csv", encoding=encoding))
+                    doc.turns += [{"speaker": WIDE_QUESTION_SPEAKER, "timestamp": None, "text": question, "line": line},
+                                  {"speaker": speaker, "timestamp": None, "text": answer, "line": line}]
+    elif idx["speaker"] is None:  # one row per document
+        for line, cells in rows:
+            tid, body = cell(cells, "transcript") or path.stem, cell(cells, "text")
+            if not body:
                 continue
-
-            def cell(kind: str) -> str:
-                i = idx[kind]
-                return unicodedata.normalize("NFC", cells[i]).strip() if i is not None and i < len(cells) else ""
-
-            tid = cell("transcript") or path.stem
-            body = cell("text")
-            if per_doc:
-                if not body:
+            if tid in transcripts:
+                problems.append(f"{shown}:{line}: transcript {tid!r} appears in more than one row; "
+                                f"give one row per document or add a speaker column")
+                continue
+            transcripts[tid] = read_text_lines(list(enumerate(split_lines(body), start=line)), shown, tid, "csv", encoding)
+    else:
+        by_transcript: dict[str, list[tuple[int, list[str]]]] = {}
+        for line, cells in rows:
+            by_transcript.setdefault(cell(cells, "transcript") or path.stem, []).append((line, cells))
+        for tid, doc_rows in by_transcript.items():
+            doc_notes = notes.setdefault(tid, [])
+            kept = _utterance_rows(doc_rows, tid, order, bool(columns.get("order")), bool(columns.get("keep_first")),
+                                   shown, problems, doc_notes)
+            doc = Transcript(tid, shown, format="csv", encoding=encoding)
+            for line, cells in kept:
+                body, speaker = cell(cells, "text"), cell(cells, "speaker").rstrip(":").strip()
+                seconds = _seconds(cell(cells, "time"), shown, line, doc_notes, numeric=True)
+                if not body and not speaker:
                     continue
-                sub = read_text_lines(list(enumerate(split_lines(body), start=line)), shown, tid, "csv")
-                if tid in transcripts:
-                    problems.append(f"{shown}:{line}: transcript {tid!r} appears in more than one row; "
-                                    f"give one row per document or add a speaker column")
-                    continue
-                transcripts[tid] = sub
-                continue
-            speaker = cell("speaker").rstrip(":").strip()
-            seconds = _seconds(cell("time"), shown, line, problems, numeric=True)
-            if not body and not speaker:
-                continue
-            doc = transcripts.setdefault(tid, Transcript(tid, shown, format="csv"))
-            if not speaker and doc.turns:
-                doc.turns[-1]["text"] = "\n".join(t for t in (doc.turns[-1]["text"], body) if t)
-            else:
-                doc.turns.append({"speaker": speaker, "timestamp": seconds, "text": body, "line": line})
-    except csv.Error as exc:
-        problems.append(f"{shown}:{reader.line_num}: CSV error: {exc}; check quoting (double a quote inside a quoted cell)")
+                if not speaker and doc.turns:
+                    doc.turns[-1]["text"] = "\n".join(t for t in (doc.turns[-1]["text"], body) if t)
+                else:
+                    doc.turns.append({"speaker": speaker, "timestamp": seconds, "text": body, "line": line})
+            if doc.turns:
+                doc.labelled = any(t["speaker"] for t in doc.turns)
+                doc.warnings = _in_line_order(doc_notes)
+                transcripts[tid] = doc
     if problems:
         raise InputError(problems)
     if not transcripts:
         raise InputError(f"{shown}: no rows with text; add the transcript or remove the file")
-    if not per_doc:
-        for doc in transcripts.values():
-            doc.labelled = any(t["speaker"] for t in doc.turns)
     return list(transcripts.values())
 
 
@@ -665,20 +921,6 @@ def skipped_files(sources, fmt: str = "auto", exclude=()) -> list[tuple[Path, st
     return skipped
 
 
-def _warn_about_header(doc: Transcript) -> None:
-    """Warn when text outside the turns could be unlabelled speech (a long header, notes after a table)."""
-    if not doc.header or not doc.turns:
-        return
-    after = [n for n, _ in doc.header if n > doc.turns[0]["line"]]
-    if after:
-        warnings.warn(f"{doc.source}:{after[0]}: {len(after)} paragraph(s) outside the transcript table read as notes, "
-                      f"not speech; put speech in the table", IngestWarning, stacklevel=3)
-    elif len(doc.header) > HEADER_LINES_WARN:
-        warnings.warn(f"{doc.source}:{doc.header[0][0]}: {len(doc.header)} lines before the first speaker label read "
-                      f"as a header, not speech; label them or move them into the YAML front matter",
-                      IngestWarning, stacklevel=3)
-
-
 def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None, exclude=()) -> list[Transcript]:
     """Read every transcript under `sources` (files or folders); every problem in every file at once.
 
@@ -692,7 +934,8 @@ def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None
             problems.extend(exc.problems)
             continue
         for doc in docs:
-            _warn_about_header(doc)
+            for message in doc.warnings:
+                warnings.warn(message, IngestWarning, stacklevel=2)
             if doc.transcript_id in first:
                 problems.append(f"{doc.source}: duplicate transcript id {doc.transcript_id!r}, also read from "
                                 f"{first[doc.transcript_id]}; rename one file or set transcript_id in its front matter")
