@@ -8,7 +8,7 @@ matter, and what looks doubtful. Exit 0 when every file was read, 1 when some co
 Interviewer labels are those matching the given (or default) interviewer labels, plus guessed
 ones: a label speaking in most transcripts (at least 3 and more than half) while every other label
 speaks in few (at most a quarter of them), a label whose turns mostly end with a question, and a
-variant of an interviewer label written with a comma (`MEL, TYPING` beside `MEL`).
+variant of an interviewer label with a comma or parenthesis (`MEL, TYPING`, `MEL (typed)` beside `MEL`).
 
 A file is proposed for exclusion as documentation when its name says so (readme, licence,
 protocol, guide …) and its content agrees (no speaker labels, Markdown headings or links), or
@@ -45,7 +45,8 @@ MD_HEADING = re.compile(r"^#{1,6}\s+\S")
 MD_LINK = re.compile(r"\]\([^)\s]+\)|<?https?://\S+")
 LICENCE_WORDS = re.compile(r"licen[cs]e|copyright", re.IGNORECASE)
 CLOSING = "\"'”’)]»"
-RARE_TURNS = 2  # a label with this many turns or fewer in a transcript is doubtful (a heading? a third person?)
+RARE_TURNS = 2  # a label with this many turns or fewer is doubtful (a heading? a third person?) …
+BUSY_TURNS = 5  # … when another label of the transcript has at least this many
 QUESTION_MIN_TURNS = 5  # a label needs this many turns before "mostly questions" makes it an interviewer
 MINOR_SHARE = 0.02  # a participant saying less than this share of a transcript's participant words is a minor speaker
 FIXED_COLUMNS = ["participant_id", "group", "collection", "transcript_id", "speaker_labels"]
@@ -147,8 +148,8 @@ def _read_file(path: Path, fmt: str, csv_columns: dict | None) -> FileSurvey:
 
 def _all_lines(doc: Transcript) -> list[str]:
     """Every line the reader kept of a transcript: preamble, header, headings and the turns' text."""
-    lines = [t for _, t in doc.preamble] + [t for _, t in doc.header] + [t for _, t in doc.headings]
-    return lines + [line for turn in doc.turns for line in turn["text"].splitlines()]
+    kept = dict([*doc.preamble, *doc.header, *doc.headings])  # by line: a heading may be recorded twice
+    return list(kept.values()) + [line for turn in doc.turns for line in turn["text"].splitlines()]
 
 
 def documentation_reason(record: FileSurvey) -> str:
@@ -189,6 +190,11 @@ def _label_keys(doc: Transcript, label: str) -> list[str]:
     return [label_key(c) for c in [label, *_legend_aliases(doc.legend.get(label, ""))] if c]
 
 
+def base_key(label: str) -> str:
+    """The key of a label's first part, before a comma or parenthesis ('MEL, TYPING' and 'MEL (typed)': mel)."""
+    return label_key(re.split(r"[,(]", label, maxsplit=1)[0]) or label_key(label)
+
+
 def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], dict[str, str]]:
     """(interviewer labels as written, label -> why) over the transcripts of `files` (see module docstring)."""
     pattern = interviewer_pattern(given)
@@ -196,7 +202,7 @@ def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], 
     spoken_in: dict[str, set] = {}
     turns: Counter = Counter()
     questions: Counter = Counter()
-    matched: set[str] = set()
+    matched: dict[str, str] = {}  # label key -> how it matched ('' directly, else through the legend)
     labelled = 0
     for record in files:
         for doc in record.transcripts:
@@ -208,9 +214,12 @@ def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], 
                 spoken_in.setdefault(key, set()).add(doc.transcript_id)
                 turns[key] += s.turns
                 questions[key] += s.questions
-                if any(pattern.match(k) for k in _label_keys(doc, label)):
-                    matched.add(key)
-    why = {key: "matches the interviewer labels " + ("given" if given else "(default list)") for key in matched}
+                if pattern.match(key):
+                    matched.setdefault(key, "")
+                elif any(pattern.match(k) for k in _label_keys(doc, label)):
+                    matched.setdefault(key, f" through its legend entry ({label} = {doc.legend[label]})")
+    why = {key: "matches the interviewer labels " + ("given" if given else "(default list)") + via
+           for key, via in matched.items()}
     frequent = [k for k in written if k not in why and len(spoken_in[k]) >= 3 and len(spoken_in[k]) > labelled / 2]
     others = [len(spoken_in[k]) for k in written if k not in why and k not in frequent]
     few = max(1, labelled // 4)
@@ -223,7 +232,7 @@ def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], 
             why[key] = f"guessed: {questions[key]} of its {turns[key]} turns end with a question"
     shown = {key: sorted(forms.items(), key=lambda kv: (-kv[1], kv[0]))[0][0] for key, forms in written.items()}
     for key, forms in written.items():
-        base = next((label_key(f.split(",", 1)[0]) for f in forms if "," in f), None)
+        base = next((base_key(f) for f in forms if base_key(f) != key), None)
         if key not in why and base in why:
             why[key] = f"guessed: a variant of {shown[base]}"
     labels = sorted((shown[k] for k in why), key=lambda s: (s.casefold(), s))
@@ -259,6 +268,15 @@ def _is_interviewer(doc: Transcript, label: str, pattern: re.Pattern) -> bool:
 
 
 # ----------------------------------------------------------------------------- participants
+def _labelled_words(stats: dict[str, SpeakerStats]) -> int:
+    """Words of a transcript's labelled turns."""
+    return sum(s.words for label, s in stats.items() if label)
+
+
+def _minor(words: int, total: int) -> bool:
+    """A speaker saying under MINOR_SHARE of a transcript's labelled words (a note-taker, someone passing by)."""
+    return words < MINOR_SHARE * total
+
 def _id_part(text: str) -> str:
     """Text as an id part: ASCII letters, digits, '_', '-', '.' (accents dropped, other runs become '_')."""
     ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
@@ -295,32 +313,35 @@ def front_matter_attributes(doc: Transcript) -> dict[str, str]:
 def participants(result: SurveyResult) -> pd.DataFrame:
     """participants.csv for the surveyed transcripts: one row per transcript and non-interviewer speaker.
 
-    participant_id is the label (id-safe) when it speaks in one transcript only, else LABEL_TRANSCRIPT;
-    a transcript without labels is one participant (id from the transcript id). `speaker` repeats the
-    label so one person's transcripts can be compared; front-matter fields become further columns."""
+    Labels of one transcript sharing their part before a comma or parenthesis are one speaker
+    (`AMANDA (typed)` and `Amanda`). participant_id is that part (id-safe) when it speaks in one
+    transcript only, else LABEL_TRANSCRIPT;
+    a transcript without labels is one participant (id from the transcript id). collection is focus_group
+    when two or more participants each say at least MINOR_SHARE of the transcript's words, else interview.
+    `speaker` repeats the label so one person's transcripts can be compared; front-matter fields become
+    further columns (a `group` field fills the group column)."""
     pattern = _interviewer_keys(result)
-    rows = []  # (record, doc, label key, labels as written, stats)
+    rows = []  # (transcript, label key, labels as written, their words, words of all labels)
     for record in result.transcript_files:
         for doc in record.transcripts:
             stats = record.speakers[doc.transcript_id]
             if not any(stats) or not doc.labelled:
-                rows.append((doc, "", [], sum(s.words for s in stats.values())))
+                rows.append((doc, "", [], 1, 1))
                 continue
+            total = _labelled_words(stats)
             by_key: dict[str, list[str]] = {}
             for label in stats:
                 if label and not _is_interviewer(doc, label, pattern):
-                    by_key.setdefault(label_key(label), []).append(label)
+                    by_key.setdefault(base_key(label), []).append(label)
             for key, labels in by_key.items():
-                rows.append((doc, key, labels, sum(stats[x].words for x in labels)))
-    spread = Counter(key for _, key, _, _ in rows if key)
-    main = Counter()
-    for doc, key, _, words in rows:
-        total = sum(w for d, _, _, w in rows if d is doc)
-        main[doc.transcript_id] += words >= MINOR_SHARE * total
+                rows.append((doc, key, labels, sum(stats[x].words for x in labels), total))
+    spread = Counter(key for _, key, _, _, _ in rows if key)
+    main = Counter(doc.transcript_id for doc, _, _, words, total in rows if not _minor(words, total))
     records, taken = [], set()
-    for doc, key, labels, _ in rows:
+    for doc, key, labels, _, _ in rows:
         tid = doc.transcript_id
-        base = _id_part(labels[0]) if labels else _id_part(tid)
+        speaker = re.split(r"[,(]", labels[0], maxsplit=1)[0].strip() if labels else ""
+        base = _id_part(speaker or tid)
         base = base or "speaker"
         pid = f"{base}_{_id_part(tid) or 'transcript'}" if key and spread[key] > 1 else base
         unique, n = pid, 2
@@ -330,7 +351,7 @@ def participants(result: SurveyResult) -> pd.DataFrame:
         attributes = front_matter_attributes(doc)
         records.append({"participant_id": unique, "group": attributes.pop("group", ""),
                         "collection": "focus_group" if main[tid] > 1 else "interview", "transcript_id": tid,
-                        "speaker_labels": "|".join(labels), "speaker": labels[0] if labels else "", **attributes})
+                        "speaker_labels": "|".join(labels), "speaker": speaker, **attributes})
     table = pd.DataFrame.from_records(records)
     extra = sorted(c for c in table.columns if c not in FIXED_COLUMNS) if records else ["speaker"]
     return table.reindex(columns=FIXED_COLUMNS + extra).fillna("").astype(str)
@@ -380,21 +401,26 @@ def _structure(doc: Transcript, stats: dict[str, SpeakerStats]) -> list[str]:
     return out
 
 
-def _doubtful(record: FileSurvey, doc: Transcript, stats: dict[str, SpeakerStats]) -> list[str]:
+def _doubtful(doc: Transcript, stats: dict[str, SpeakerStats], interviewer: re.Pattern) -> list[str]:
     """Speaker-level doubts about one transcript: no labels, labels used once or twice, minor speakers."""
     labels = {k: s for k, s in stats.items() if k}
     if not labels:
         return ["no speaker labels: all its text is one unattributed speaker"]
     out = []
     busiest = max(s.turns for s in labels.values())
-    total = sum(s.words for s in labels.values())
+    total = _labelled_words(stats)
     for label, s in labels.items():
-        if s.turns <= RARE_TURNS < busiest:
+        if _is_interviewer(doc, label, interviewer):
+            continue
+        if s.turns <= RARE_TURNS and busiest >= BUSY_TURNS:
             out.append(f"line {s.first_line}: label {label!r} used {'once' if s.turns == 1 else 'twice'} "
                        f"({_plural(s.words, 'word')}; a heading, or a third person such as a note-taker?)")
-        elif total and s.words < MINOR_SHARE * total:
+        elif _minor(s.words, total):
             out.append(f"line {s.first_line}: label {label!r} says {_plural(s.words, 'word')} in "
                        f"{_plural(s.turns, 'turn')} (under {MINOR_SHARE:.0%} of the words; a third person?)")
+    if out:
+        out.append("if such a label is not a participant, add it to interviewer_labels in the project's pipeline.yaml "
+                   "and remove its row from participants.csv (its turns are then kept but not analysed)")
     return out
 
 
@@ -426,7 +452,7 @@ def format_report(result: SurveyResult) -> str:
             if speakers:
                 out.append(f"    speakers: {', '.join(speakers)}")
             out += [f"    {line}" for line in _structure(doc, stats)]
-            doubts = ([] if record.documentation else _doubtful(record, doc, stats))
+            doubts = [] if record.documentation else _doubtful(doc, stats, pattern)
             if doubts:
                 out.append("    doubtful:")
                 out += [f"      - {d}" for d in doubts]
@@ -508,9 +534,9 @@ def pipeline_yaml(result: SurveyResult, project: Path, codebook: Path | None = N
         f"# Made by `python -m helpers survey {name} --out {project.name}`: check participants.csv (fill in",
         "# `group`) and these settings, then run the pipeline with this file as its configuration.",
         "# Relative paths are relative to this file's folder.",
-        "pipeline:",
+        "pipeline:  # settings of the run as a whole",
         f"  title: {_flow('Transcript analysis: ' + name)}  # shown at the top of every report",
-        "all:",
+        "all:  # parameters every notebook that has them shares",
         f"  transcripts_dir: {_flow(_path_from(result.directory, project))}  # the folder of transcripts surveyed",
         "  participants_csv: \"participants.csv\"  # one row per participant (written by the survey; fill in group)",
         f"  interviewer_labels: {_flow(result.interviewer_labels)}  # speaker labels taken as interviewers, as written",
