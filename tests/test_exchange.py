@@ -467,6 +467,271 @@ def test_cli_export_import_qdc_and_errors(tmp_path, other_tool_qdpx):
     assert not (tmp_path / "x.csv").exists()
 
 
+# ----------------------------------------------------------------------------- a project's own sources
+SOURCE_A = ("Interviewer: How is your back these days?\n"
+            "P1: Some days I can't cope at all.\n"
+            "It gets worse in winter.\n"
+            "\n"
+            "Interviewer: And work?\n"
+            "P1: I started a placement in March.\n")
+SOURCE_B = "Interviewer: What helped you most?\r\nP2: My employment worker listened to me.\r\n"
+CODE_TREE = [("C0DE0000-0000-4000-8000-0000000000A1", "Situations", [("C0DE0000-0000-4000-8000-0000000000A2",
+                                                                      "Complex needs")]),
+             ("C0DE0000-0000-4000-8000-0000000000A3", "Outcomes", [])]
+
+
+def write_project(out: Path, sources, selections) -> Path:
+    """A .qdpx with these (name, text) sources in sources/ and (source, quote, code, coder[, occurrence])
+    selections; the offsets are where the quote stands in the source's text."""
+    code_guid = {name: g for g, name, _ in CODE_TREE} | {name: g for _, _, subs in CODE_TREE for g, name in subs}
+    users = sorted({sel[3] for sel in selections})
+    codes = "".join(f'<Code guid="{g}" name="{name}" isCodable="true">'
+                    + "".join(f'<Code guid="{sg}" name="{sn}" isCodable="true"/>' for sg, sn in subs) + "</Code>"
+                    for g, name, subs in CODE_TREE)
+    parts = []
+    for i, (name, text) in enumerate(sources):
+        sels = []
+        for j, (source, quote, code, coder, *occurrence) in enumerate(selections):
+            if source != i:
+                continue
+            start = -1
+            for _ in range(occurrence[0] if occurrence else 1):
+                start = text.index(quote, start + 1)
+            sels.append(f'<PlainTextSelection guid="5E1E0000-0000-4000-8000-{j:012d}" startPosition="{start}" '
+                        f'endPosition="{start + len(quote)}" creatingUser="AAAAAAAA-0000-4000-8000-'
+                        f'{users.index(coder):012d}"><Coding guid="C0D10000-0000-4000-8000-{j:012d}">'
+                        f'<CodeRef targetGUID="{code_guid[code]}"/></Coding></PlainTextSelection>')
+        parts.append(f'<TextSource guid="7A1B2C3D-0000-4000-8000-{i:012d}" name="{name}" '
+                     f'plainTextPath="internal://7A1B2C3D-0000-4000-8000-{i:012d}.txt">{"".join(sels)}</TextSource>')
+    qde = ('<?xml version="1.0" encoding="utf-8"?><Project xmlns="urn:QDA-XML:project:1.0" name="Own sources">'
+           + "<Users>" + "".join(f'<User guid="AAAAAAAA-0000-4000-8000-{k:012d}" name="{u}"/>'
+                                 for k, u in enumerate(users)) + "</Users>"
+           + f"<CodeBook><Codes>{codes}</Codes></CodeBook><Sources>{''.join(parts)}</Sources></Project>")
+    with zipfile.ZipFile(out, "w") as zf:
+        zf.writestr("project.qde", qde)
+        for i, (_, text) in enumerate(sources):
+            zf.writestr(f"sources/7A1B2C3D-0000-4000-8000-{i:012d}.txt", text.encode("utf-8"))
+    return out
+
+
+OWN_SELECTIONS = [(0, "can't cope", "Complex needs", "Alice"),
+                  (0, "cope at all.\nIt gets worse", "Situations", "Alice"),  # across a line break of one turn
+                  (0, "How is your back", "Situations", "Bob"),  # the interviewer's words
+                  (0, "P1:", "Outcomes", "Bob", 2),  # only a speaker label
+                  (0, "placement in March", "Outcomes", "Bob"),
+                  (1, "employment worker listened", "Outcomes", "Alice")]
+
+
+@pytest.fixture()
+def own_qdpx(tmp_path) -> Path:
+    return write_project(tmp_path / "own.qdpx", [("Interview A.txt", SOURCE_A), ("B02.docx", SOURCE_B)],
+                         OWN_SELECTIONS)
+
+
+def own_codings(pids, groups) -> pd.DataFrame:
+    """The codings OWN_SELECTIONS give, with these participant ids and groups for P1 and P2."""
+    return codings_frame([
+        ("B02:1", pids[1], groups[1], "outcomes", "", "", 3, 29, "Alice"),
+        ("Interview A:1", pids[0], groups[0], "situations", "complex_needs", "", 12, 22, "Alice"),
+        ("Interview A:1", pids[0], groups[0], "situations", "", "", 18, 44, "Alice"),
+        ("Interview A:3", pids[0], groups[0], "outcomes", "", "", 12, 30, "Bob")])
+
+
+def test_import_without_a_corpus_places_the_codings_on_the_projects_own_sources(own_qdpx):
+    result = ex.import_qdpx(own_qdpx)
+    pd.testing.assert_frame_equal(result.codings, own_codings(["P1", "P2"], ["", ""]))
+    turns = result.turns
+    assert turns[["transcript_id", "turn", "speaker", "role", "line"]].values.tolist() == [
+        ["B02", 0, "Interviewer", "interviewer", 1], ["B02", 1, "P2", "participant", 2],
+        ["Interview A", 0, "Interviewer", "interviewer", 1], ["Interview A", 1, "P1", "participant", 2],
+        ["Interview A", 2, "Interviewer", "interviewer", 5], ["Interview A", 3, "P1", "participant", 6]]
+    assert set(turns["source"]) == {f"{paths.relative(own_qdpx)}:sources/Interview A.txt",
+                                    f"{paths.relative(own_qdpx)}:sources/B02.docx"}
+    text = dict(zip(turns["transcript_id"] + ":" + turns["turn"].astype(str), turns["text"]))
+    assert [text[s][a:b] for s, a, b in zip(result.codings["segment_id"], result.codings["start"],
+                                            result.codings["end"])] == [
+        "employment worker listened", "can't cope", "cope at all.\nIt gets worse", "placement in March"]
+    assert result.unplaced[["source", "start", "end", "code", "coder"]].values.tolist() == [
+        ["Interview A.txt", 13, 29, "Situations", "Bob"], ["Interview A.txt", 126, 129, "Outcomes", "Bob"]]
+    assert result.unplaced["reason"].tolist() == [
+        "it covers only speaker labels, headers or blank text, or only interviewer turns"] * 2
+
+
+def test_participants_resolve_the_speakers_of_the_projects_own_sources(own_qdpx, tmp_path):
+    people = pd.DataFrame({"participant_id": ["C01", "E01", "H09"], "group": ["client", "esw", "hcp"],
+                           "collection": ["interview"] * 3, "transcript_id": ["Interview A", "B02", "not here"],
+                           "speaker_labels": ["P1", "P2", ""]})
+    result = ex.import_qdpx(own_qdpx, participants=people)
+    pd.testing.assert_frame_equal(result.codings, own_codings(["C01", "E01"], ["client", "esw"]))
+    people.to_csv(tmp_path / "people.csv", index=False)
+    turns = ex.turns_from_project(own_qdpx, tmp_path / "people.csv")
+    assert turns["participant_id"].tolist() == ["", "E01", "", "C01", "", "C01"]
+    assert turns["group"].tolist() == ["", "esw", "", "client", "", "client"]
+
+
+def test_interviewer_labels_decide_which_speakers_are_interviewers(own_qdpx):
+    turns = ex.turns_from_project(own_qdpx, interviewer_labels="P1")
+    assert turns["role"].tolist() == ["participant", "participant", "participant", "interviewer", "participant",
+                                      "interviewer"]
+    result = ex.import_qdpx(own_qdpx, interviewer_labels="P1|P2")
+    assert result.codings[["segment_id", "participant_id", "start", "end"]].values.tolist() == [
+        ["Interview A:0", "Interviewer_Interview_A", 0, 16]]
+
+
+def test_a_project_coded_only_on_interviewer_turns_and_labels_is_refused(tmp_path):
+    qdpx = write_project(tmp_path / "asked.qdpx", [("A.txt", SOURCE_A)], [
+        (0, "How is your back", "Situations", "Bob"), (0, "P1:", "Outcomes", "Bob"), (0, "And work?", "Outcomes", "Bob")])
+    with pytest.raises(InputError) as err:
+        ex.import_qdpx(qdpx)
+    assert err.value.problems == [
+        f"{paths.relative(qdpx)}: 0 of 3 coded selections could be placed on the turns of the project's own "
+        "sources: it covers only speaker labels, headers or blank text, or only interviewer turns (3); check that the "
+        "codings are on participant speech (name the interviewers with --interviewer-labels, or keep interviewer "
+        "turns with --include-interviewer)"]
+    kept = ex.import_qdpx(qdpx, include_interviewer=True)
+    assert kept.codings[["segment_id", "start", "end"]].values.tolist() == [["A:0", 0, 16], ["A:2", 0, 9]]
+
+
+def test_sources_with_the_same_id_are_told_apart(tmp_path):
+    qdpx = write_project(tmp_path / "dup.qdpx", [("T1.txt", SOURCE_A), ("t1.md", SOURCE_B)],
+                         [(0, "can't cope", "Complex needs", "Alice"), (1, "listened", "Outcomes", "Alice")])
+    with pytest.warns(ex.IngestWarning) as caught:
+        result = ex.import_qdpx(qdpx)
+    assert [str(w.message) for w in caught if issubclass(w.category, ex.IngestWarning)] == [
+        f"{paths.relative(qdpx)}:sources/t1.md: transcript id 't1' is already another source's; read as 't1_2' "
+        "(rename the source in the QDA tool to choose its id)"]
+    assert result.codings[["segment_id", "participant_id", "start", "end"]].values.tolist() == [
+        ["T1:1", "P1", 12, 22], ["t1_2:1", "P2", 21, 29]]
+
+
+def test_a_project_whose_sources_are_not_the_corpus_is_refused(own_qdpx):
+    with pytest.raises(InputError) as err:
+        ex.import_qdpx(own_qdpx, make_turns(), CODES)
+    assert err.value.problems == [
+        f"{paths.relative(own_qdpx)}: 0 of 6 coded selections could be placed on the corpus: the sources' texts do "
+        "not match the turns given (the source matches no transcript of the corpus (by name or text) (6)); import "
+        "without --corpus to use the project's own sources, or give the turns table ingested from the same "
+        "transcripts"]
+    # same names, other words: every turn is missing from the source
+    renamed = make_turns().replace({"transcript_id": {"T1": "Interview A", "T2": "B02"}})
+    with pytest.raises(InputError) as err:
+        ex.import_qdpx(own_qdpx, renamed, CODES)
+    covers = "it covers only speaker labels, headers or blank text, or only interviewer turns"
+    assert err.value.problems == [
+        f"{paths.relative(own_qdpx)}: 0 of 6 coded selections could be placed on the corpus: the sources' texts do "
+        f"not match the turns given ({covers} (or turns not found in the source: 3) (5); {covers} (or turns not found "
+        "in the source: 2) (1)); import without --corpus to use the project's own sources, or give the turns table "
+        "ingested from the same transcripts"]
+
+
+def test_a_project_without_text_codings_is_refused(tmp_path):
+    qdpx = write_project(tmp_path / "empty.qdpx", [("A.txt", SOURCE_A)], [])
+    with pytest.raises(InputError) as err:
+        ex.import_qdpx(qdpx)
+    assert err.value.problems == [
+        f"{paths.relative(qdpx)}: the project has no coded text selections to import (only codings of passages of "
+        "text sources can be placed on turns); code the transcripts in the QDA tool and export the project again"]
+
+
+def test_round_trip_without_a_corpus_reads_the_exported_transcripts_back(tmp_path):
+    out = ex.export_qdpx(tmp_path / "auto.qdpx", make_turns(), AUTO, CODES, PARTICIPANTS)
+    result = ex.import_qdpx(out, None, CODES, participants=PARTICIPANTS)
+    assert result.unplaced.empty
+    keys = ["segment_id", "participant_id", "group", "theme", "subtheme", "term", "coder"]
+    assert result.codings[keys].values.tolist() == ex.sort_codings(AUTO)[keys].values.tolist()
+    original = make_turns().set_index(make_turns()["transcript_id"] + ":" + make_turns()["turn"].astype(str))["text"]
+    again = result.turns.set_index(result.turns["transcript_id"] + ":" + result.turns["turn"].astype(str))["text"]
+    words = [(original[s][a:b], again[s][c:d]) for s, a, b, c, d in zip(
+        ex.sort_codings(AUTO)["segment_id"], ex.sort_codings(AUTO)["start"], ex.sort_codings(AUTO)["end"],
+        result.codings["start"], result.codings["end"])]
+    assert [w for w, _ in words] == [w for _, w in words] == [
+        "back", "can't cope", "confidence", "confidence", "placements", "with employers"]
+
+
+def test_no_demo_files_without_named_inputs():
+    assert ex.codebook_codes_or_none(None) is None and ex.codebook_codes_or_none("") is None
+    with pytest.raises(InputError, match="no codebook given; name the codebook YAML file with --codebook"):
+        ex.codebook_codes_or_none(None, required=True)
+    with pytest.raises(InputError, match=r"no turns table given; .+ \(--corpus TURNS\)"):
+        ex.load_turns(None)
+    from helpers.__main__ import build_parser
+
+    sub = next(a for a in build_parser()._actions if a.dest == "command")
+    for name in ("import-qdpx", "export-qdpx", "export-qdc", "quotes-to-qdpx"):
+        text = sub.choices[name].format_help()
+        assert "default data/" not in text and "default: read data/" not in text, name
+
+
+def cli(capsys, *args: str) -> tuple[int, list[str]]:
+    """Run the command line in this process: (exit code, stderr lines)."""
+    from helpers.__main__ import main
+
+    try:
+        code = main(list(args))
+    except SystemExit as exc:  # argparse refusing the arguments
+        code = exc.code
+    return code, capsys.readouterr().err.strip().splitlines()
+
+
+def test_cli_import_without_corpus_with_participants_and_refusals(own_qdpx, tmp_path, capsys):
+    shown = paths.relative(own_qdpx)
+    code, err = cli(capsys, "import-qdpx", str(own_qdpx), "--out", str(tmp_path / "own.csv"))
+    assert code == 0
+    assert err == [
+        "turns read from the project's own sources: 6 turns of 2 transcripts",
+        f"warning: {shown}!project.qde: 2 of 6 coded selection(s) not placed: it covers only speaker labels, headers "
+        "or blank text, or only interviewer turns (e.g. [13, 29) of source 'Interview A.txt' coded 'Situations' by "
+        "Bob)",
+        f"4 codings on 3 segments (coders: Alice, Bob); 2 selection(s) not placed -> {tmp_path / 'own.csv'}"]
+    pd.testing.assert_frame_equal(ex.read_codings_file(tmp_path / "own.csv"), own_codings(["P1", "P2"], ["", ""]))
+
+    pd.DataFrame({"participant_id": ["C01"], "group": ["client"], "collection": ["interview"],
+                  "transcript_id": ["Interview A"], "speaker_labels": ["P1"]}).to_csv(tmp_path / "p.csv", index=False)
+    code, err = cli(capsys, "import-qdpx", str(own_qdpx), "--out", str(tmp_path / "p_out.csv"), "--participants",
+                    str(tmp_path / "p.csv"))
+    assert code == 2 and not (tmp_path / "p_out.csv").exists()
+    assert len(err) == 1 and err[0].startswith(f"error: {shown}:sources/B02.docx: transcript 'B02' is not in ")
+    people = pd.DataFrame({"participant_id": ["C01", "E01"], "group": ["client", "esw"],
+                           "collection": ["interview", "interview"], "transcript_id": ["Interview A", "B02"],
+                           "speaker_labels": ["P1", ""]})
+    people.to_csv(tmp_path / "p.csv", index=False)
+    code, err = cli(capsys, "import-qdpx", str(own_qdpx), "--out", str(tmp_path / "p_out.csv"), "--participants",
+                    str(tmp_path / "p.csv"))
+    assert code == 2 and len(err) == 1
+    assert err[0].startswith(f"error: {shown}:sources/B02.docx:2: unknown speaker label 'P2' in transcript B02 (1 turn)")
+    code, err = cli(capsys, "import-qdpx", str(own_qdpx), "--out", str(tmp_path / "p_out.csv"), "--participants",
+                    str(tmp_path / "p.csv"), "--allow-unknown-speakers")
+    assert code == 0
+    assert err[0].startswith(f"warning: {shown}:sources/B02.docx:2: unknown speaker label 'P2' in transcript B02")
+    assert ex.read_codings_file(tmp_path / "p_out.csv")[["segment_id", "participant_id", "group"]].values.tolist() == [
+        ["B02:1", "", ""], ["Interview A:1", "C01", "client"], ["Interview A:1", "C01", "client"],
+        ["Interview A:3", "C01", "client"]]
+
+    make_turns().to_csv(tmp_path / "turns.csv", index=False)
+    code, err = cli(capsys, "import-qdpx", str(own_qdpx), "--out", str(tmp_path / "x.csv"), "--corpus",
+                    str(tmp_path / "turns.csv"))
+    assert (code, err) == (2, [
+        f"error: {shown}: 0 of 6 coded selections could be placed on the corpus: the sources' texts do not match the "
+        "turns given (the source matches no transcript of the corpus (by name or text) (6)); import without --corpus "
+        "to use the project's own sources, or give the turns table ingested from the same transcripts"])
+    assert not (tmp_path / "x.csv").exists()
+    code, err = cli(capsys, "import-qdpx", str(own_qdpx), "--out", str(tmp_path / "x.csv"), "--corpus",
+                    str(tmp_path / "turns.csv"), "--participants", str(tmp_path / "p.csv"), "--interviewer-labels", "I")
+    assert (code, err) == (2, [
+        "error: --participants, --interviewer-labels: only for turns read from the project's own sources; the turns "
+        "table of --corpus already names its speakers (leave out --corpus or these options)"])
+
+
+@pytest.mark.parametrize("args, missing", [
+    (["export-qdc", "--out", "c.qdc"], "--codebook"),
+    (["export-qdpx", "--corpus", "t.csv", "--codings", "c.csv", "--out", "a.qdpx"], "--codebook"),
+    (["quotes-to-qdpx", "q.yaml", "--out", "a.qdpx"], "--corpus, --codebook"),
+])
+def test_cli_export_commands_need_their_inputs_named(capsys, args, missing):
+    code, err = cli(capsys, *args)
+    assert code == 2 and err[-1].endswith(f"error: the following arguments are required: {missing}")
+
+
 # ----------------------------------------------------------------------------- the shipped demo
 def test_demo_human_coding_is_synthetic_valid_and_places_completely(schema):
     from helpers import codebook, corpus
