@@ -524,3 +524,250 @@ def test_exclude_skips_names_and_patterns_and_skipped_files_says_why(tmp_path):
         (".hidden.txt", "hidden or temporary file"), ("C.txt", "excluded (C.*)"), ("legend.txt", "excluded (legend.txt)"),
         ("notes.pdf", f"unsupported extension '.pdf'; supported: {SUPPORTED}"), ("~$D.docx", "hidden or temporary file")]
     assert [d.transcript_id for d in transcripts.read_transcripts(tmp_path, exclude=["legend.txt", "C.*"])] == ["A", "B"]
+
+
+# ----------------------------------------------------------------------------- labels real transcripts use (issue 13)
+def write(tmp_path, text: str, name: str = "t.txt") -> Path:
+    f = tmp_path / name
+    f.write_text(text, encoding="utf-8")
+    return f
+
+
+def speech(doc):
+    return [(t["speaker"], t["line"], t["text"]) for t in doc.turns]
+
+
+def doubtful_warning(f, line: int, label: str, reason: str, todo: str) -> str:
+    return f"{shown(f)}:{line}: line looks like a speaker label ({label!r}) but was read as speech: {reason}; {todo}"
+
+
+ROLE_LIST = "interviewer, interviewee, participant, respondent, facilitator, moderator, researcher, speaker"
+
+
+def test_lower_case_role_words_and_repeated_lower_case_labels_are_labels_a_lone_word_is_doubtful(tmp_path):
+    f = write(tmp_path, "interviewer: How was it?\nINTERVIEWEE: Fine.\nparticipant 3: Me too.\nnote: it was loud\n"
+                        "mum: yes\nmum: no\n")
+    doc = only(f)
+    assert speech(doc) == [("interviewer", 1, "How was it?"), ("INTERVIEWEE", 2, "Fine."),
+                           ("participant 3", 3, "Me too.\nnote: it was loud"), ("mum", 5, "yes"), ("mum", 6, "no")]
+    reason = f"lower-case 'note' is not a role word ({ROLE_LIST}) and starts no other line"
+    assert doc.doubtful == [(4, "note: it was loud", reason)]
+    assert doc.warnings == [doubtful_warning(f, 4, "note:", reason, "if it is a speaker, write the label as 'Note:'")]
+
+
+def test_labels_with_a_comma_or_a_parenthesis_are_labels_as_written(tmp_path):
+    f = write(tmp_path, "MEL: Can you hear me?\nMEL, TYPING: Audio dropped.\nDr  Smith (GP): Yes, now.\n"
+                        "AMANDA (typed): Me too.\nMEL: Good.\n")
+    assert speech(only(f)) == [("MEL", 1, "Can you hear me?"), ("MEL, TYPING", 2, "Audio dropped."),
+                               ("Dr Smith (GP)", 3, "Yes, now."), ("AMANDA (typed)", 4, "Me too."), ("MEL", 5, "Good.")]
+    assert only(f).warnings == []
+
+
+def test_a_legend_with_mixed_case_initials_labels_initials_with_a_colon_a_dash_or_a_space(tmp_path):
+    f = write(tmp_path, "AMi - Ann Miller (interviewer)\nBT2 = Bob Tern\n\nAMi Hello there.\nBT2 - Hi.\nAMi: Bye.\n")
+    doc = only(f)
+    assert doc.legend == {"AMi": "Ann Miller (interviewer)", "BT2": "Bob Tern"} and doc.labelled
+    assert speech(doc) == [("AMi", 4, "Hello there."), ("BT2", 5, "Hi."), ("AMi", 6, "Bye.")]
+
+
+def test_dash_labels_count_when_in_the_legend_or_used_twice_otherwise_they_are_doubtful(tmp_path):
+    f = write(tmp_path, "Ann - Hello.\nBob - Hi.\nAnn - Thanks for coming.\n")  # plain names: not a legend
+    doc = only(f)
+    assert doc.legend == {}
+    assert speech(doc) == [("Ann", 1, "Hello.\nBob - Hi."), ("Ann", 3, "Thanks for coming.")]
+    reason = "a 'Name - text' line whose name is not in a legend and starts no other line"
+    assert doc.doubtful == [(2, "Bob - Hi.", reason)]
+    assert doc.warnings == [doubtful_warning(f, 2, "Bob -", reason, "if it is a speaker, write 'Bob: …' or list "
+                                                                    "them in a legend at the top")]
+    g = write(tmp_path, "AB - Ann Bell\nCD - Cy Dee\n\nAB - Hi.\nCy Dee - Hello.\nMale voice - …for taking the time\n"
+                        "AB: Bye.\n", "g.txt")
+    doc = only(g)
+    assert speech(doc) == [("AB", 4, "Hi."), ("Cy Dee", 5, "Hello.\nMale voice - …for taking the time"), ("AB", 7, "Bye.")]
+    assert [line for line, _, _ in doc.doubtful] == [6]
+
+
+def test_headings_are_recorded_not_speakers_and_do_not_end_a_turn(tmp_path):
+    f = write(tmp_path, "# Interview 4\nInterviewer: a\nP1: b\nInterviewer: c\nInitial Steps:\nP1: d\n"
+                        "Interviewer: e\n## Part two\nP1: f\nmore\n")
+    doc = only(f)
+    assert speech(doc) == [("Interviewer", 2, "a"), ("P1", 3, "b"), ("Interviewer", 4, "c"), ("P1", 6, "d"),
+                           ("Interviewer", 7, "e"), ("P1", 9, "f\nmore")]
+    assert doc.headings == [(1, "# Interview 4"), (5, "Initial Steps:"), (8, "## Part two")]
+    assert doc.header == [(1, "# Interview 4")]
+    assert doc.warnings == [
+        f"{shown(f)}:5: 'Initial Steps:' read as a heading, not a speaker: its label starts no other line and has "
+        f"nothing after the colon; if it is a speaker, put their words on the same line",
+        f"{shown(f)}:8: 1 Markdown heading(s) inside the transcript (line 8) read as headings, not speech; remove "
+        f"the '#' if a line is speech"]
+
+
+def test_a_one_off_label_alone_on_its_line_is_a_speaker_when_the_file_writes_speech_below_labels(tmp_path):
+    f = write(tmp_path, "Interviewer:\nhi\nP1:\nhello\nInterviewer:\nand?\nNurse:\nyes\nInterviewer:\nok\n")
+    doc = only(f)
+    assert [t["speaker"] for t in doc.turns] == ["Interviewer", "P1", "Interviewer", "Nurse", "Interviewer"]
+    assert doc.headings == [] and doc.warnings == []
+
+
+def test_bullets_with_a_parenthesised_role_code_are_turns_spoken_by_the_code(tmp_path):
+    f = write(tmp_path, "## 1. Theme\n### Sub-theme\n* (R *T* g): “first quote”\n\t* (**A**  d): “second”\n"
+                        "•\tcontinued point\n* R *T* d): broken code\n*(F, *P* i): third\n", "s.md")
+    doc = only(f)
+    assert speech(doc) == [("R *T* g", 3, "“first quote”"),
+                           ("**A** d", 4, "“second”\n•\tcontinued point\n* R *T* d): broken code"),
+                           ("F, *P* i", 7, "third")]
+    assert doc.headings == doc.header == [(1, "## 1. Theme"), (2, "### Sub-theme")]
+    reason = "a bullet whose role code has no opening '('"
+    assert doc.doubtful == [(6, "* R *T* d): broken code", reason)]
+    assert doc.warnings == [doubtful_warning(f, 6, "R *T* d):", reason, "write it as '* (CODE): …' if it is a quote")]
+
+
+def test_text_before_the_first_label_is_kept_as_a_turn_without_a_speaker(tmp_path):
+    f = write(tmp_path, "(recording starts)\nAll\n\nInterviewee: right.\n")
+    doc = only(f)
+    assert speech(doc) == [("", 1, "(recording starts)\nAll"), ("Interviewee", 4, "right.")]
+    assert doc.header == [] and doc.labelled
+
+
+@pytest.mark.parametrize("marker", ["# BEGIN TRANSCRIPT", "BEGIN TRANSCRIPT", "## begin transcript",
+                                    "--- Transcript ---", "=== BEGIN TRANSCRIPT ==="])
+def test_a_preamble_ending_in_a_begin_transcript_marker_is_front_matter(tmp_path, marker):
+    f = write(tmp_path, f"---\ntranscript_id: T7\n---\n# Licence\nShared under a licence.\nSpeaker A: agreed to it\n"
+                        f"{marker}\n\nMEL: hi\nANN: hello\n")
+    doc = only(f)
+    assert doc.transcript_id == "T7" and doc.metadata == {"transcript_id": "T7", "preamble": "Licence"}
+    assert doc.preamble == [(4, "# Licence"), (5, "Shared under a licence."), (6, "Speaker A: agreed to it"), (7, marker)]
+    assert speech(doc) == [("MEL", 9, "hi"), ("ANN", 10, "hello")]
+    assert doc.warnings == [f"{shown(f)}:6: 1 line(s) that look like speaker labels come before the {marker!r} line "
+                            f"and were read as front matter; move that line above them if they are speech"]
+    assert_nothing_lost(f)
+
+
+def test_a_preamble_without_a_heading_is_named_by_its_first_line(tmp_path):
+    f = write(tmp_path, "Copyright 2020 the speakers.\nBEGIN TRANSCRIPT\nMEL: hi\n")
+    doc = only(f)
+    assert doc.metadata == {"preamble": "Copyright 2020 the speakers."} and doc.warnings == []
+    assert speech(doc) == [("MEL", 3, "hi")]
+
+
+def test_malformed_timestamps_are_warnings_and_the_turn_is_kept(tmp_path):
+    f = write(tmp_path, "[00:00:05] Interviewer: hi\n[00:09:025] Client: hello\n")
+    doc = only(f)
+    assert turns_of(doc) == [("Interviewer", 5.0, 1, "hi"), ("Client", None, 2, "hello")]
+    assert doc.warnings == [f"{shown(f)}:2: malformed timestamp '00:09:025', kept without a timestamp; write hh:mm:ss "
+                            f"or mm:ss (optionally with a fraction, e.g. 00:01:23.5)"]
+    v = write(tmp_path, "WEBVTT\n\n00:00:01.000 --> 00:00:0x.000\nClient: hi\n\n(00:00:03) -->\nClient: more\n\n"
+                        "00:00:05.000 --> 00:00:06.000\nInterviewer: ok\n", "T1.vtt")
+    doc = only(v)
+    assert turns_of(doc) == [("Client", None, 4, "hi more"), ("Interviewer", 5.0, 10, "ok")]
+    assert doc.warnings == [f"{shown(v)}:{n}: malformed timestamp {s!r}, kept without a timestamp; write hh:mm:ss or "
+                            f"mm:ss (optionally with a fraction, e.g. 00:01:23.5)"
+                            for n, s in ((3, "00:00:0x.000"), (6, "(00:00:03)"))]
+
+
+def test_a_malformed_timestamp_in_a_docx_table_is_a_warning(tmp_path):
+    f = tmp_path / "T1.docx"
+    d = docx.Document()
+    table = d.add_table(rows=0, cols=3)
+    for row in (("Time", "Speaker", "Text"), ("00:01:23", "Interviewer", "hi"), ("0:7x", "P3", "hello")):
+        for c, v in zip(table.add_row().cells, row):
+            c.text = v
+    d.save(f)
+    doc = only(f)
+    assert turns_of(doc) == [("Interviewer", 83.0, 2, "hi"), ("P3", None, 3, "hello")]
+    assert doc.warnings == [f"{shown(f)}:3: malformed timestamp '0:7x', kept without a timestamp; write hh:mm:ss or "
+                            f"mm:ss (optionally with a fraction, e.g. 00:01:23.5)"]
+
+
+def test_warnings_are_kept_per_transcript_and_emitted_once_by_read_transcripts(tmp_path, recwarn):
+    f = write(tmp_path, "Interviewer: hi\nnote: loud\n[1:2:3:4] P1: ok\n", "A.txt")
+    write(tmp_path, "Interviewer: hi\nP1: ok\n", "B.txt")
+    transcripts.read_transcript(f)
+    assert len(recwarn) == 0
+    docs = transcripts.read_transcripts(tmp_path)
+    assert [str(w.message) for w in recwarn] == docs[0].warnings and docs[1].warnings == []
+    assert [m.split(": ", 1)[0] for m in docs[0].warnings] == [f"{shown(f)}:2", f"{shown(f)}:3"]
+    assert all(issubclass(w.category, transcripts.IngestWarning) for w in recwarn)
+
+
+def test_ingest_prints_reader_warnings_and_exits_0(tmp_path, capsys):
+    code, err, folder = ingest(tmp_path, {"T1.txt": "[00:00:05] Interviewer: hi\n[00:75:10] Client: hello\n"}, capsys)
+    assert code == 0
+    assert err[0] == (f"warning: {shown(folder)}/T1.txt:2: malformed timestamp '00:75:10', kept without a timestamp; "
+                      f"write hh:mm:ss or mm:ss (optionally with a fraction, e.g. 00:01:23.5)")
+    assert pd.read_csv(tmp_path / "turns.csv")["timestamp"].isna().tolist() == [False, True]
+
+
+@pytest.mark.parametrize("encoding,used", [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("utf-16", "utf-16"),
+                                           ("utf-16-le", "utf-16-le"), ("cp1252", "cp1252")])
+def test_the_transcript_says_which_encoding_was_read(tmp_path, encoding, used):
+    f = tmp_path / "t.txt"
+    f.write_bytes(BASE.encode(encoding))
+    assert only(f).encoding == used
+    assert transcripts.decode(BASE.encode(encoding), "x") == BASE
+
+
+# ----------------------------------------------------------------------------- CSV quoting, order, duplicates, wide files
+def test_csv_quoting_is_standard_even_when_the_first_4_kb_have_no_doubled_quote(tmp_path):
+    rows = [f'P{i % 3},"line {i}, with a comma and enough words to fill the first block"' for i in range(80)]
+    f = write(tmp_path, "speaker,text\n" + "\n".join(rows) + '\nP9,"she said ""no"" twice"\n', "T1.csv")
+    assert f.stat().st_size > 4096
+    assert only(f).turns[-1]["text"] == 'she said "no" twice'
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_csv_delimiter_comes_from_the_header_line(tmp_path, sep):
+    f = write(tmp_path, f'speaker{sep}text\nP1{sep}"hello, world{sep} again"\nP2{sep}bye, then\n', "T1.csv")
+    assert speech(only(f)) == [("P1", 2, f"hello, world{sep} again"), ("P2", 3, "bye, then")]
+
+
+UTTERANCES = "transcript_id,turn,speaker,text\nT1,2,P1,second\nT1,10,Interviewer,third\nT1,1,Interviewer,first\n"
+
+
+def test_csv_order_column_sorts_numerically_or_as_text_and_otherwise_file_order_is_kept(tmp_path):
+    f = write(tmp_path, UTTERANCES, "u.csv")
+    assert [t["text"] for t in only(f).turns] == ["second", "third", "first"]
+    assert [t["text"] for t in only(f, csv_columns={"order": "turn"}).turns] == ["first", "second", "third"]
+    g = write(tmp_path, UTTERANCES.replace(",10,", ",b,").replace(",2,", ",c,").replace(",1,", ",a,"), "g.csv")
+    assert [(t["text"], t["line"]) for t in only(g, csv_columns={"order": "TURN"}).turns] == [
+        ("first", 4), ("third", 3), ("second", 2)]
+    with pytest.raises(InputError) as exc:
+        transcripts.read_transcript(f, csv_columns={"order": "seq"})
+    assert exc.value.problems == [f"{shown(f)}:1: no column 'seq' (--csv-order); columns are: transcript_id, turn, "
+                                  f"speaker, text"]
+
+
+def test_csv_duplicate_utterances_are_an_error_or_with_keep_first_a_warning(tmp_path):
+    f = write(tmp_path, UTTERANCES + "T2,1,P2,other\nT1,2,P1,again\nT1,2.0,P1,and again\n", "u.csv")
+    with pytest.raises(InputError) as exc:
+        transcripts.read_transcript(f)
+    assert exc.value.problems == [
+        f"{shown(f)}:{n}: duplicate utterance: transcript T1, order {v} also at line 2; remove one of the rows, "
+        f"or use --csv-keep-first to keep the first" for n, v in ((6, "2"), (7, "2.0"))]
+    t1, t2 = transcripts.read_transcript(f, csv_columns={"keep_first": True, "order": "turn"})
+    assert [t["text"] for t in t1.turns] == ["first", "second", "third"] and [t["text"] for t in t2.turns] == ["other"]
+    assert t1.warnings == [f"{shown(f)}:{n}: duplicate utterance: transcript T1, order {v} also at line 2; dropped, "
+                           f"the first kept (--csv-keep-first)" for n, v in ((6, "2"), (7, "2.0"))]
+
+
+def test_wide_csv_one_respondent_a_row_two_turns_per_answer(tmp_path):
+    f = write(tmp_path, 'name,Age,Your town\nAnn,40,\nCarl,,\n,,"Leeds, mostly"\n', "survey.csv")
+    docs = transcripts.read_transcript(f, csv_columns={"text": ["Age", "your town"]})
+    assert [(d.transcript_id, speech(d)) for d in docs] == [
+        ("survey-1", [("Q", 2, "Age"), ("Ann", 2, "40")]),
+        ("survey-3", [("Q", 4, "Your town"), ("Respondent", 4, "Leeds, mostly")])]
+    g = write(tmp_path, "transcript_id,Q1,Q2\nR7,yes,no\n", "ids.csv")
+    (doc,) = transcripts.read_transcript(g, csv_columns={"text": ["Q1", "Q2"]})
+    assert doc.transcript_id == "R7" and speech(doc) == [("Q", 2, "Q1"), ("Respondent", 2, "yes"),
+                                                         ("Q", 2, "Q2"), ("Respondent", 2, "no")]
+    with pytest.raises(InputError) as exc:
+        transcripts.read_transcript(g, csv_columns={"text": ["Q1", "Q3"]})
+    assert exc.value.problems == [f"{shown(g)}:1: no column 'Q3' (--csv-text); columns are: transcript_id, Q1, Q2"]
+
+
+def test_ingest_a_wide_csv_from_the_command_line_questions_are_interviewer_turns(tmp_path, capsys):
+    f = write(tmp_path, "Age,Town\n40,Leeds\n", "survey.csv")
+    assert main(["ingest", str(f), "--csv-text", "Age", "Town", "--out", str(tmp_path / "t.csv")]) == 0
+    turns = pd.read_csv(tmp_path / "t.csv", dtype=str, keep_default_na=False)
+    assert turns[["transcript_id", "speaker", "role", "text"]].values.tolist() == [
+        ["survey-1", "Q", "interviewer", "Age"], ["survey-1", "Respondent", "participant", "40"],
+        ["survey-1", "Q", "interviewer", "Town"], ["survey-1", "Respondent", "participant", "Leeds"]]

@@ -289,10 +289,13 @@ def preamble_title(preamble: list[tuple[int, str]]) -> str:
 
 
 def read_legend(numbered: list[tuple[int, str]]) -> tuple[dict[str, str], int]:
-    """An initials legend at the top ('AB - Full Name' lines, two or more) -> (initials -> who, lines used)."""
+    """An initials legend at the top ('AB - Full Name' lines, two or more, ended by a blank line or any
+    other line) -> (initials -> who, lines used)."""
     legend, used = {}, 0
     for i, (_, line) in enumerate(numbered):
         if not line.strip():
+            if legend:
+                break
             continue
         m = LEGEND_LINE.match(line.strip())
         if not m:
