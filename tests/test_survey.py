@@ -122,7 +122,8 @@ def test_an_unreadable_file_is_reported_and_the_survey_goes_on(tmp_path, capsys)
         ("notes.pdf", "unsupported extension '.pdf'; supported: txt, md, docx, vtt, srt or csv")]
     assert main(["survey", str(folder)]) == 1
     out = capsys.readouterr().out.splitlines()
-    assert out[out.index("b.txt: txt, ?") + 1:out.index("b.txt: txt, ?") + 3] == [
+    at = out.index("b.txt: txt, encoding unknown")
+    assert out[at + 1:at + 3] == [
         "  cannot be read:", "    - empty file; add the transcript text or remove the file"]
     assert "  unreadable (fix or --exclude them): b.txt" in out
     assert main(["survey", str(folder), "--exclude", "b.txt"]) == 0
@@ -135,7 +136,36 @@ def test_usage_errors_exit_2(tmp_path, capsys):
     assert main(["survey", str(tmp_path / "file.txt")]) == 2
 
 
+def test_csv_duplicates_and_bad_timestamps_are_reported(tmp_path, capsys):
+    folder = write_folder(tmp_path / "tr", {"t.csv": (
+        "transcript_id,turn,speaker,text,timestamp\n"
+        "T1,1,Interviewer,Hello there?,00:00:01\n"
+        "T1,2,KIM,Hi.,00:09:025\n"
+        "T1,2,KIM,Hi again.,00:00:05\n")})
+    assert main(["survey", str(folder)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[out.index("t.csv: csv, encoding unknown") + 1] == "  cannot be read:"
+    assert out[out.index("t.csv: csv, encoding unknown") + 2].startswith(
+        "    - line 4: duplicate utterance: transcript T1, order 2 also at line 3")
+    assert main(["survey", str(folder), "--csv-keep-first"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    at = out.index("  doubtful (reader warnings):")
+    assert out[at + 1].startswith("    - line 3: malformed timestamp '00:09:025'")
+    assert out[at + 2].startswith("    - line 4: duplicate utterance: transcript T1, order 2 also at line 3")
+
+
 # ----------------------------------------------------------------------------- interviewers guessed
+def test_given_interviewer_labels_replace_the_default_list(folder):
+    result = sv.survey(folder, interviewer_labels=["MO", "Interviewer N"])
+    # 'Interviewer' is no longer a given label, but its turns are mostly questions
+    assert result.interviewer_reasons == {"Interviewer": "guessed: 4 of its 5 turns end with a question",
+                                          "MO": "matches the interviewer labels given"}
+    rows = sv.participants(result)
+    assert rows.loc[rows["transcript_id"] == "ben-3", "speaker_labels"].tolist() == ["BEN"]
+    assert sv.survey(folder, interviewer_labels=["MO"]).interviewer_labels == ["Interviewer", "MO"]
+
+
+
 def test_interviewers_guessed_by_spread_questions_and_comma_variants(tmp_path):
     spread = write_folder(tmp_path / "spread", {
         "a.txt": "SAM: Hello, and thanks.\nKIM: Fine thanks.\nSAM, TYPING: Sorry, my audio dropped.\nKIM: No problem.\n",
@@ -197,6 +227,8 @@ def test_paths_are_absolute_when_the_folder_is_elsewhere_and_below_when_inside(f
     assert yaml.safe_load(sv.pipeline_yaml(result, elsewhere))["all"]["transcripts_dir"] == folder.resolve().as_posix()
     assert yaml.safe_load(sv.pipeline_yaml(result, tmp_path))["all"]["transcripts_dir"] == "tr"
     assert yaml.safe_load(sv.pipeline_yaml(result, tmp_path))["all"]["codebook_yaml"] == ""
+    excluding = sv.survey(folder, exclude=["diary-*"])
+    assert yaml.safe_load(sv.pipeline_yaml(excluding, tmp_path))["all"]["exclude_files"] == ["README.md", "diary-*"]
 
 
 def test_existing_project_files_are_kept_without_force_and_replaced_with_it(folder, tmp_path, capsys):

@@ -372,6 +372,11 @@ def _span(lines: list[tuple[int, str]]) -> str:
     return f"line {first}" if first == last else f"lines {first}–{last}"
 
 
+def _labels(labels) -> str:
+    """Labels listed with ', ': a label holding a comma is quoted."""
+    return ", ".join(json.dumps(x, ensure_ascii=False) if "," in x else x for x in labels)
+
+
 def _plural(n: int, word: str) -> str:
     return f"{n:,} {word}{'' if n == 1 else 's'}"
 
@@ -433,7 +438,7 @@ def format_report(result: SurveyResult) -> str:
                                            + ")"), ""]
     pattern = _interviewer_keys(result)
     for record in result.files:
-        encoding = record.encoding or ("—" if record.format == "docx" else "?")
+        encoding = record.encoding or ("no text encoding" if record.format == "docx" else "encoding unknown")
         out.append(f"{record.name}: {record.format}, {encoding}")
         if record.errors:
             out.append("  cannot be read:")
@@ -448,7 +453,7 @@ def format_report(result: SurveyResult) -> str:
             speakers = []
             for label, s in sorted(((k, s) for k, s in stats.items() if k), key=lambda kv: (-kv[1].turns, kv[0])):
                 role = " (interviewer)" if _is_interviewer(doc, label, pattern) else ""
-                speakers.append(f"{label} {_plural(s.turns, 'turn')}{role}")
+                speakers.append(f"{_labels([label])} {_plural(s.turns, 'turn')}{role}")
             if speakers:
                 out.append(f"    speakers: {', '.join(speakers)}")
             out += [f"    {line}" for line in _structure(doc, stats)]
@@ -477,7 +482,7 @@ def format_report(result: SurveyResult) -> str:
             f"  transcripts: {len(docs)}",
             f"  words: {sum(s.words for s in stats):,} in {sum(s.turns for s in stats):,} turns",
             f"  distinct speaker labels: {len(distinct)}",
-            f"  interviewer labels: {', '.join(result.interviewer_labels) or 'none'}",
+            f"  interviewer labels: {_labels(result.interviewer_labels) or 'none'}",
             f"  proposed for exclusion: {', '.join(result.proposed_exclusions) or 'none'}"]
     if result.unreadable:
         out.append(f"  unreadable (fix or --exclude them): {', '.join(f.name for f in result.unreadable)}")
