@@ -177,6 +177,10 @@ def test_interviewers_guessed_by_spread_questions_and_comma_variants(tmp_path):
     assert result.interviewer_reasons == {
         "SAM": "guessed: speaks in 4 of 4 transcripts, while no other label speaks in more than 1",
         "SAM, TYPING": "guessed: a variant of SAM"}
+    # a label in every transcript beside a known interviewer is a participant role, not a guessed interviewer
+    roles = write_folder(tmp_path / "roles", {f"{n}.txt": f"Interviewer: Hello.\nRespondent: Hi.\nX{n}: Hey.\n"
+                                              for n in range(4)})
+    assert sv.survey(roles).interviewer_labels == ["Interviewer"]
     asks = write_folder(tmp_path / "asks", {
         "one.txt": "".join(f"Dana: Question {n}?\nRiley: Answer {n}.\n" for n in range(4)),
         "two.txt": "Dana: Last one?\nRiley: Sure.\nDana: Thanks.\n"})

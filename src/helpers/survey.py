@@ -7,11 +7,12 @@ matter, and what looks doubtful. Exit 0 when every file was read, 1 when some co
 
 Interviewer labels are those matching the given (or default) interviewer labels, plus guessed
 ones: a label speaking in most transcripts (at least 3 and more than half) while every other label
-speaks in few (at most a quarter of them), a label whose turns mostly end with a question, and a
+speaks in few (at most a quarter of them) and the given labels speak in at most half of them, a
+label whose turns mostly end with a question (at least 5 turns), and a
 variant of an interviewer label with a comma or parenthesis (`MEL, TYPING`, `MEL (typed)` beside `MEL`).
 
 A file is proposed for exclusion as documentation when its name says so (readme, licence,
-protocol, guide …) and its content agrees (no speaker labels, Markdown headings or links), or
+protocol, guide, codebook, consent …) and its content agrees (no speaker labels, Markdown headings or links), or
 when, whatever its name, it has no speaker labels but Markdown headings and links.
 
 With `--out PROJECT` it writes PROJECT/participants.csv (one row per transcript and non-interviewer
@@ -48,7 +49,7 @@ CLOSING = "\"'”’)]»"
 RARE_TURNS = 2  # a label with this many turns or fewer is doubtful (a heading? a third person?) …
 BUSY_TURNS = 5  # … when another label of the transcript has at least this many
 QUESTION_MIN_TURNS = 5  # a label needs this many turns before "mostly questions" makes it an interviewer
-MINOR_SHARE = 0.02  # a participant saying less than this share of a transcript's participant words is a minor speaker
+MINOR_SHARE = 0.02  # a speaker saying less than this share of the words of a transcript's labelled turns is minor
 FIXED_COLUMNS = ["participant_id", "group", "collection", "transcript_id", "speaker_labels"]
 OUTPUTS = ("participants.csv", "pipeline.yaml")
 
@@ -101,13 +102,13 @@ class SurveyResult:
     exclude: tuple = ()
 
     @property
-    def transcript_files(self) -> list[FileSurvey]:
+    def analysed_files(self) -> list[FileSurvey]:
         """Files read without error and not proposed for exclusion."""
         return [f for f in self.files if f.readable and not f.documentation]
 
     @property
     def transcripts(self) -> list[Transcript]:
-        return [d for f in self.transcript_files for d in f.transcripts]
+        return [d for f in self.analysed_files for d in f.transcripts]
 
     @property
     def proposed_exclusions(self) -> list[str]:
@@ -220,10 +221,11 @@ def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], 
                     matched.setdefault(key, f" through its legend entry ({label} = {doc.legend[label]})")
     why = {key: "matches the interviewer labels " + ("given" if given else "(default list)") + via
            for key, via in matched.items()}
+    known = set().union(*(spoken_in[k] for k in why))  # transcripts where a given label speaks
     frequent = [k for k in written if k not in why and len(spoken_in[k]) >= 3 and len(spoken_in[k]) > labelled / 2]
     others = [len(spoken_in[k]) for k in written if k not in why and k not in frequent]
     few = max(1, labelled // 4)
-    if frequent and all(n <= few for n in others):
+    if frequent and others and all(n <= few for n in others) and len(known) <= labelled / 2:
         for key in frequent:
             why[key] = (f"guessed: speaks in {len(spoken_in[key])} of {labelled} transcripts, while no other label "
                         f"speaks in more than {max(others, default=0)}")
@@ -254,16 +256,13 @@ def survey(directory, fmt: str = "auto", csv_columns: dict | None = None, interv
         record.documentation = documentation_reason(record) if record.readable else ""
     result = SurveyResult(folder, files, skipped_files(folder, fmt, exclude), [], {}, interviewer_labels, fmt,
                           dict(csv_columns or {}), exclude)
-    result.interviewer_labels, result.interviewer_reasons = guess_interviewers(result.transcript_files,
+    result.interviewer_labels, result.interviewer_reasons = guess_interviewers(result.analysed_files,
                                                                                interviewer_labels)
     return result
 
 
-def _interviewer_keys(result: SurveyResult) -> re.Pattern:
-    return interviewer_pattern(result.interviewer_labels)
-
-
 def _is_interviewer(doc: Transcript, label: str, pattern: re.Pattern) -> bool:
+    """True when a label (or what the legend says of it) matches the interviewer pattern."""
     return any(pattern.match(k) for k in _label_keys(doc, label))
 
 
@@ -276,6 +275,7 @@ def _labelled_words(stats: dict[str, SpeakerStats]) -> int:
 def _minor(words: int, total: int) -> bool:
     """A speaker saying under MINOR_SHARE of a transcript's labelled words (a note-taker, someone passing by)."""
     return words < MINOR_SHARE * total
+
 
 def _id_part(text: str) -> str:
     """Text as an id part: ASCII letters, digits, '_', '-', '.' (accents dropped, other runs become '_')."""
@@ -296,18 +296,18 @@ def _attribute_value(value) -> str:
     return str(value).strip()
 
 
-def front_matter_attributes(doc: Transcript) -> dict[str, str]:
-    """A transcript's YAML front-matter fields as attribute columns (not its id, preamble or document properties)."""
+def front_matter_fields(doc: Transcript) -> dict:
+    """A transcript's YAML front-matter fields: its metadata without its id, preamble or document properties."""
     skip = {"transcript_id", "preamble"} | ({"title", "subject", "comments"} if doc.format == "docx" else set()) \
         | ({"notes"} if doc.format in ("vtt", "srt") else set())
-    out = {}
-    for key, value in doc.metadata.items():
-        name = str(key).strip()
-        if name in skip or not name:
-            continue
-        out[name if name not in FIXED_COLUMNS + ["speaker"] or name == "group" else f"front_matter_{name}"] = \
-            _attribute_value(value)
-    return out
+    return {str(k).strip(): v for k, v in doc.metadata.items() if str(k).strip() and str(k).strip() not in skip}
+
+
+def front_matter_attributes(doc: Transcript) -> dict[str, str]:
+    """Front-matter fields as attribute columns; a field named like a fixed column (but group) is prefixed."""
+    reserved = set(FIXED_COLUMNS + ["speaker"]) - {"group"}
+    return {(f"front_matter_{k}" if k in reserved else k): _attribute_value(v)
+            for k, v in front_matter_fields(doc).items()}
 
 
 def participants(result: SurveyResult) -> pd.DataFrame:
@@ -320,9 +320,9 @@ def participants(result: SurveyResult) -> pd.DataFrame:
     when two or more participants each say at least MINOR_SHARE of the transcript's words, else interview.
     `speaker` repeats the label so one person's transcripts can be compared; front-matter fields become
     further columns (a `group` field fills the group column)."""
-    pattern = _interviewer_keys(result)
+    pattern = interviewer_pattern(result.interviewer_labels)
     rows = []  # (transcript, label key, labels as written, their words, words of all labels)
-    for record in result.transcript_files:
+    for record in result.analysed_files:
         for doc in record.transcripts:
             stats = record.speakers[doc.transcript_id]
             if not any(stats) or not doc.labelled:
@@ -387,10 +387,9 @@ def _structure(doc: Transcript, stats: dict[str, SpeakerStats]) -> list[str]:
     if doc.preamble:
         kind = "licence preamble" if any(LICENCE_WORDS.search(t) for _, t in doc.preamble) else "preamble"
         out.append(f"{_span(doc.preamble)}: {kind}, read as front matter")
-    fields = [str(k) for k in doc.metadata if k != "preamble"]
+    fields = front_matter_fields(doc)
     if fields:
-        what = "document properties and front matter" if doc.format == "docx" else "YAML front matter"
-        out.append(f"{what}: {', '.join(fields)}")
+        out.append(f"YAML front matter: {', '.join(fields)} (participant attribute columns)")
     if doc.legend:
         out.append(f"legend: {', '.join(f'{k} = {v}' for k, v in doc.legend.items())}, read as front matter")
     if doc.header:
@@ -429,44 +428,45 @@ def _doubtful(doc: Transcript, stats: dict[str, SpeakerStats], interviewer: re.P
     return out
 
 
+def _file_section(record: FileSurvey, interviewer: re.Pattern) -> list[str]:
+    """The report's lines on one file."""
+    encoding = record.encoding or ("no text encoding" if record.format == "docx" else "encoding unknown")
+    source = paths.relative(record.path)  # how the readers name the file in their messages
+    out = [f"{record.name}: {record.format}, {encoding}"]
+    if record.errors:
+        out += ["  cannot be read:", *(f"    - {_where(e, source)}" for e in record.errors)]
+    if record.documentation:
+        out.append(f"  proposed for exclusion: {record.documentation}")
+    for doc in record.transcripts:
+        stats = record.speakers[doc.transcript_id]
+        out.append(f"  transcript {doc.transcript_id}: {_plural(sum(s.words for s in stats.values()), 'word')}, "
+                   f"{_plural(sum(s.turns for s in stats.values()), 'turn')}")
+        speakers = [f"{_labels([label])} {_plural(s.turns, 'turn')}"
+                    + (" (interviewer)" if _is_interviewer(doc, label, interviewer) else "")
+                    for label, s in sorted(stats.items(), key=lambda kv: (-kv[1].turns, kv[0])) if label]
+        if speakers:
+            out.append(f"    speakers: {', '.join(speakers)}")
+        out += [f"    {line}" for line in _structure(doc, stats)]
+        doubts = [] if record.documentation else _doubtful(doc, stats, interviewer)
+        if doubts:
+            out += ["    doubtful:", *(f"      - {d}" for d in doubts)]
+    if record.warnings:
+        out += ["  doubtful (reader warnings):", *(f"    - {_where(w, source)}" for w in record.warnings)]
+    if DOC_NAME.search(Path(record.name).stem) and record.readable and not record.documentation:
+        out.append("  note: the name suggests documentation, but it reads as a transcript; check it")
+    return out
+
+
 def format_report(result: SurveyResult) -> str:
     """The survey as plain text, in a stable order: one section per file, then the interviewers and a summary."""
+    given = result.given_labels
+    given = ("|".join(given) if isinstance(given, (list, tuple)) else given) if given else \
+        f"default ({', '.join(DEFAULT_INTERVIEWER_LABELS)})"
     out = [f"Survey of {paths.relative(result.directory)}: {_plural(len(result.files), 'file')} read as "
-           f"`python -m helpers ingest` would",
-           "interviewer labels given: " + ("|".join(result.given_labels) if isinstance(result.given_labels, (list, tuple))
-                                           else result.given_labels or "default (" + ", ".join(DEFAULT_INTERVIEWER_LABELS)
-                                           + ")"), ""]
-    pattern = _interviewer_keys(result)
+           f"`python -m helpers ingest` would", f"interviewer labels given: {given}", ""]
+    interviewer = interviewer_pattern(result.interviewer_labels)
     for record in result.files:
-        encoding = record.encoding or ("no text encoding" if record.format == "docx" else "encoding unknown")
-        out.append(f"{record.name}: {record.format}, {encoding}")
-        if record.errors:
-            out.append("  cannot be read:")
-            out += [f"    - {_where(e, record.transcripts[0].source if record.transcripts else paths.relative(record.path))}"
-                    for e in record.errors]
-        if record.documentation:
-            out.append(f"  proposed for exclusion: {record.documentation}")
-        for doc in record.transcripts:
-            stats = record.speakers[doc.transcript_id]
-            out.append(f"  transcript {doc.transcript_id}: {_plural(sum(s.words for s in stats.values()), 'word')}, "
-                       f"{_plural(sum(s.turns for s in stats.values()), 'turn')}")
-            speakers = []
-            for label, s in sorted(((k, s) for k, s in stats.items() if k), key=lambda kv: (-kv[1].turns, kv[0])):
-                role = " (interviewer)" if _is_interviewer(doc, label, pattern) else ""
-                speakers.append(f"{_labels([label])} {_plural(s.turns, 'turn')}{role}")
-            if speakers:
-                out.append(f"    speakers: {', '.join(speakers)}")
-            out += [f"    {line}" for line in _structure(doc, stats)]
-            doubts = [] if record.documentation else _doubtful(doc, stats, pattern)
-            if doubts:
-                out.append("    doubtful:")
-                out += [f"      - {d}" for d in doubts]
-        if record.warnings:
-            source = record.transcripts[0].source if record.transcripts else paths.relative(record.path)
-            out.append("  doubtful (reader warnings):")
-            out += [f"    - {_where(w, source)}" for w in record.warnings]
-        if DOC_NAME.search(Path(record.name).stem) and record.readable and not record.documentation:
-            out.append("  note: the name suggests documentation, but it reads as a transcript; check it")
+        out += _file_section(record, interviewer)
     if result.skipped:
         out += ["", "Skipped (not read):"]
         out += [f"  {p.name}: {why}" for p, why in result.skipped]
@@ -474,7 +474,7 @@ def format_report(result: SurveyResult) -> str:
     out += [f"  {label}: {result.interviewer_reasons[label]}" for label in result.interviewer_labels] or \
         ["  none found (give them with --interviewer-labels)"]
     docs = result.transcripts
-    stats = [s for f in result.transcript_files for d in f.transcripts for s in f.speakers[d.transcript_id].values()]
+    stats = [s for f in result.analysed_files for d in f.transcripts for s in f.speakers[d.transcript_id].values()]
     distinct = {label_key(s.label) for s in stats if s.label}
     out += ["", "Summary:",
             f"  files: {len(result.files)} ({len(result.unreadable)} unreadable, "
