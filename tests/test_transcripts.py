@@ -610,7 +610,7 @@ def test_a_one_off_label_alone_on_its_line_is_a_speaker_when_the_file_writes_spe
 
 def test_bullets_with_a_parenthesised_role_code_are_turns_spoken_by_the_code(tmp_path):
     f = write(tmp_path, "## 1. Theme\n### Sub-theme\n* (R *T* g): “first quote”\n\t* (**A**  d): “second”\n"
-                        "•\tcontinued point\n* R *T* d): broken code\n*(F, *P* i): third\n", "s.md")
+                        "•\tcontinued point\n* R *T* d): broken code\n*(F, *P* i):third\n", "s.md")
     doc = only(f)
     assert speech(doc) == [("R *T* g", 3, "“first quote”"),
                            ("**A** d", 4, "“second”\n•\tcontinued point\n* R *T* d): broken code"),

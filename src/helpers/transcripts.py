@@ -87,8 +87,8 @@ LABEL_PATTERNS = [
     re.compile(rf"^(?P<name>{NAME})\s*[\[(](?P<ts>{TS_CANDIDATE})[\])]\s*{AFTER}"),  # Name [00:01:23]: text
     re.compile(rf"^(?P<name>{LABEL_NAME})\s*{AFTER}"),                               # Name: text
 ]
-BULLET_LABEL = re.compile(r"^[*\-•+][ \t]*\((?P<name>[^()\n]{1,40})\)[ \t]*:(?=\s|$)\s*(?P<rest>.*)$")  # * (code): text
-BULLET_UNOPENED = re.compile(r"^[*\-•+][ \t]*(?P<name>[^()\n:]{1,30}\))[ \t]*:(?=\s|$)")  # * code): text
+BULLET_LABEL = re.compile(r"^[*\-•+][ \t]*\((?P<name>[^()\n]{1,40})\)[ \t]*:\s*(?P<rest>.*)$")  # * (code): text
+BULLET_UNOPENED = re.compile(r"^[*\-•+][ \t]*(?P<name>[^()\n:]{1,30}\))[ \t]*:")  # * code): text
 LOWER_LABEL = re.compile(r"^(?P<name>[a-z\u00DF-\u00FF][\w.'’\-]{0,40}(?:[ \t]*\d{1,3})?)[ \t]*:(?=\s|$)\s*(?P<rest>.*)$")
 DASH_LABEL = re.compile(r"^(?P<name>[A-Z\u00C0-\u00DE][\w.'’\-]{0,40}(?:[ \t]+\w[\w.'’\-]{0,40}){0,2})"
                         r"[ \t]+[-–—][ \t]+(?P<rest>\S.*)$")  # Name - text
@@ -400,7 +400,8 @@ def parse_lines(numbered: list[tuple[int, str]], shown: str, legend: dict[str, s
     notes: list[tuple[int, str]] = []
     kinds = classify_lines(numbered, legend)
     doc.labelled = any(k[0] == "label" for k in kinds)
-    current, started, inside = None, False, []  # started: a label (or, unlabelled, a paragraph) seen; inside: headings after it
+    current, started = None, False  # started: a label seen (without labels: any speech)
+    inside = []  # lines of Markdown headings after the start
     for (line, text), k in zip(numbered, kinds):
         s = text.strip()
         if k[0] == "blank":
