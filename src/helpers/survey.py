@@ -24,7 +24,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import unicodedata
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -34,7 +33,7 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .corpus import _legend_aliases, interviewer_pattern, label_key
+from .corpus import _id_part, interviewer_pattern, label_key, speaker_keys
 from .errors import InputError
 from .text import word_counts
 from .transcripts import (DEFAULT_INTERVIEWER_LABELS, FORMATS, IngestWarning, Transcript, detect_format,
@@ -186,11 +185,6 @@ def _check_duplicate_ids(files: list[FileSurvey]) -> None:
 
 
 # ----------------------------------------------------------------------------- interviewers
-def _label_keys(doc: Transcript, label: str) -> list[str]:
-    """The keys a label is matched by (as the corpus layer matches it): itself and what the legend says of it."""
-    return [label_key(c) for c in [label, *_legend_aliases(doc.legend.get(label, ""))] if c]
-
-
 def base_key(label: str) -> str:
     """The key of a label's first part, before a comma or parenthesis ('MEL, TYPING' and 'MEL (typed)': mel)."""
     return label_key(re.split(r"[,(]", label, maxsplit=1)[0]) or label_key(label)
@@ -217,7 +211,7 @@ def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], 
                 questions[key] += s.questions
                 if pattern.match(key):
                     matched.setdefault(key, "")
-                elif any(pattern.match(k) for k in _label_keys(doc, label)):
+                elif any(pattern.match(k) for k in speaker_keys(doc, label)):
                     matched.setdefault(key, f" through its legend entry ({label} = {doc.legend[label]})")
     why = {key: "matches the interviewer labels " + ("given" if given else "(default list)") + via
            for key, via in matched.items()}
@@ -263,7 +257,7 @@ def survey(directory, fmt: str = "auto", csv_columns: dict | None = None, interv
 
 def _is_interviewer(doc: Transcript, label: str, pattern: re.Pattern) -> bool:
     """True when a label (or what the legend says of it) matches the interviewer pattern."""
-    return any(pattern.match(k) for k in _label_keys(doc, label))
+    return any(pattern.match(k) for k in speaker_keys(doc, label))
 
 
 # ----------------------------------------------------------------------------- participants
@@ -275,12 +269,6 @@ def _labelled_words(stats: dict[str, SpeakerStats]) -> int:
 def _minor(words: int, total: int) -> bool:
     """A speaker saying under MINOR_SHARE of a transcript's labelled words (a note-taker, someone passing by)."""
     return words < MINOR_SHARE * total
-
-
-def _id_part(text: str) -> str:
-    """Text as an id part: ASCII letters, digits, '_', '-', '.' (accents dropped, other runs become '_')."""
-    ascii_text = unicodedata.normalize("NFKD", str(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^A-Za-z0-9_.\-]+", "_", ascii_text).strip("_.-")
 
 
 def _attribute_value(value) -> str:
