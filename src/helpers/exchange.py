@@ -3,13 +3,16 @@
 Import (`import_qdpx`): a `.qdpx` zip (its `project.qde` matched case-insensitively, sources in
 `sources/` or `Sources/`) or a bare `.qde` next to its sources folder -> the codings table of
 DESIGN.md §2 with a `coder` column. Text sources may be `internal://` files in the zip,
-`absolute://` or relative paths outside it, or inline `PlainTextContent`. Each source is matched
-to a transcript (by name, else by content) and each `PlainTextSelection` is placed on the
-ingested turns by character offsets: every turn's text is found in the source text (verbatim,
-else ignoring whitespace and curly quotes), so a selection spanning several turns codes each of
-them with offsets inside that turn's text. Selections that cannot be placed are returned in
-`unplaced` with their source, offsets and reason; selections on pictures, PDFs, audio or video
-are listed in the warnings and skipped. The code tree (nested `Code` elements, or
+`absolute://` or relative paths outside it, or inline `PlainTextContent`. The turns are the
+project's own: its plain-text sources read with the speaker-label rules of text files
+(`turns_from_project`), or, when a turns table from `ingest` is given, those turns. Each source
+is matched to a transcript (the one read from it, else by name, else by content) and each
+`PlainTextSelection` is placed on the turns by character offsets: every turn's text is found in
+the source text (verbatim, else ignoring whitespace and curly quotes), so a selection spanning
+several turns codes each of them with offsets inside that turn's text. Selections that cannot be
+placed are returned in `unplaced` with their source, offsets and reason (a warning per reason,
+with counts; placing none at all is an InputError saying why); selections on pictures, PDFs,
+audio or video are listed in the warnings and skipped. The code tree (nested `Code` elements, or
 `Parent::Child` names) becomes theme / subtheme, matched to the codebook by GUID, code or label.
 
 Export (`export_qdpx`, `export_qdc`): sources as plain-text files (one `Speaker: text` paragraph
@@ -427,13 +430,15 @@ def project_transcripts(project: QdaProject) -> list[Transcript]:
     for doc, unique in zip(docs, _unique([d.transcript_id for d in docs], "_{}")):
         if unique != doc.transcript_id:
             warnings.warn(f"{doc.source}: transcript id {doc.transcript_id!r} is already another source's; read as "
-                          f"{unique!r} (rename the source in the QDA tool to choose its id)", IngestWarning, stacklevel=2)
+                          f"{unique!r} (rename the source in the QDA tool to choose its id)", IngestWarning,
+                          stacklevel=2)
             doc.transcript_id = unique
     return docs
 
 
-def turns_from_project(project_or_path: QdaProject | str | Path, participants: pd.DataFrame | str | Path | None = None,
-                       interviewer_labels=None, allow_unknown_speakers: bool = False) -> pd.DataFrame:
+def turns_from_project(project_or_path: QdaProject | str | Path,
+                       participants: pd.DataFrame | str | Path | None = None, interviewer_labels=None,
+                       allow_unknown_speakers: bool = False) -> pd.DataFrame:
     """The turns table (DESIGN.md §2) of a project's own plain-text sources (see project_transcripts).
 
     With `participants` (a participants.csv path or table) every speaker is resolved as `ingest
