@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,7 @@ import yaml
 from helpers import survey as sv
 from helpers.__main__ import main
 
-PYPI = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "pypi-mismatches-interviews"
-PYPI = PYPI if PYPI.is_dir() else Path("/work/shared/corpora/pypi-mismatches-interviews")
+PYPI = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "pypi-mismatches-interviews"  # ../shared/corpora
 
 FIXTURES = {
     "README.md": "# About these files\n\nNotes on the interviews; see [the guide](https://example.org/guide).\n",
@@ -162,8 +160,6 @@ def test_given_interviewer_labels_replace_the_default_list(folder):
                                           "MO": "matches the interviewer labels given"}
     rows = sv.participants(result)
     assert rows.loc[rows["transcript_id"] == "ben-3", "speaker_labels"].tolist() == ["BEN"]
-    assert sv.survey(folder, interviewer_labels=["MO"]).interviewer_labels == ["Interviewer", "MO"]
-
 
 
 def test_interviewers_guessed_by_spread_questions_and_comma_variants(tmp_path):
@@ -264,9 +260,7 @@ def test_the_demo_codebook_and_demo_files_are_never_named_or_overwritten(folder,
 def test_pypi_interviews(tmp_path):
     if not PYPI.is_dir():
         pytest.skip(f"{PYPI} is absent (the shared real corpora are not part of a fresh clone)")
-    started = time.perf_counter()
     result = sv.survey(PYPI)
-    print(f"survey of {PYPI.name}: {time.perf_counter() - started:.2f} s")
     assert result.interviewer_labels[0] == "MEL"
     assert result.interviewer_reasons["MEL"] == (
         "guessed: speaks in 16 of 16 transcripts, while no other label speaks in more than 3")
