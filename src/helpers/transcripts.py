@@ -9,8 +9,8 @@ A text transcript (txt, md, a docx's paragraphs, a CSV document cell) is read to
 
 - Front matter, not speech: YAML front matter (`---` … `---`); a preamble ending in a marker line
   (`# BEGIN TRANSCRIPT`, `BEGIN TRANSCRIPT`, `--- transcript ---`, any case): every line up to and
-  including the marker goes to `preamble`; then a legend of two or more `AB - Full Name` lines
-  (initials: 1-4 letters from a capital, `AMi`, optionally digits; not a plain word like `Ann`).
+  including the marker goes to `preamble`; then a legend of two or more `AB - Full Name` lines, ended
+  by a blank line (initials: 1-4 letters from a capital, `AMi`, optionally digits; not a word like `Ann`).
 - A label starts a turn: `Name:` (capitalised words, optionally `, MORE` and a `(note)`: `MEL, TYPING:`,
   `Dr Smith (GP):`), with a timestamp or in bold; a legend's initials (`AB text`, `AB: text`,
   `AB - text`); a bullet with a parenthesised code (`* (R *T* g): text`, speaker `R *T* g`).
@@ -20,8 +20,8 @@ A text transcript (txt, md, a docx's paragraphs, a CSV document cell) is read to
   Any other label-like line is *doubtful*: kept as speech, listed in `doubtful`, and warned about.
 - Headings are not speech: Markdown headings (`#` … `######`), and a `Name:` line with nothing after
   the colon whose label starts no other line, in a file where another label starts three or more lines
-  and most labels have speech on their own line. They go to `headings` (warned about when inside the
-  transcript); they do not end a turn.
+  and most labels have speech after them on the same line. They go to `headings` (warned about when
+  inside the transcript); they do not end a turn.
 - Every other non-blank line continues the current turn. Lines before the first label are a first
   turn with an empty speaker (unattributed, with a warning), never dropped. A file without labels is
   one speaker's paragraphs.
@@ -30,7 +30,8 @@ Nothing is lost: every non-blank line is front matter, a heading, a label or par
 turn's text. A malformed timestamp is a warning (the turn is kept without one). Non-fatal problems
 are kept per transcript in `warnings` (file:line messages in line order) and emitted as IngestWarning
 by `read_transcripts`; errors are raised together as one InputError, one line each, naming the file
-and line and what to do.
+and line and what to do. CSV files use standard quoting with the delimiter of their header line (see
+`read_csv` for order columns, duplicate rows and wide files).
 """
 
 from __future__ import annotations
