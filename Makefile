@@ -25,8 +25,8 @@ report: $(STAMP) ## run every notebook and write the HTML reports (open reports/
 test: $(STAMP) ## run the test suite
 	$(PY) -m pytest $(ARGS)
 
-lab: $(STAMP) ## open JupyterLab on notebooks/
-	$(VENV)/bin/jupyter lab notebooks/
+lab: $(STAMP) ## open JupyterLab on notebooks/ (CONFIG=PROJECT/pipeline.yaml: the notebooks use that project)
+	$(if $(CONFIG),IPS_CONFIG=$(abspath $(CONFIG))) $(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
 bench: $(STAMP) ## scale benchmark at 1M and 10M words (baselines at 1M): time, words/s, peak memory per step
 	$(PY) -m helpers bench $(or $(ARGS),--words 1000000 --words 10000000)

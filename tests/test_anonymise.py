@@ -482,7 +482,7 @@ def test_end_to_end_anonymise_then_pipeline_then_no_leaks_anywhere(raw, tmp_path
     def run_pipeline(data: Path, name: str) -> tuple[subprocess.CompletedProcess, Path, Path]:
         config = tmp_path / f"{name}.yaml"
         config.write_text(f"pipeline:\n  register: {REGISTER.as_posix()}\n", encoding="utf-8")
-        sets = []
+        sets = ["--set", f"all.codebook_yaml={(ROOT / 'data' / 'codebook.yaml').as_posix()}"]
         for nb in pipeline.notebook_names():
             params = pipeline.notebook_defaults(ROOT / "notebooks" / f"{nb}.ipynb")
             if "transcripts_dir" in params:
@@ -496,7 +496,7 @@ def test_end_to_end_anonymise_then_pipeline_then_no_leaks_anywhere(raw, tmp_path
         reports, figures = tmp_path / f"{name}-reports", tmp_path / f"{name}-figures"
         processed = tmp_path / f"{name}-processed"  # tables of the raw run must not land in data/processed
         proc = run_cli("run", "--config", str(config), *sets, "--reports", str(reports), "--figures", str(figures),
-                       "--jobs", "1", env={"IPS_PROCESSED_DIR": str(processed)})
+                       "--processed", str(processed), "--jobs", "1")
         return proc, reports, figures
 
     proc, reports, figures = run_pipeline(out, "anon")

@@ -225,7 +225,7 @@ def test_missing_file(tmp_path):
 
 
 def test_shipped_codebook_has_four_themes_and_at_least_eight_rules_per_subtheme():
-    book = codebook.load_codebook()
+    book = codebook.load_codebook(paths.CODEBOOK)
     assert book.themes == ["situations", "intervention_input", "programme_activities", "outcomes"]
     assert book.subthemes("situations") == ["complex_needs", "relationship_with_work", "support_from_hcps",
                                             "existing_programmes"]

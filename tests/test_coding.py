@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import codebook, coding, corpus
+from helpers import codebook, coding, corpus, paths
 from helpers.__main__ import main
 from helpers.errors import InputError
 
@@ -411,9 +411,9 @@ def test_cli_bad_turns_file_and_bad_output_name_exit_2(tmp_path, capsys):
 
 
 def test_every_subtheme_of_the_shipped_codebook_is_found_in_the_demo_corpus():
-    participants = corpus.load_participants()
-    segs = corpus.segments(corpus.load_corpus(), participants)
-    book = codebook.load_codebook()
+    participants, turns = corpus.load_inputs(paths.TRANSCRIPTS, paths.PARTICIPANTS)
+    segs = corpus.segments(turns, participants)
+    book = codebook.load_codebook(paths.CODEBOOK)
     prev = coding.prevalence(segs, coding.code_segments(segs, book), book)
     subs = prev[prev["level"] == "subtheme"]
     everyone = subs[subs["group"] == "all"].set_index("subtheme")["participants_coded"]

@@ -106,7 +106,7 @@ def test_participants_dataframe_can_be_passed_directly(participants, turns):
 
 
 # ----------------------------------------------------------------------------- segments
-SEGMENT_START = ["segment_id", "transcript_id", "turn", "sentence", "participant_id", "role", "group", "text"]
+SEGMENT_START = ["segment_id", "transcript_id", "turn", "sentence", "speaker", "participant_id", "role", "group", "text"]
 
 
 def test_turn_segments_are_participant_turns_with_attributes_joined(turns, participants):
@@ -170,7 +170,7 @@ def test_talk_by_group(turns, participants):
 def test_talk_by_any_attribute_and_bad_attribute(turns, participants):
     table = corpus.talk_by(turns, participants, by="site")
     assert table[["site", "participants", "words"]].values.tolist() == [["North", 3, 15], ["South", 2, 11]]
-    with pytest.raises(InputError, match="by='colour' is not a participants.csv column"):
+    with pytest.raises(InputError, match="by='colour' is neither a column of the turns nor of the participants"):
         corpus.talk_by(turns, participants, by="colour")
 
 
@@ -216,7 +216,7 @@ def test_turn_length_figure_counts_each_box(turns, participants):
 
 # ----------------------------------------------------------------------------- the demo corpus
 def test_demo_corpus_shape_matches_the_study():
-    participants = corpus.load_participants()
+    participants = corpus.load_participants(paths.PARTICIPANTS)
     turns = corpus.load_corpus(paths.TRANSCRIPTS, paths.PARTICIPANTS)
     assert participants["group"].value_counts().to_dict() == {"hcp": 11, "client": 9, "esw": 5}
     assert turns["transcript_id"].nunique() == 17

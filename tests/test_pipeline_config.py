@@ -16,7 +16,7 @@ def test_defaults_config_and_overrides_merge_in_that_order():
     assert params["01_corpus_overview"]["by"] == "site"
     _, params = pipeline.resolve_parameters(config, overrides, paths.NOTEBOOKS)
     assert params["01_corpus_overview"]["by"] == "gender"
-    assert params["01_corpus_overview"]["participants_csv"] == "data/participants.csv"
+    assert params["01_corpus_overview"]["participants_csv"] == ""  # a notebook's default input is none
 
 
 def test_override_values_are_yaml_scalars():

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import paths
 from .errors import InputError, raise_if
-from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, IngestWarning, read_transcripts
+from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, IngestWarning, label_key, read_transcripts
 
 PARQUET_SUFFIXES = (".parquet", ".pq")  # table files read and written as Parquet; anything else is CSV
 REQUIRED_PARTICIPANT_COLUMNS = ["participant_id", "group", "collection", "transcript_id"]
@@ -118,16 +118,11 @@ def plot_participants(participants: pd.DataFrame, by: str = "group", hue: str = 
 
 
 # ----------------------------------------------------------------------------- turns: speakers resolved
-def label_key(label: str) -> str:
-    """How labels are compared: case-folded, NFC, whitespace removed ('Interviewer 2' == 'interviewer2')."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFC", str(label)).casefold())
-
-
 def interviewer_pattern(labels=None) -> re.Pattern:
     """One regular expression for the interviewer labels; 'Name N' means Name followed by a number."""
     labels = DEFAULT_INTERVIEWER_LABELS if labels is None else labels
-    if isinstance(labels, str):
-        labels = re.split(r"[|,]", labels)
+    if isinstance(labels, str):  # 'A|B' (a label may hold a comma: 'MEL, TYPING'), or 'A,B' when there is no '|'
+        labels = labels.split("|") if "|" in labels else labels.split(",")
     parts = []
     for label in labels:
         label = str(label).strip()
@@ -184,14 +179,19 @@ def participants_from_transcripts(docs, interviewer_labels=None) -> pd.DataFrame
     label speaks in several transcripts; `collection` is interview for one participant, focus_group for more;
     `group` is empty (the researcher's to fill in); `speaker_labels` holds the label as written."""
     interviewer = interviewer_pattern(interviewer_labels)
-    pairs = []  # (transcript_id, label)
+    pairs, written = [], {}  # (transcript_id, first label as written); -> every way it is written
     for d in docs:
         if not d.labelled:
             pairs.append((d.transcript_id, ""))
             continue
+        first: dict[str, str] = {}  # labels that differ only in case or spacing are one speaker
         for label in dict.fromkeys(t["speaker"] for t in d.turns if t["speaker"]):
-            if not any(interviewer.match(k) for k in speaker_keys(d, label)):
+            if any(interviewer.match(k) for k in speaker_keys(d, label)):
+                continue
+            key = first.setdefault(label_key(label), label)
+            if key == label:
                 pairs.append((d.transcript_id, label))
+            written.setdefault((d.transcript_id, key), []).append(label)
     base = {pair: _id_part(pair[1]) or _id_part(pair[0]) or "speaker" for pair in pairs}
     spread = pd.Series([(b, t) for (t, _), b in base.items()]).drop_duplicates().str[0].value_counts()
     ids, taken = {}, set()
@@ -205,20 +205,24 @@ def participants_from_transcripts(docs, interviewer_labels=None) -> pd.DataFrame
     per_transcript = pd.Series([t for t, _ in pairs]).value_counts()
     rows = [{"participant_id": ids[(tid, label)], "group": "",
              "collection": "interview" if per_transcript[tid] == 1 else "focus_group",
-             "transcript_id": tid, "speaker_labels": label} for tid, label in pairs]
+             "transcript_id": tid, "speaker_labels": "|".join(written.get((tid, label), [label]))}
+            for tid, label in pairs]
     return pd.DataFrame(rows, columns=["participant_id", "group", "collection", "transcript_id", "speaker_labels"])
 
 
 def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, allow_unknown_speakers: bool = False,
-                     participants_shown: str = "participants.csv") -> pd.DataFrame:
-    """Transcripts + participants -> the turns table (DESIGN.md §2), every turn attributed or an InputError."""
+                     participants_shown: str = "participants.csv", listed: bool = True) -> pd.DataFrame:
+    """Transcripts + participants -> the turns table (DESIGN.md §2), every turn attributed or an InputError.
+
+    `listed`: every transcript must have rows in the participants table (False for a table made from the
+    transcripts themselves, where a transcript of interviewers only has none)."""
     interviewer = interviewer_pattern(interviewer_labels)
     maps, problems = _speaker_maps(participants, participants_shown)
     groups = dict(zip(participants["participant_id"], participants["group"]))
     members = participants.groupby("transcript_id")["participant_id"].apply(list).to_dict()
     doc_ids = {d.transcript_id for d in docs}
     for d in docs:
-        if d.transcript_id not in maps:
+        if d.transcript_id not in maps and listed:
             problems.append(f"{d.source}: transcript {d.transcript_id!r} is not in {participants_shown}; add a row for "
                             f"each of its participants (participant_id, group, collection, transcript_id)")
     missing = participants[~participants["transcript_id"].isin(doc_ids)]
@@ -318,7 +322,7 @@ def load_inputs(transcripts_dir: str | Path | list, participants_csv: str | Path
                           IngestWarning, stacklevel=2)
     else:
         participants = participants_from_transcripts(docs, interviewer_labels)
-        shown = "the speakers of the transcripts (no participants file)"
+        return participants, unresolved_turns(docs, interviewer_labels, participants)
     return participants, resolve_speakers(docs, participants, interviewer_labels, allow_unknown_speakers, shown)
 
 
@@ -330,10 +334,22 @@ def load_corpus(transcripts_dir: str | Path | list, participants_csv: str | Path
                        csv_columns, fmt)[1]
 
 
-def unresolved_turns(docs, interviewer_labels=None) -> pd.DataFrame:
-    """Turns of transcripts read without a participants file: each speaker of each transcript is a participant."""
-    return resolve_speakers(docs, participants_from_transcripts(docs, interviewer_labels), interviewer_labels,
-                            participants_shown="the speakers of the transcripts (no participants file)")
+def unresolved_turns(docs, interviewer_labels=None, participants: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Turns of transcripts read without a participants file: each speaker of each transcript is a participant
+    (`participants`: the table `participants_from_transcripts` made of them, when already at hand)."""
+    if participants is None:
+        participants = participants_from_transcripts(docs, interviewer_labels)
+    return resolve_speakers(docs, participants, interviewer_labels,
+                            participants_shown="the speakers of the transcripts (no participants file)", listed=False)
+
+
+def with_turns_column(participants: pd.DataFrame, turns: pd.DataFrame, column: str) -> pd.DataFrame:
+    """The participants with a turns column (e.g. speaker) added as an attribute (each one's first value), so
+    tables by participant can be split by it; unchanged when they have it already or the turns do not."""
+    if column in participants.columns or column not in turns.columns:
+        return participants
+    first = turns[turns["role"] == "participant"].groupby("participant_id")[column].first()
+    return participants.assign(**{column: participants["participant_id"].map(first).fillna("").astype(str)})
 
 
 def participants_of_turns(turns: pd.DataFrame) -> pd.DataFrame:

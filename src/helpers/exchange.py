@@ -951,13 +951,12 @@ To measure agreement with your team's coding:
 
 1. In your QDA tool (NVivo, ATLAS.ti, MAXQDA, QualCoder …) code the same transcripts, then export
    the project in the REFI-QDA format (**.qdpx**). If the tool still lacks the transcripts, import
-   `data/processed/auto_coding.qdpx` written above: it holds the transcripts as plain text, the
-   codebook and the auto-coding to review.
-2. Set the parameter `human_coding` to that file, e.g. in `pipeline.yaml` (section `05_agreement`) or
-   for one run: `python -m helpers run --only 05 --set 05_agreement.human_coding=path/to/project.qdpx`.
+   `auto_coding.qdpx` from the project's processed tables (written above): it holds the transcripts as
+   plain text, the codebook and the auto-coding to review.
+2. Set the parameter `human_coding` to that file in the project's `pipeline.yaml` (section `all`), or
+   for one run: `python -m helpers run --config PROJECT/pipeline.yaml --only 05 --set all.human_coding=path/to/project.qdpx`.
    A codings table (`python -m helpers import-qdpx FILE --out CODINGS.csv`) works too.
-3. Re-run the notebook. The shipped default, `data/human_coding_demo.qdpx`, is a small **synthetic**
-   demo coding that shows what the report looks like.
+3. Re-run the notebook.
 """
 
 

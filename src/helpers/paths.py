@@ -51,8 +51,16 @@ def resolve(path: str | os.PathLike) -> Path:
     return p if p.is_absolute() else (ROOT / p)
 
 
+def file_mode() -> int:
+    """The permissions a new file gets under the user's umask (0644 with the usual umask 022)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
-    """Write a file via a temporary file beside it and a rename: never a half-written output."""
+    """Write a file via a temporary file beside it and a rename: never a half-written output.
+    The file gets the permissions of the user's umask, like any other file they write."""
     import tempfile
 
     path = Path(path)
@@ -62,6 +70,7 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
+        os.chmod(tmp, file_mode())  # mkstemp makes 0600 files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

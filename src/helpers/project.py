@@ -238,48 +238,82 @@ def project_parameters(project: Project, overrides: dict[str, dict], notebooks_d
 
 
 # ----------------------------------------------------------------------------- inputs, checked once
+KEYNESS_NOTEBOOKS = ("02_keywords",)  # notebooks that compare the values of `by` with each other
+
+
+def by_values(participants, turns, by: str) -> list[str] | None:
+    """The distinct values of a grouping column among participants' turns (a turns column or a participant
+    attribute), or None when neither table has that column."""
+    talk = turns[turns["role"] == "participant"]
+    if by in talk.columns:
+        return sorted(set(talk[by].astype(str)))
+    if by in participants.columns:
+        speaking = participants[participants["participant_id"].isin(set(talk["participant_id"]))]
+        return sorted(set(speaking[by].astype(str)))
+    return None
+
+
+def _check_by(name: str, by: str, participants, turns) -> list[str]:
+    """Problems with a notebook's `by`: a column that does not exist, or one value only where groups are compared."""
+    values = by_values(participants, turns, by)
+    if values is None:
+        columns = sorted({"speaker", "transcript_id", "participant_id", "group"}
+                         | {c for c in participants.columns if c not in ("speaker_labels",)})
+        return [f"{name}.by: {by!r} is not a column of the turns or the participants; use one of: {', '.join(columns)}"]
+    if name in KEYNESS_NOTEBOOKS and len(values) < 2:
+        shown = ", ".join(repr(v) for v in values) or "none"
+        return [f"{name}.by: {by!r} has {len(values)} value(s) among the participants ({shown}), and keyness compares "
+                f"two or more; fill in the group column of the participants file, or set by to speaker, "
+                f"participant_id or transcript_id"]
+    return []
+
+
 def check_inputs(parameters: dict[str, dict]) -> list[str]:
     """Read and check every input the notebooks of a run name, once per distinct set; return the warnings.
 
     Raises one InputError listing every problem of every input (transcripts, participants, codebook,
-    stopwords, human coding), each once."""
+    stopwords, human coding, grouping columns), each once."""
     from . import codebook, corpus, text
     from .transcripts import IngestWarning
 
-    problems, notes, seen = [], [], set()
+    problems, notes, done = [], [], {}
 
-    def attempt(key, fn, *args) -> None:
-        if key in seen:
-            return
-        seen.add(key)
+    def attempt(key, fn, *args):
+        """fn(*args) once per key; its InputError problems and warnings collected; its result (None if it failed)."""
+        if key in done:
+            return done[key]
+        done[key] = None
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", IngestWarning)
             try:
-                fn(*args)
+                done[key] = fn(*args)
             except InputError as exc:
                 problems.extend(p for p in exc.problems if p not in problems)
         notes.extend(str(w.message) for w in caught if issubclass(w.category, IngestWarning)
                      and str(w.message) not in notes)
+        return done[key]
 
-    for params in parameters.values():
+    for name, params in parameters.items():
         if "transcripts_dir" in params:
             corpus_args = (params.get("transcripts_dir"), params.get("participants_csv") or None,
                            params.get("interviewer_labels"), bool(params.get("allow_unknown_speakers")),
                            tuple(params.get("exclude_files") or ()), params.get("csv_columns") or None)
-            attempt(("corpus", repr(corpus_args)), corpus.load_inputs, *corpus_args)
+            loaded = attempt(("corpus", repr(corpus_args)), corpus.load_inputs, *corpus_args)
+            if loaded is not None and isinstance(params.get("by"), str):
+                problems.extend(p for p in _check_by(name, params["by"], *loaded) if p not in problems)
         if params.get("codebook_yaml"):
             attempt(("codebook", params["codebook_yaml"]), codebook.load_codebook, params["codebook_yaml"])
         if "stopwords_file" in params:
             attempt(("stopwords", params["stopwords_file"]), text.load_stopwords, params["stopwords_file"] or None)
         human = params.get("human_coding")
-        if human and not Path(human).is_file() and ("human", human) not in seen:
-            seen.add(("human", human))
+        if human and not Path(human).is_file() and ("human", human) not in done:
+            done[("human", human)] = None
             problems.append(f"{paths.relative(human)}: human coding file not found; give a .qdpx (or codings "
-                            f"table) or set human_coding to \"\"")
-        if params.get("codings_source") in ("human", "both") and not human and ("source", "human") not in seen:
-            seen.add(("source", "human"))
-            problems.append("codings_source is 'human' or 'both' but no human_coding is named; name the .qdpx "
-                            "or set codings_source to auto")
+                            f"table) or set human_coding to an empty string")
+        if params.get("codings_source") in ("human", "both") and not human and ("source", "human") not in done:
+            done[("source", "human")] = None
+            problems.append(f"{name}.codings_source is {params['codings_source']!r} but no human_coding is named; "
+                            f"name the .qdpx or set codings_source to auto")
     if problems:
         raise InputError(problems)
     return notes
@@ -350,10 +384,13 @@ def _show_parameters(title: str, config_shown: str, values: dict, sources: dict)
             f"<code>{esc(config_shown or 'none')}</code>)</summary><table><tr><th>parameter</th><th>value</th>"
             f"<th>from</th></tr>{rows}</table></details>")
     try:
+        from IPython import get_ipython
         from IPython.display import HTML, display
-
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
         display(HTML(body))
-    except ImportError:  # plain Python: the same facts as text
+    else:  # plain Python: the same facts as text
         print(title)
         for k, v in values.items():
             print(f"  {k} = {v!r}  ({sources[k]})")
