@@ -171,6 +171,23 @@ def _id_part(text: str) -> str:
                   .encode("ascii", "ignore").decode()).strip("_.-")
 
 
+def participant_ids(speakers: list[tuple[str, str]]) -> list[str]:
+    """Readable, unique participant ids for (transcript_id, speaker) pairs: the speaker made id-safe, qualified
+    by the transcript (`SPEAKER_TRANSCRIPT`) when that speaker speaks in several transcripts; an empty speaker
+    (a transcript without labels) takes the transcript's id; clashes get -2, -3 …"""
+    bases = [(_id_part(speaker) or _id_part(tid) or "speaker", tid, speaker) for tid, speaker in speakers]
+    spread = pd.Series([(b, tid) for b, tid, _ in bases], dtype=object).drop_duplicates().str[0].value_counts()
+    ids, taken = [], set()
+    for base, tid, speaker in bases:
+        pid = f"{base}_{_id_part(tid) or 'transcript'}" if speaker and spread.get(base, 0) > 1 else base
+        unique, n = pid, 2
+        while unique.casefold() in taken:
+            unique, n = f"{pid}-{n}", n + 1
+        taken.add(unique.casefold())
+        ids.append(unique)
+    return ids
+
+
 def participants_from_transcripts(docs, interviewer_labels=None) -> pd.DataFrame:
     """A participants table made from the transcripts: one participant per speaker label of each transcript.
 
@@ -192,16 +209,7 @@ def participants_from_transcripts(docs, interviewer_labels=None) -> pd.DataFrame
             if key == label:
                 pairs.append((d.transcript_id, label))
             written.setdefault((d.transcript_id, key), []).append(label)
-    base = {pair: _id_part(pair[1]) or _id_part(pair[0]) or "speaker" for pair in pairs}
-    spread = pd.Series([(b, t) for (t, _), b in base.items()]).drop_duplicates().str[0].value_counts()
-    ids, taken = {}, set()
-    for (tid, label), b in base.items():
-        pid = b if spread.get(b, 0) <= 1 or not label else f"{b}_{_id_part(tid) or 'transcript'}"
-        unique, n = pid, 2
-        while unique.casefold() in taken:
-            unique, n = f"{pid}-{n}", n + 1
-        taken.add(unique.casefold())
-        ids[(tid, label)] = unique
+    ids = dict(zip(pairs, participant_ids(pairs)))
     per_transcript = pd.Series([t for t, _ in pairs]).value_counts()
     rows = [{"participant_id": ids[(tid, label)], "group": "",
              "collection": "interview" if per_transcript[tid] == 1 else "focus_group",
@@ -549,7 +557,7 @@ def add_reading_options(p) -> None:
     """The options every command that reads transcripts shares: format, exclusions, interviewer labels, CSV columns."""
     p.add_argument("--format", dest="fmt", default="auto", choices=["auto", "txt", "md", "docx", "vtt", "srt", "csv"],
                    help="reader to use (default: from each file's extension)")
-    p.add_argument("--exclude", nargs="+", default=[], metavar="NAME",
+    p.add_argument("--exclude", nargs="+", action="extend", default=[], metavar="NAME",
                    help="file names (or patterns such as '*.pdf') in the folders to leave out, e.g. README.md")
     p.add_argument("--interviewer-labels", default=None, metavar="LABELS",
                    help=f"'|'-separated interviewer labels ('Name N' = Name + a number); default: "

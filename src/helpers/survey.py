@@ -33,10 +33,10 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .corpus import _id_part, interviewer_pattern, label_key, speaker_keys
+from .corpus import add_reading_options, csv_options, interviewer_pattern, label_key, participant_ids, speaker_keys
 from .errors import InputError
 from .text import word_counts
-from .transcripts import (DEFAULT_INTERVIEWER_LABELS, FORMATS, IngestWarning, Transcript, detect_format,
+from .transcripts import (DEFAULT_INTERVIEWER_LABELS, IngestWarning, Transcript, detect_format,
                           read_transcripts, skipped_files, transcript_files)
 
 DOC_NAME = re.compile(r"(?:^|[-_. ])(readme|licen[cs]e|copying|notice|changelog|contributing|protocol|guide|"
@@ -323,19 +323,12 @@ def participants(result: SurveyResult) -> pd.DataFrame:
                     by_key.setdefault(base_key(label), []).append(label)
             for key, labels in by_key.items():
                 rows.append((doc, key, labels, sum(stats[x].words for x in labels), total))
-    spread = Counter(key for _, key, _, _, _ in rows if key)
     main = Counter(doc.transcript_id for doc, _, _, words, total in rows if not _minor(words, total))
-    records, taken = [], set()
-    for doc, key, labels, _, _ in rows:
+    speakers = [re.split(r"[,(]", labels[0], maxsplit=1)[0].strip() if labels else "" for _, _, labels, _, _ in rows]
+    ids = participant_ids([(doc.transcript_id, speaker) for (doc, *_), speaker in zip(rows, speakers)])
+    records = []
+    for (doc, key, labels, _, _), speaker, unique in zip(rows, speakers, ids):
         tid = doc.transcript_id
-        speaker = re.split(r"[,(]", labels[0], maxsplit=1)[0].strip() if labels else ""
-        base = _id_part(speaker or tid)
-        base = base or "speaker"
-        pid = f"{base}_{_id_part(tid) or 'transcript'}" if key and spread[key] > 1 else base
-        unique, n = pid, 2
-        while unique.casefold() in taken:
-            unique, n = f"{pid}-{n}", n + 1
-        taken.add(unique.casefold())
         attributes = front_matter_attributes(doc)
         records.append({"participant_id": unique, "group": attributes.pop("group", ""),
                         "collection": "focus_group" if main[tid] > 1 else "interview", "transcript_id": tid,
@@ -553,19 +546,6 @@ def write_project(result: SurveyResult, out, force: bool = False, codebook=None)
 
 
 # ----------------------------------------------------------------------------- command line
-def csv_columns_from(args) -> dict:
-    """The --csv-* options as the readers' csv_columns mapping (only those given)."""
-    columns = {}
-    if args.csv_text:
-        columns["text"] = args.csv_text[0] if len(args.csv_text) == 1 else list(args.csv_text)
-    for kind in ("speaker", "transcript", "time", "order"):
-        if getattr(args, f"csv_{kind}"):
-            columns[kind] = getattr(args, f"csv_{kind}")
-    if args.csv_keep_first:
-        columns["keep_first"] = True
-    return columns
-
-
 def run(args) -> int:
     """The `survey` command: print the report; with --out write the project. Exit 1 when a file could not be read."""
     import sys
@@ -573,8 +553,8 @@ def run(args) -> int:
     if args.out:
         check_project(args.out, args.force, args.codebook)
     labels = args.interviewer_labels.split("|") if args.interviewer_labels else None
-    result = survey(args.directory, args.fmt, csv_columns_from(args), labels, args.exclude or ())
-    sys.stdout.write(format_report(result))
+    result = survey(args.directory, args.fmt, csv_options(args), labels, args.exclude or ())
+    sys.stdout.write(format_report(result).rstrip("\n") + "\n")
     if args.out:
         written = write_project(result, args.out, args.force, args.codebook)
         print(f"project written: {', '.join(paths.relative(p) for p in written)}", file=sys.stderr)
@@ -589,16 +569,5 @@ def add_commands(sub) -> None:
     p.add_argument("--out", default=None, metavar="PROJECT", help="write PROJECT/participants.csv and pipeline.yaml")
     p.add_argument("--force", action="store_true", help="overwrite those files when they exist")
     p.add_argument("--codebook", default=None, metavar="YAML", help="the codebook to name in pipeline.yaml")
-    p.add_argument("--interviewer-labels", default=None, metavar="LABELS",
-                   help=f"'|'-separated interviewer labels ('Name N' = Name + a number); default: "
-                        f"{'|'.join(DEFAULT_INTERVIEWER_LABELS)}")
-    p.add_argument("--format", dest="fmt", default="auto", choices=["auto", *sorted(set(FORMATS.values()))],
-                   help="reader to use (default: from each file's extension)")
-    p.add_argument("--csv-text", nargs="+", default=None, metavar="COL",
-                   help="CSV input: the text column (several: one question per column, one row per respondent)")
-    for kind in ("speaker", "transcript", "time", "order"):
-        p.add_argument(f"--csv-{kind}", default=None, metavar="COL", help=f"CSV input: the {kind} column")
-    p.add_argument("--csv-keep-first", action="store_true", help="CSV input: keep the first of duplicate rows")
-    p.add_argument("--exclude", nargs="+", action="extend", default=None, metavar="NAME",
-                   help="file names or glob patterns in DIR not to read")
+    add_reading_options(p)
     p.set_defaults(func=run)
