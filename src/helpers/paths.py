@@ -46,9 +46,10 @@ def processed_dir() -> Path:
 
 
 def resolve(path: str | os.PathLike) -> Path:
-    """A user-given path: absolute stays as is, relative is taken from the project root."""
+    """A user-given path: absolute stays as is, relative is taken from the current folder (as any command
+    line tool does; a project's config resolves its own relative paths from its folder)."""
     p = Path(path).expanduser()
-    return p if p.is_absolute() else (ROOT / p)
+    return p if p.is_absolute() else (Path.cwd() / p)
 
 
 def file_mode() -> int:

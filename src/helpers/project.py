@@ -340,7 +340,8 @@ def notebook_parameters(name: str, namespace: dict) -> dict:
 
     Under `helpers run` the injected values are final. Opened in JupyterLab, a value left at the
     notebook's default takes the project's value (pipeline.yaml, or the file named by $IPS_CONFIG),
-    so the notebook sees what `run` would give it; a value edited in the parameters cell wins. The
+    so the notebook sees what `run` would give it; a value edited in the parameters cell wins (a relative
+    path there is taken from the project's folder, as in its config). The
     project's output folders are used for figures and tables in both cases."""
     defaults = notebook_defaults(paths.NOTEBOOKS / f"{name}.ipynb")
     current = {k: namespace.get(k, v) for k, v in defaults.items()}
@@ -354,7 +355,8 @@ def notebook_parameters(name: str, namespace: dict) -> dict:
         values, sources = {}, {}
         for key, default in defaults.items():
             if current[key] != default:
-                values[key], sources[key] = current[key], "this notebook's parameters cell"
+                edited = _absolute(current[key], project.root) if key in PATH_PARAMETERS else current[key]
+                values[key], sources[key] = edited, "this notebook's parameters cell"
             elif resolved[name][key] != default:
                 values[key], sources[key] = resolved[name][key], config_shown
             else:
