@@ -771,3 +771,18 @@ def test_ingest_a_wide_csv_from_the_command_line_questions_are_interviewer_turns
     assert turns[["transcript_id", "speaker", "role", "text"]].values.tolist() == [
         ["survey-1", "Q", "interviewer", "Age"], ["survey-1", "Respondent", "participant", "40"],
         ["survey-1", "Q", "interviewer", "Town"], ["survey-1", "Respondent", "participant", "Leeds"]]
+
+
+def test_a_row_without_a_speaker_at_the_start_of_a_csv_is_kept_and_warned_about_once(tmp_path):
+    f = tmp_path / "u.csv"
+    f.write_text("speaker,text\n,hello there first\nP1,I am P1\n,and I go on\n", encoding="utf-8")
+    [doc] = transcripts.read_transcript(f)
+    assert speech(doc) == [("", 2, "hello there first"), ("P1", 3, "I am P1\nand I go on")]
+    assert doc.warnings == [f"{shown(f)}:2: text without a speaker label kept as a turn attributed to no one "
+                            f"(not analysed); give it a speaker"]
+
+
+def test_text_before_the_first_label_is_warned_about_by_its_reader_only(tmp_path):
+    f = write(tmp_path, "All\n\nInterviewee: right.\n")
+    warned = only(f).warnings
+    assert len(warned) == 1 and warned[0].startswith(f"{shown(f)}:1: 1 line(s) before the first speaker label")

@@ -851,13 +851,8 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
     return FORMATS.get(path.suffix.lower(), "")
 
 
-def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | None = None) -> list[Transcript]:
-    """Read one transcript file (any supported format) -> list of Transcript (a CSV may hold several)."""
-    path = Path(path)
-    shown = paths.relative(path)
-    kind = detect_format(path, fmt)
-    if not path.is_file():
-        raise InputError(f"{shown}: file not found")
+def _read_by_format(path: Path, shown: str, kind: str, csv_columns: dict | None) -> list[Transcript]:
+    """The reader of one format applied to one file."""
     if kind in ("txt", "md"):
         return read_txt(path, shown, fmt=kind)
     if kind == "docx":
@@ -868,6 +863,40 @@ def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | Non
         return read_csv(path, shown, columns=csv_columns)
     raise InputError(f"{shown}: unknown transcript format {path.suffix!r}; use {SUPPORTED} "
                      f"(or --format to say which)")
+
+
+def _note_unattributed(doc: Transcript) -> None:
+    """A warning for each turn without a speaker in a labelled transcript (a CSV row or table row without a
+    speaker, text before the first label) that its reader has not already warned about: such text is kept
+    but attributed to no one, so it is never left out of the analysis without a word."""
+    if not doc.labelled:
+        return
+    noted = {m.split(": ", 1)[0] for m in doc.warnings}
+    added = [(t["line"], f"{doc.source}:{t['line']}: text without a speaker label kept as a turn attributed to no "
+                         f"one (not analysed); give it a speaker")
+             for t in doc.turns if not t["speaker"] and f"{doc.source}:{t['line']}" not in noted]
+    if added:
+        doc.warnings = _in_line_order([(_line_of(m), m) for m in doc.warnings] + added)
+
+
+def _line_of(message: str) -> int:
+    """The line number a 'file:line: …' warning names (0 when it names none)."""
+    where = message.split(": ", 1)[0]
+    tail = where.rsplit(":", 1)[-1]
+    return int(tail) if tail.isdigit() else 0
+
+
+def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | None = None) -> list[Transcript]:
+    """Read one transcript file (any supported format) -> list of Transcript (a CSV may hold several)."""
+    path = Path(path)
+    shown = paths.relative(path)
+    kind = detect_format(path, fmt)
+    if not path.is_file():
+        raise InputError(f"{shown}: file not found")
+    docs = _read_by_format(path, shown, kind, csv_columns)
+    for doc in docs:
+        _note_unattributed(doc)
+    return docs
 
 
 def _excluded(name: str, exclude) -> str | None:
