@@ -19,7 +19,7 @@ from pathlib import Path
 from . import paths
 from .errors import InputError
 from .project import (CONFIG_ENV, RUN_ENV, TITLE_ENV, check_inputs, load_config, load_project,  # noqa: F401
-                      notebook_defaults, notebook_names, parameters_cell, parse_overrides, project_parameters,
+                      notebook_defaults, notebook_names, parse_overrides, project_parameters,
                       resolve_parameters, select, skip_reason)
 
 REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",

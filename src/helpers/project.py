@@ -38,21 +38,29 @@ def notebook_names(folder: Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.ipynb") if not p.name.startswith("."))
 
 
-def parameters_cell(nb) -> tuple[int, str]:
+def parameters_cell(cells: list[dict], shown: str) -> tuple[int, str]:
     """Index and source of the cell tagged `parameters`; InputError unless there is exactly one."""
-    tagged = [(i, c) for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    tagged = [(i, c) for i, c in enumerate(cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
     if len(tagged) != 1:
-        raise InputError(f"{nb.metadata.get('ips_path', 'notebook')}: has {len(tagged)} cells tagged 'parameters' (want exactly 1)")
-    return tagged[0][0], tagged[0][1].source
+        raise InputError(f"{shown}: has {len(tagged)} cells tagged 'parameters' (want exactly 1)")
+    source = tagged[0][1].get("source", "")
+    return tagged[0][0], "".join(source) if isinstance(source, list) else source
 
 
 def notebook_defaults(path: Path) -> dict:
-    """The literal default of each parameter in a notebook's `parameters` cell, in order."""
-    import nbformat  # imported here: it takes a second, and most commands never need it
+    """The literal default of each parameter in a notebook's `parameters` cell, in order.
 
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata["ips_path"] = paths.relative(path)
-    _, source = parameters_cell(nb)
+    The notebook is read as plain JSON: nbformat takes a second to import, and every notebook of a run
+    calls this once to show its parameters."""
+    import json
+
+    shown = paths.relative(path)
+    try:
+        cells = json.loads(Path(path).read_text(encoding="utf-8"))["cells"]
+    except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(f"{shown}: cannot read as a Jupyter notebook ({type(exc).__name__}); save it again "
+                         f"from JupyterLab") from None
+    _, source = parameters_cell(cells, shown)
     try:
         body = ast.parse(source).body
     except SyntaxError as exc:
