@@ -263,3 +263,16 @@ def test_survey_then_run_config_reads_every_speaker_of_the_real_interviews(tmp_p
     assert (turns["role"] != "unattributed").all() and (turns.loc[turns["role"] == "participant", "participant_id"] != "").all()
     read = read_transcripts(first["transcripts_dir"], exclude=cfg["all"]["exclude_files"])
     assert all(d.metadata.get("preamble") for d in read)
+
+
+def test_check_inputs_names_a_missing_human_coding_once_and_each_notebook_asking_for_none(tmp_path):
+    params = {"03_theme_coding": {"human_coding": str(tmp_path / "gone.qdpx"), "codings_source": "auto"},
+              "04_cooccurrence": {"human_coding": str(tmp_path / "gone.qdpx"), "codings_source": "auto"},
+              "05_agreement": {"human_coding": "", "codings_source": "both"}}
+    with pytest.raises(InputError) as err:
+        project.check_inputs(params)
+    assert err.value.problems == [
+        f"{tmp_path / 'gone.qdpx'}: human coding file not found; give a .qdpx (or codings table) or set "
+        f"human_coding to an empty string",
+        "05_agreement.codings_source is 'both' but no human_coding is named; name the .qdpx or set codings_source "
+        "to auto"]

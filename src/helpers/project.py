@@ -286,6 +286,10 @@ def check_inputs(parameters: dict[str, dict]) -> list[str]:
 
     problems, notes, done = [], [], {}
 
+    def add(found) -> None:
+        """Record problems, each once."""
+        problems.extend(p for p in found if p not in problems)
+
     def attempt(key, fn, *args):
         """fn(*args) once per key; its InputError problems and warnings collected; its result (None if it failed)."""
         if key in done:
@@ -296,7 +300,7 @@ def check_inputs(parameters: dict[str, dict]) -> list[str]:
             try:
                 done[key] = fn(*args)
             except InputError as exc:
-                problems.extend(p for p in exc.problems if p not in problems)
+                add(exc.problems)
         notes.extend(str(w.message) for w in caught if issubclass(w.category, IngestWarning)
                      and str(w.message) not in notes)
         return done[key]
@@ -308,20 +312,18 @@ def check_inputs(parameters: dict[str, dict]) -> list[str]:
                            tuple(params.get("exclude_files") or ()), params.get("csv_columns") or None)
             loaded = attempt(("corpus", repr(corpus_args)), corpus.load_inputs, *corpus_args)
             if loaded is not None and isinstance(params.get("by"), str):
-                problems.extend(p for p in _check_by(name, params["by"], *loaded) if p not in problems)
+                add(_check_by(name, params["by"], *loaded))
         if params.get("codebook_yaml"):
             attempt(("codebook", params["codebook_yaml"]), codebook.load_codebook, params["codebook_yaml"])
         if "stopwords_file" in params:
             attempt(("stopwords", params["stopwords_file"]), text.load_stopwords, params["stopwords_file"] or None)
         human = params.get("human_coding")
-        if human and not Path(human).is_file() and ("human", human) not in done:
-            done[("human", human)] = None
-            problems.append(f"{paths.relative(human)}: human coding file not found; give a .qdpx (or codings "
-                            f"table) or set human_coding to an empty string")
-        if params.get("codings_source") in ("human", "both") and not human and ("source", "human") not in done:
-            done[("source", "human")] = None
-            problems.append(f"{name}.codings_source is {params['codings_source']!r} but no human_coding is named; "
-                            f"name the .qdpx or set codings_source to auto")
+        if human and not Path(human).is_file():
+            add([f"{paths.relative(human)}: human coding file not found; give a .qdpx (or codings table) or set "
+                 f"human_coding to an empty string"])
+        if params.get("codings_source") in ("human", "both") and not human:
+            add([f"{name}.codings_source is {params['codings_source']!r} but no human_coding is named; name the "
+                 f".qdpx or set codings_source to auto"])
     if problems:
         raise InputError(problems)
     return notes
