@@ -165,6 +165,11 @@ def speaker_keys(doc, label: str) -> list[str]:
     return [label_key(c) for c in [label, *_legend_aliases(doc.legend.get(label, ""))] if c]
 
 
+def is_interviewer_label(doc, label: str, interviewer: re.Pattern) -> bool:
+    """True when a label, or what the transcript's legend says of it, matches the interviewer pattern."""
+    return any(interviewer.match(k) for k in speaker_keys(doc, label))
+
+
 def _id_part(text: str) -> str:
     """Text made usable in a participant id (letters, digits, '_', '-', '.'; starting with a letter or digit)."""
     return re.sub(r"[^A-Za-z0-9_.\-]+", "_", unicodedata.normalize("NFKD", str(text))
@@ -203,7 +208,7 @@ def participants_from_transcripts(docs, interviewer_labels=None) -> pd.DataFrame
             continue
         first: dict[str, str] = {}  # labels that differ only in case or spacing are one speaker
         for label in dict.fromkeys(t["speaker"] for t in d.turns if t["speaker"]):
-            if any(interviewer.match(k) for k in speaker_keys(d, label)):
+            if is_interviewer_label(d, label, interviewer):
                 continue
             key = first.setdefault(label_key(label), label)
             if key == label:

@@ -33,7 +33,8 @@ import pandas as pd
 import yaml
 
 from . import paths
-from .corpus import add_reading_options, csv_options, interviewer_pattern, label_key, participant_ids, speaker_keys
+from .corpus import (add_reading_options, csv_options, interviewer_pattern, is_interviewer_label, label_key,
+                     participant_ids)
 from .errors import InputError
 from .text import word_counts
 from .transcripts import (DEFAULT_INTERVIEWER_LABELS, IngestWarning, Transcript, detect_format,
@@ -211,7 +212,7 @@ def guess_interviewers(files: list[FileSurvey], given=None) -> tuple[list[str], 
                 questions[key] += s.questions
                 if pattern.match(key):
                     matched.setdefault(key, "")
-                elif any(pattern.match(k) for k in speaker_keys(doc, label)):
+                elif is_interviewer_label(doc, label, pattern):
                     matched.setdefault(key, f" through its legend entry ({label} = {doc.legend[label]})")
     why = {key: "matches the interviewer labels " + ("given" if given else "(default list)") + via
            for key, via in matched.items()}
@@ -253,11 +254,6 @@ def survey(directory, fmt: str = "auto", csv_columns: dict | None = None, interv
     result.interviewer_labels, result.interviewer_reasons = guess_interviewers(result.analysed_files,
                                                                                interviewer_labels)
     return result
-
-
-def _is_interviewer(doc: Transcript, label: str, pattern: re.Pattern) -> bool:
-    """True when a label (or what the legend says of it) matches the interviewer pattern."""
-    return any(pattern.match(k) for k in speaker_keys(doc, label))
 
 
 # ----------------------------------------------------------------------------- participants
@@ -319,7 +315,7 @@ def participants(result: SurveyResult) -> pd.DataFrame:
             total = _labelled_words(stats)
             by_key: dict[str, list[str]] = {}
             for label in stats:
-                if label and not _is_interviewer(doc, label, pattern):
+                if label and not is_interviewer_label(doc, label, pattern):
                     by_key.setdefault(base_key(label), []).append(label)
             for key, labels in by_key.items():
                 rows.append((doc, key, labels, sum(stats[x].words for x in labels), total))
@@ -395,7 +391,7 @@ def _doubtful(doc: Transcript, stats: dict[str, SpeakerStats], interviewer: re.P
     busiest = max(s.turns for s in labels.values())
     total = _labelled_words(stats)
     for label, s in labels.items():
-        if _is_interviewer(doc, label, interviewer):
+        if is_interviewer_label(doc, label, interviewer):
             continue
         if s.turns <= RARE_TURNS and busiest >= BUSY_TURNS:
             out.append(f"line {s.first_line}: label {label!r} used {'once' if s.turns == 1 else 'twice'} "
@@ -423,7 +419,7 @@ def _file_section(record: FileSurvey, interviewer: re.Pattern) -> list[str]:
         out.append(f"  transcript {doc.transcript_id}: {_plural(sum(s.words for s in stats.values()), 'word')}, "
                    f"{_plural(sum(s.turns for s in stats.values()), 'turn')}")
         speakers = [f"{_labels([label])} {_plural(s.turns, 'turn')}"
-                    + (" (interviewer)" if _is_interviewer(doc, label, interviewer) else "")
+                    + (" (interviewer)" if is_interviewer_label(doc, label, interviewer) else "")
                     for label, s in sorted(stats.items(), key=lambda kv: (-kv[1].turns, kv[0])) if label]
         if speakers:
             out.append(f"    speakers: {', '.join(speakers)}")
