@@ -796,3 +796,14 @@ def test_a_turn_merged_from_subtitle_cues_is_found_in_pieces():
     assert rows[["turn", "start", "end"]].values.tolist() == [[0, 21, 58]]
     assert turns[0][21:58] == "bad days. Some weeks I cannot get out"
     assert ex.map_turns(["words that are nowhere at all in it"], source).missing == [0]
+
+
+def test_the_readers_warnings_on_a_projects_own_sources_are_shown(tmp_path):
+    qdpx = write_project(tmp_path / "w.qdpx", [("C9.txt", "(tape starts)\nInterviewer: Hello.\nP1: I can't cope.\n")],
+                         [(0, "can't cope", "Complex needs", "Alice")])
+    with pytest.warns(ex.IngestWarning) as caught:
+        result = ex.import_qdpx(qdpx)
+    assert [str(w.message) for w in caught if issubclass(w.category, ex.IngestWarning)] == [
+        f"{qdpx}:sources/C9.txt:1: 1 line(s) before the first speaker label kept as a turn without a speaker; "
+        f"label them, or end a preamble with a line '# BEGIN TRANSCRIPT'"]
+    assert result.turns["role"].tolist() == ["unattributed", "interviewer", "participant"]

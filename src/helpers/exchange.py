@@ -42,7 +42,7 @@ from . import paths
 from .corpus import (PARQUET_SUFFIXES, load_participants, print_warnings, resolve_speakers, sentence_spans,
                      unresolved_turns)
 from .errors import InputError
-from .transcripts import IngestWarning, Transcript, read_text_lines, split_lines
+from .transcripts import IngestWarning, Transcript, emit_warnings, read_text_lines, split_lines
 
 NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -427,6 +427,7 @@ def project_transcripts(project: QdaProject) -> list[Transcript]:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    emit_warnings(docs)
     for doc, unique in zip(docs, _unique([d.transcript_id for d in docs], "_{}")):
         if unique != doc.transcript_id:
             warnings.warn(f"{doc.source}: transcript id {doc.transcript_id!r} is already another source's; read as "

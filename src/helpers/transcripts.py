@@ -475,6 +475,7 @@ def read_text_lines(numbered: list[tuple[int, str]], shown: str, stem: str, fmt:
             doc.warnings.insert(0, f"{shown}:{labelled[0]}: {len(labelled)} line(s) that look like speaker labels "
                                    f"come before the {preamble[-1][1]!r} line and were read as front matter; move "
                                    f"that line above them if they are speech")
+    _note_unattributed(doc)
     return doc
 
 
@@ -955,6 +956,13 @@ def skipped_files(sources, fmt: str = "auto", exclude=()) -> list[tuple[Path, st
     return skipped
 
 
+def emit_warnings(docs) -> None:
+    """Each transcript's reader warnings as IngestWarnings (the caller decides how to show them)."""
+    for doc in docs:
+        for message in doc.warnings:
+            warnings.warn(message, IngestWarning, stacklevel=3)
+
+
 def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None, exclude=()) -> list[Transcript]:
     """Read every transcript under `sources` (files or folders); every problem in every file at once.
 
@@ -967,9 +975,8 @@ def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None
         except InputError as exc:
             problems.extend(exc.problems)
             continue
+        emit_warnings(docs)
         for doc in docs:
-            for message in doc.warnings:
-                warnings.warn(message, IngestWarning, stacklevel=2)
             if doc.transcript_id in first:
                 problems.append(f"{doc.source}: duplicate transcript id {doc.transcript_id!r}, also read from "
                                 f"{first[doc.transcript_id]}; rename one file or set transcript_id in its front matter")
