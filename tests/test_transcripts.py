@@ -786,3 +786,13 @@ def test_text_before_the_first_label_is_warned_about_by_its_reader_only(tmp_path
     f = write(tmp_path, "All\n\nInterviewee: right.\n")
     warned = only(f).warnings
     assert len(warned) == 1 and warned[0].startswith(f"{shown(f)}:1: 1 line(s) before the first speaker label")
+
+
+def test_a_short_line_ending_in_a_colon_that_is_not_a_label_is_doubtful(tmp_path):
+    f = write(tmp_path, "Moderator: Go on.\nNurse: We refer weekly.\nInitial steps:\nPhysio: And we wait.\n")
+    doc = only(f)
+    assert speech(doc) == [("Moderator", 1, "Go on."), ("Nurse", 2, "We refer weekly.\nInitial steps:"),
+                           ("Physio", 4, "And we wait.")]
+    assert [(line, text) for line, text, _ in doc.doubtful] == [(3, "Initial steps:")]
+    assert doc.warnings[0].startswith(f"{shown(f)}:3: line looks like a speaker label ('Initial steps:') but was "
+                                      f"read as speech")

@@ -17,7 +17,8 @@ A text transcript (txt, md, a docx's paragraphs, a CSV document cell) is read to
   A lower-case `word:` / `word N:` is a label when the word is a role word (interviewer, interviewee,
   participant, respondent, facilitator, moderator, researcher, speaker) or starts two or more lines;
   `Name - text` is a label when Name is in the legend or starts two or more lines that way.
-  Any other label-like line is *doubtful*: kept as speech, listed in `doubtful`, and warned about.
+  Any other label-like line, and a short capitalised line ending in ':' alone ('Initial steps:'), is
+  *doubtful*: kept as speech, listed in `doubtful`, and warned about.
 - Headings are not speech: Markdown headings (`#` … `######`), and a `Name:` line with nothing after
   the colon whose label starts no other line, in a file where another label starts three or more lines
   and most labels have speech after them on the same line. They go to `headings` (warned about when
@@ -94,6 +95,7 @@ LOWER_LABEL = re.compile(r"^(?P<name>[a-z\u00DF-\u00FF][\w.'’\-]{0,40}(?:[ \t]
 DASH_LABEL = re.compile(r"^(?P<name>[A-Z\u00C0-\u00DE][\w.'’\-]{0,40}(?:[ \t]+\w[\w.'’\-]{0,40}){0,2})"
                         r"[ \t]+[-–—][ \t]+(?P<rest>\S.*)$")  # Name - text
 MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
+COLON_LINE = re.compile(r"^[A-Z\u00C0-\u00DE][\w.'’\-]*(?:[ \t]+[\w.'’\-]+){0,3}[ \t]*:$")  # 'Initial steps:' alone
 PREAMBLE_END = re.compile(r"^(?:#{1,6}[ \t]*)?(?:begin[ \t]+transcript|(?:-{3,}|={3,})[ \t]*(?:begin[ \t]+)?"
                           r"transcript[ \t]*(?:-{3,}|={3,}))[ \t]*:?$", re.IGNORECASE)
 LEGEND_LINE = re.compile(r"^(?P<initials>(?![A-Z][a-z]{2,}\b)[A-Z][A-Za-z]{0,3}\d{0,2})\s*[-–—=]\s*(?P<who>\S.*)$")
@@ -359,6 +361,9 @@ def classify_lines(numbered: list[tuple[int, str]], legend: dict[str, str] | Non
         elif m := BULLET_UNOPENED.match(s):
             kinds.append(("doubtful", m["name"] + ":", "a bullet whose role code has no opening '('",
                           "write it as '* (CODE): …' if it is a quote"))
+        elif COLON_LINE.match(s):
+            kinds.append(("doubtful", s, "a short line ending in ':' with nothing after it (a heading?)",
+                          "make it a Markdown heading ('# …') if it is one, or write the speaker's label"))
         else:
             kinds.append(("speech",))
     uses = Counter((k[0], label_key(k[1])) for k in kinds if k[0] in ("lower", "dash"))
