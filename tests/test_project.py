@@ -224,7 +224,7 @@ def test_a_notebook_in_jupyterlab_gets_the_values_run_would_give_it(tmp_path, mo
     proj = write_project(tmp_path)
     monkeypatch.setenv(project.CONFIG_ENV, str(proj / "pipeline.yaml"))
     monkeypatch.delenv(project.RUN_ENV, raising=False)
-    for env in ("IPS_FIGURES_DIR", "IPS_REPORTS_DIR", "IPS_PROCESSED_DIR"):
+    for env in paths.OUTPUT_ENV.values():
         monkeypatch.delenv(env, raising=False)
     defaults = project.notebook_defaults(paths.NOTEBOOKS / "01_corpus_overview.ipynb")
     namespace = {**defaults, "by": "collection"}  # as the parameters cell left them, `by` edited by hand

@@ -30,19 +30,23 @@ NOTEBOOKS = ROOT / "notebooks"
 PIPELINE_CONFIG = ROOT / "pipeline.yaml"
 
 
+# The environment variables through which a run (or a notebook's project) names its output folders.
+OUTPUT_ENV = {"reports": "IPS_REPORTS_DIR", "figures": "IPS_FIGURES_DIR", "processed": "IPS_PROCESSED_DIR"}
+
+
 def figures_dir() -> Path:
-    """Where figures go: $IPS_FIGURES_DIR (set by the pipeline for a run) or ROOT/figures."""
-    return Path(os.environ.get("IPS_FIGURES_DIR", ROOT / "figures"))
+    """Where figures go: $IPS_FIGURES_DIR (set for a project's run or notebook) or ROOT/figures."""
+    return Path(os.environ.get(OUTPUT_ENV["figures"], ROOT / "figures"))
 
 
 def reports_dir() -> Path:
     """Where reports go: $IPS_REPORTS_DIR or ROOT/reports."""
-    return Path(os.environ.get("IPS_REPORTS_DIR", ROOT / "reports"))
+    return Path(os.environ.get(OUTPUT_ENV["reports"], ROOT / "reports"))
 
 
 def processed_dir() -> Path:
     """Where generated tables go: $IPS_PROCESSED_DIR or ROOT/data/processed."""
-    return Path(os.environ.get("IPS_PROCESSED_DIR", PROCESSED))
+    return Path(os.environ.get(OUTPUT_ENV["processed"], PROCESSED))
 
 
 def resolve(path: str | os.PathLike) -> Path:

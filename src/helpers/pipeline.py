@@ -216,7 +216,7 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
     processed = Path(processed) if processed else project.folder("processed")
     run_settings, parameters = project_parameters(project, parse_overrides(overrides or []), notebooks_dir)
     chosen = select(list(parameters), only)
-    skipped = {n: skip_reason(parameters[n]) for n in chosen if skip_reason(parameters[n])}
+    skipped = {n: why for n in chosen if (why := skip_reason(parameters[n]))}
     to_run = [n for n in chosen if n not in skipped]
     register = run_settings.get("register")
     if register:  # a bad register stops the run before any notebook runs
@@ -233,8 +233,9 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
             stale.unlink()
     figures.mkdir(parents=True, exist_ok=True)
     title = project.title
-    env = {"IPS_FIGURES_DIR": str(figures.resolve()), "IPS_REPORTS_DIR": str(reports.resolve()),
-           "IPS_PROCESSED_DIR": str(processed.resolve()), CONFIG_ENV: str(project.config_path),
+    folders = {"reports": reports, "figures": figures, "processed": processed}
+    env = {**{paths.OUTPUT_ENV[k]: str(folder.resolve()) for k, folder in folders.items()},
+           CONFIG_ENV: str(project.config_path),
            RUN_ENV: "1", TITLE_ENV: title, "IPS_WORKBENCH_ROOT": str(paths.ROOT), "PYTHONHASHSEED": "0"}
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_run) or 1))
     results = {n: NotebookResult(name=n, parameters=parameters[n]) for n in chosen}

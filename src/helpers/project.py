@@ -371,7 +371,7 @@ def notebook_parameters(name: str, namespace: dict) -> dict:
                 values[key], sources[key] = resolved[name][key], config_shown
             else:
                 values[key], sources[key] = default, "notebook default"
-        for key, env in (("figures", "IPS_FIGURES_DIR"), ("reports", "IPS_REPORTS_DIR"), ("processed", "IPS_PROCESSED_DIR")):
+        for key, env in paths.OUTPUT_ENV.items():
             os.environ[env] = str(project.folder(key))
         title = project.title
     _show_parameters(title, config_shown, values, sources)
