@@ -21,6 +21,7 @@ import yaml
 
 from . import paths
 from .errors import InputError
+from .limits import compose_yaml
 from .text import APOSTROPHES, TOKEN_RE
 
 CODE_RE = re.compile(r"^[a-z0-9_]+$")
@@ -98,16 +99,17 @@ def read_yaml(text: str, shown: str, hint: str = "; fix the syntax") -> tuple[ob
 
     Bad syntax is one InputError `SHOWN:LINE: not valid YAML (problem)HINT`.
     """
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
-        node = loader.get_single_node()
+        node, loader = compose_yaml(text, shown, yaml.SafeLoader)  # pure-Python loader: keeps key lines
         data = None if node is None else loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f":{mark.line + 1}" if mark else ""
         raise InputError(f"{shown}{line}: not valid YAML ({getattr(exc, 'problem', None) or exc}){hint}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[str, int] = {}
     problems: list[tuple[str, str]] = []
     if node is not None:

@@ -978,10 +978,12 @@ def codings_from_quotes(path: str | Path, turns: pd.DataFrame,
     when given. Returns (codings, the file's other keys)."""
     import yaml
 
+    from .limits import load_yaml
+
     resolved = paths.resolve(path)
     shown = paths.relative(resolved)
     try:
-        data = yaml.safe_load(resolved.read_text(encoding="utf-8"))
+        data = load_yaml(resolved.read_text(encoding="utf-8"), shown)
     except FileNotFoundError:
         raise InputError(f"{shown}: quotes file not found") from None
     except yaml.YAMLError as exc:

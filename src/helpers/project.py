@@ -19,6 +19,7 @@ import yaml
 
 from . import paths
 from .codebook import format_problem, read_yaml
+from .limits import load_yaml
 from .errors import InputError
 
 ALL_SECTION = "all"  # parameters given once for every notebook that has them
@@ -105,7 +106,7 @@ def parse_overrides(items: list[str]) -> dict[str, dict]:
         if not sep or not dot or not notebook or not key:
             raise InputError(f"--set {item!r}: expected NOTEBOOK.key=value, e.g. 01_corpus_overview.top_n=20")
         try:
-            value = yaml.safe_load(raw) if raw.strip() else ""
+            value = load_yaml(raw, f"--set {name_key}") if raw.strip() else ""
         except yaml.YAMLError:
             value = raw
         out.setdefault(notebook.strip(), {})[key.strip()] = value

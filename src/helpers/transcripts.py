@@ -53,6 +53,7 @@ import yaml
 
 from . import paths
 from .errors import InputError
+from .limits import load_yaml
 
 TURN_COLUMNS = ["transcript_id", "turn", "speaker", "participant_id", "role", "group",
                 "timestamp", "text", "source", "line"]
@@ -189,7 +190,6 @@ def _in_line_order(notes: list[tuple[int, str]]) -> list[str]:
 
 # control characters other than tab and line/page breaks: a few are tolerated, many mean binary data
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
-SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: same result, faster
 
 def _line_of_offset(data: bytes, offset: int) -> int:
     """1-based line number of a byte offset (LF, CRLF or CR line ends)."""
@@ -265,7 +265,7 @@ def front_matter(lines: list[str], shown: str) -> tuple[dict, int]:
     else:
         raise InputError(f"{shown}:1: YAML front matter is not closed; end it with a line '---'")
     try:
-        meta = yaml.load("\n".join(lines[1:end]), Loader=SAFE_LOADER) or {}
+        meta = load_yaml("\n".join(lines[1:end]), f"{shown}:1: YAML front matter") or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f"{shown}:{mark.line + 2}" if mark is not None else f"{shown}:1"
