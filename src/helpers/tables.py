@@ -63,6 +63,39 @@ _STYLE = """
 """
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet reads a cell starting so as a formula (OWASP)
+
+
+def spreadsheet_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells that would start a formula are prefixed with `'` (OWASP's advice).
+
+    Only text columns change; numbers stay numbers. Parquet files keep the raw text."""
+    out = df.copy()
+    for col in out.columns:
+        series = out[col]
+        if series.dtype != object and not isinstance(series.dtype, pd.StringDtype):
+            continue
+        text = series.astype("string")
+        risky = text.str.startswith(FORMULA_STARTS).fillna(False).astype(bool)
+        if risky.any():
+            out[col] = series.where(~risky, "'" + text)
+    if any(isinstance(c, str) and c.startswith(FORMULA_STARTS) for c in out.columns):
+        out.columns = [f"'{c}" if isinstance(c, str) and c.startswith(FORMULA_STARTS) else c for c in out.columns]
+    return out
+
+
+def csv_text(df: pd.DataFrame, index: bool = False) -> str:
+    """A table as CSV text for a file the project writes: spreadsheet-safe, '\\n' line ends."""
+    return spreadsheet_safe(df).to_csv(index=index, lineterminator="\n")
+
+
+def unescape_formula(value):
+    """Undo spreadsheet_safe on one cell read back from our own CSV (`'=x` -> `=x`)."""
+    if isinstance(value, str) and len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
 def highlight_spans(text: str, spans) -> str:
     """Escape text for HTML and wrap each (start, end) character span in <mark>; overlaps are merged."""
     merged: list[list[int]] = []
