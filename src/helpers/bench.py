@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import codebook as codebook_mod
-from . import coding, cooccur, corpus, keywords, paths, text
+from . import coding, cooccur, corpus, keywords, paths, tables, text
 from .errors import InputError
 
 STEPS = ["ingest", "tokenise", "code", "keyness", "theme_cooccurrence", "theme_cooccurrence_test", "word_network"]
@@ -77,7 +77,7 @@ def generate_corpus(out_dir: Path, words: int, seed: int = 0, transcripts_dir=No
         k += 1
     people = pd.DataFrame(rows, columns=participants.columns)
     csv = out_dir / "participants.csv"
-    people.to_csv(csv, index=False)
+    paths.atomic_write(csv, tables.csv_text(people))
     return folder, csv, written
 
 
@@ -268,7 +268,7 @@ def bench(words: int = 1_000_000, seed: int = 0, baseline: bool = True, out: Pat
         table_all = pd.concat([previous[previous["words"] != written], table], ignore_index=True)
     else:
         table_all = table
-    table_all.to_csv(out, index=False)
+    paths.atomic_write(out, tables.csv_text(table_all))
     return table
 
 

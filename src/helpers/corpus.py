@@ -13,6 +13,7 @@ import pandas as pd
 
 from . import paths
 from .errors import InputError, raise_if
+from .tables import csv_text, unescape_formula
 from .transcripts import DEFAULT_INTERVIEWER_LABELS, TURN_COLUMNS, IngestWarning, label_key, read_transcripts
 
 PARQUET_SUFFIXES = (".parquet", ".pq")  # table files read and written as Parquet; anything else is CSV
@@ -33,6 +34,40 @@ def _punkt():
     return PunktSentenceTokenizer(params)
 
 
+def _longer_row(path: Path) -> tuple[int, int, int] | None:
+    """(line, fields, header fields) of the first CSV row with more fields than its header, if any."""
+    import csv
+
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, [])
+        for row in reader:
+            if len(row) > len(header):
+                return reader.line_num, len(row), len(header)
+    return None
+
+
+def read_text_csv(path: Path, shown: str, what: str, hint: str = "") -> pd.DataFrame:
+    """A CSV table of ours or the user's, every cell as text; cells the project neutralised for
+    spreadsheets (`'=…`) read back as written. One InputError naming the file (and the line of a row
+    with more fields than the header, which would otherwise shift or drop values)."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pd.errors.ParserWarning)
+            df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False)
+    except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise InputError(f"{shown}: {what} ({str(exc).splitlines()[0]}){hint}") from None
+    if any(issubclass(w.category, pd.errors.ParserWarning) for w in caught):
+        longer = _longer_row(path)
+        if longer:
+            line, fields, header = longer
+            raise InputError(f"{shown}:{line}: {fields} fields where the header has {header}; quote values that "
+                             f"hold commas, or add the missing column names to line 1")
+    if len(df.columns) and len(df) and df.apply(lambda col: col.str.startswith("'")).to_numpy().any():
+        df = df.map(unescape_formula)  # read with dtype=str: every column is text
+    return df
+
+
 def load_participants(path: str | Path) -> pd.DataFrame:
     """Read a participants file (all columns as text) and check it; every problem names file and line.
 
@@ -46,10 +81,7 @@ def load_participants(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"{shown}: participants file not found; give --participants or create it "
                          f"(python -m helpers survey DIR --out PROJECT writes one)")
-    try:
-        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{shown}: cannot read as CSV ({str(exc).splitlines()[0]})") from None
+    df = read_text_csv(path, shown, "cannot read as CSV")
     df.columns = [c.strip() for c in df.columns]
     problems = [f"{shown}:1: missing column {c!r}; required: {', '.join(REQUIRED_PARTICIPANT_COLUMNS)}"
                 for c in REQUIRED_PARTICIPANT_COLUMNS if c not in df.columns]
@@ -471,12 +503,15 @@ def read_table(path: Path, what: str, made_by: str):
     if not path.is_file():
         raise InputError(f"{shown}: {what} file not found; write it with `{made_by}`")
     csv = path.suffix.lower() not in PARQUET_SUFFIXES
-    try:
-        df = (pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig") if csv
-              else pd.read_parquet(path))
-    except (UnicodeDecodeError, ValueError, OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise InputError(f"{shown}: cannot read as a {what} table ({str(exc).splitlines()[0]}); give the .csv or "
-                         f".parquet file written by `{made_by}`") from None
+    if csv:
+        df = read_text_csv(path, shown, f"cannot read as a {what} table",
+                           f"; give the .csv or .parquet file written by `{made_by}`")
+    else:
+        try:
+            df = pd.read_parquet(path)
+        except (ValueError, OSError) as exc:
+            raise InputError(f"{shown}: cannot read as a {what} table ({str(exc).splitlines()[0]}); give the .csv "
+                             f"or .parquet file written by `{made_by}`") from None
     return df, ((lambda i: f"{shown}:{i + 2}") if csv else (lambda i: f"{shown}: row {i + 1}"))
 
 
@@ -521,7 +556,7 @@ def write_table(df: pd.DataFrame, out: str | Path) -> Path:
     if suffix not in (".csv", *PARQUET_SUFFIXES):
         raise InputError(f"{out}: output must end in .csv or .parquet")
     if suffix == ".csv":
-        return paths.atomic_write(out, df.to_csv(index=False, lineterminator="\n"))
+        return paths.atomic_write(out, csv_text(df))
     buffer = io.BytesIO()
     df.to_parquet(buffer, index=False)
     return paths.atomic_write(out, buffer.getvalue())
@@ -539,7 +574,7 @@ def emit_table(df: pd.DataFrame, out, what: str, summary: str | None = None) -> 
         print(f"{summary or f'{what}: {len(df)} rows'} -> {paths.relative(written)}", file=sys.stderr)
         return
     try:
-        df.to_csv(sys.stdout, index=False, lineterminator="\n")
+        sys.stdout.write(csv_text(df))
         sys.stdout.flush()
     except BrokenPipeError:  # e.g. `| head`: the reader has gone, which is not an error
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

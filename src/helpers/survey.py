@@ -36,6 +36,7 @@ from . import paths
 from .corpus import (add_reading_options, csv_options, interviewer_pattern, is_interviewer_label, label_key,
                      participant_ids)
 from .errors import InputError
+from .tables import csv_text
 from .text import word_counts
 from .transcripts import (DEFAULT_INTERVIEWER_LABELS, IngestWarning, Transcript, detect_format,
                           read_transcripts, skipped_files, transcript_files)
@@ -536,7 +537,7 @@ def write_project(result: SurveyResult, out, force: bool = False, codebook=None)
     """Write PROJECT/participants.csv and PROJECT/pipeline.yaml (atomically; refused if they exist, unless force)."""
     project, book = check_project(out, force, codebook)
     table = participants(result)
-    written = [paths.atomic_write(project / "participants.csv", table.to_csv(index=False, lineterminator="\n")),
+    written = [paths.atomic_write(project / "participants.csv", csv_text(table)),
                paths.atomic_write(project / "pipeline.yaml", pipeline_yaml(result, project, book))]
     return written
 
