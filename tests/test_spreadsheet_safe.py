@@ -66,10 +66,10 @@ def test_ingest_kwic_and_matrix_write_no_live_formula_and_read_back_the_text(tmp
     kwic_cells = _cells(kwic)
     assert not [c for c in kwic_cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
     codebook = tmp_path / "codebook.yaml"
-    codebook.write_text("themes:\n  - id: T1\n    label: Pain\n    subthemes:\n      - id: T1a\n        label: Pain talk\n"
+    codebook.write_text("themes:\n  - code: pain\n    label: Pain\n    subthemes:\n      - code: pain_talk\n        label: Pain talk\n"
                         "        keywords: [pain]\n", encoding="utf-8")
     matrix, codings = tmp_path / "matrix.csv", tmp_path / "codings.csv"
-    proc = run_cli("code", "--corpus", str(turns_csv), "--codebook", str(codebook), "--out", str(codings),
+    proc = run_cli("code", "--corpus", str(turns_csv), "--codebook", str(codebook), "--participants", str(people), "--out", str(codings),
                    "--matrix", str(matrix))
     assert proc.returncode == 0, proc.stderr
     for table in (matrix, codings):
