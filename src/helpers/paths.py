@@ -32,6 +32,7 @@ PIPELINE_CONFIG = ROOT / "pipeline.yaml"
 
 # The environment variables through which a run (or a notebook's project) names its output folders.
 OUTPUT_ENV = {"reports": "IPS_REPORTS_DIR", "figures": "IPS_FIGURES_DIR", "processed": "IPS_PROCESSED_DIR"}
+STAGING_PREFIX = ".run-staging-"  # a run builds its outputs in such a folder inside each output folder
 
 
 def figures_dir() -> Path:
@@ -86,6 +87,8 @@ def atomic_write(path: str | os.PathLike, data: bytes | str) -> Path:
 def relative(path: str | os.PathLike) -> str:
     """A path shown relative to the project root when it lies inside it (for tables and reports)."""
     p = Path(path).resolve()
+    if STAGING_PREFIX in str(p):  # a run's output shown where it will be once the run ends
+        p = Path(*(part for part in p.parts if not part.startswith(STAGING_PREFIX)))
     try:
         return p.relative_to(ROOT).as_posix()
     except ValueError:

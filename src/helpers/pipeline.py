@@ -18,8 +18,9 @@ from pathlib import Path
 
 from . import paths
 from .errors import InputError
-from .project import (CONFIG_ENV, RUN_ENV, TITLE_ENV, check_inputs, load_config, load_project,  # noqa: F401
-                      notebook_defaults, notebook_names, parse_overrides, project_parameters,
+from .outputs import OutputFolders, die_with_parent
+from .project import (CONFIG_ENV, DEFAULT_TIMEOUT, RUN_ENV, TITLE_ENV, check_inputs, load_config,  # noqa: F401
+                      load_project, notebook_defaults, notebook_names, parse_overrides, project_parameters,
                       resolve_parameters, select, skip_reason)
 
 REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",
@@ -39,13 +40,19 @@ class NotebookResult:
 
 
 # ----------------------------------------------------------------------------- execution
-def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dict) -> NotebookResult:
-    """Execute one notebook with papermill (in a worker process); never raises for notebook errors."""
+KILL_GRACE = 60  # seconds past a notebook's timeout before the run kills a worker whose kernel stopped answering
+
+
+def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dict,
+             timeout: int = DEFAULT_TIMEOUT) -> NotebookResult:
+    """Execute one notebook with papermill (in a worker process); never raises for notebook errors.
+    The notebook as a whole gets `timeout` seconds: each cell may use what is left of them."""
     import papermill as pm
 
     os.environ.update(env)
     result = NotebookResult(name=name, parameters=params)
     start = time.perf_counter()
+    deadline = time.monotonic() + timeout
     try:
         pm.execute_notebook(
             str(Path(notebooks_dir) / f"{name}.ipynb"),
@@ -57,6 +64,7 @@ def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dic
             cwd=str(paths.ROOT),
             # the kernel's own start-up chatter (e.g. its TCP notice) is not a report finding
             extra_arguments=["--IPKernelApp.log_level=CRITICAL"],
+            timeout_func=lambda cell: max(1, int(deadline - time.monotonic() + 0.999)),
         )
         result.status = "ok"
     except pm.PapermillExecutionError as exc:
@@ -69,11 +77,29 @@ def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dic
         first_line = next((ln for ln in source.cells[index].source.splitlines() if ln.strip()), "")
         result.error = (f"notebook {name} failed at cell {index + 1} "
                         f"(`{first_line.strip()[:80]}`): {exc.ename}: {exc.evalue}")
+    except TimeoutError:  # nbclient's CellTimeoutError: the notebook used up its time
+        result.status = "failed"
+        result.error = timed_out(name, timeout)
     except Exception as exc:  # kernel died, bad notebook file …: still one line
         result.status = "failed"
-        result.error = f"notebook {name} failed: {type(exc).__name__}: {exc}"
+        result.error = f"notebook {name} failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def timed_out(name: str, timeout: int) -> str:
+    """The one-line error of a notebook stopped by its time limit."""
+    return (f"notebook {name} timed out: still running after {timeout} s (pipeline.timeout in pipeline.yaml); "
+            "a codebook pattern that backtracks without end, or a corpus too big for the limit?")
+
+
+def _outcome(fut, name: str) -> NotebookResult:
+    """A finished worker's result, or a failure when the worker process itself died."""
+    try:
+        return fut.result()
+    except Exception as exc:  # BrokenProcessPool: the worker was killed (out of memory, a timeout)
+        return NotebookResult(name=name, status="failed",
+                              error=f"notebook {name} failed: its worker process died ({type(exc).__name__})")
 
 
 def export_html(executed: Path, out_html: Path, show_code: bool) -> None:
@@ -96,7 +122,7 @@ def export_html(executed: Path, out_html: Path, show_code: bool) -> None:
     title = next((line.lstrip("# ").strip() for c in nb.cells if c.cell_type == "markdown"
                   for line in c.source.splitlines() if line.startswith("# ")), executed.stem)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
-    out_html.write_text(body, encoding="utf-8")
+    paths.atomic_write(out_html, body)
 
 
 # ----------------------------------------------------------------------------- index.html
@@ -138,14 +164,15 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def write_index(reports: Path, figures: Path, title: str, results: list[NotebookResult],
-                parameters: dict[str, dict], run_date: str) -> Path:
-    """Write reports/index.html: provenance, links to reports, a figure gallery; copy figures in."""
+def write_index(reports: Path, pngs: list[Path], title: str, results: list[NotebookResult],
+                parameters: dict[str, dict], run_date: str, failure: str = "", private: bool = False) -> Path:
+    """Write reports/index.html: provenance, links to reports, a gallery of the figures `pngs` (copied
+    into reports/figures/ with their SVGs). `failure` is shown at the top; `private` leaves out the
+    parameters and input file names (when the leak guard found identifiers among them)."""
     esc = html.escape
     gallery_dir = reports / "figures"
     if gallery_dir.exists():
         shutil.rmtree(gallery_dir)
-    pngs = sorted(figures.glob("*.png")) if figures.is_dir() else []
     if pngs:
         gallery_dir.mkdir(parents=True)
         for png in pngs:
@@ -164,8 +191,8 @@ def write_index(reports: Path, figures: Path, title: str, results: list[Notebook
         f"<h3>{esc(nb)}</h3><table>" + "".join(
             f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
             for k, v in params.items()) + "</table>"
-        for nb, params in parameters.items())
-    inputs = "".join(f"<tr><td><code>{esc(paths.relative(p))}</code></td><td><code>{sha256(p)}</code></td></tr>"
+        for nb, params in parameters.items()) if not private else "<p>Withheld (see the error above).</p>"
+    inputs = "" if private else "".join(f"<tr><td><code>{esc(paths.relative(p))}</code></td><td><code>{sha256(p)}</code></td></tr>"
                      for p in input_files(parameters))
     versions = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in package_versions().items())
     thumbs = "".join(
@@ -177,12 +204,13 @@ def write_index(reports: Path, figures: Path, title: str, results: list[Notebook
 <style>
 body {{font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222;}}
 table {{border-collapse: collapse; margin: .5em 0 1.5em 0;}} td, th {{padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top;}}
-tr.failed td {{background: #fde2e2;}} .err {{font-family: monospace; font-size: .85em; color: #a00;}}
+tr.failed td {{background: #fde2e2;}} .failure {{background: #fde2e2; border: 2px solid #a00; padding: .6em; font-weight: bold;}} .err {{font-family: monospace; font-size: .85em; color: #a00;}}
 .gallery {{display: flex; flex-wrap: wrap; gap: 1em;}} figure {{margin: 0; width: 220px;}}
 figure img {{width: 220px; height: 160px; object-fit: contain; border: 1px solid #ccc; background: #fff;}}
 figcaption {{font-size: .8em; word-break: break-all;}} code {{font-size: .85em;}}
 </style></head><body>
 <h1>{esc(title)}</h1>
+{f'<p class="failure">{esc(failure)}</p>' if failure else ''}
 <p>Run on {esc(run_date)}. Each report below is a self-contained HTML page; open it in any browser, no Python needed.</p>
 <h2>Reports</h2>
 <table><tr><th>Notebook</th><th>Status</th><th>Time</th></tr>{''.join(rows)}</table>
@@ -194,9 +222,7 @@ figcaption {{font-size: .8em; word-break: break-all;}} code {{font-size: .85em;}
 <h2>Software</h2><table>{versions}</table>
 </body></html>
 """
-    index = reports / "index.html"
-    index.write_text(page, encoding="utf-8")
-    return index
+    return paths.atomic_write(reports / "index.html", page)
 
 
 # ----------------------------------------------------------------------------- run
@@ -226,23 +252,34 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
         load_register(register)
     for note in check_inputs({n: parameters[n] for n in to_run}):
         print(f"warning: {note}", file=sys.stderr)
-    executed_dir = reports / "notebooks"
+    timeout = int(run_settings.get("timeout") or DEFAULT_TIMEOUT)
+    outputs = OutputFolders({"reports": reports, "figures": figures, "processed": processed})
+    with outputs:  # one run at a time per output folder; outputs swapped in only when the run ends
+        leftovers = outputs.clean_leftovers()
+        if leftovers:
+            print(f"Removed {len(leftovers)} leftover(s) of an interrupted run", file=out)
+        stage = {key: outputs.staging(key) for key in outputs.folders}
+        results = _run_notebooks(chosen, to_run, skipped, parameters, notebooks_dir, stage, project, timeout,
+                                 jobs, show_code, out)
+        return _publish(outputs, stage, results, chosen, skipped, parameters, project.title, register,
+                        full=not only, out=out)
+
+
+def _run_notebooks(chosen, to_run, skipped, parameters, notebooks_dir, stage, project, timeout, jobs, show_code,
+                   out) -> dict[str, NotebookResult]:
+    """Execute the notebooks (in parallel, each with its time limit) into the staging folders and export
+    their HTML there; stop starting new ones after a failure. Returns every chosen notebook's result."""
+    executed_dir = stage["reports"] / "notebooks"
     executed_dir.mkdir(parents=True, exist_ok=True)
-    if not only and figures.is_dir():
-        for stale in list(figures.glob("*.png")) + list(figures.glob("*.svg")):
-            stale.unlink()
-    figures.mkdir(parents=True, exist_ok=True)
-    title = project.title
-    folders = {"reports": reports, "figures": figures, "processed": processed}
-    env = {**{paths.OUTPUT_ENV[k]: str(folder.resolve()) for k, folder in folders.items()},
+    env = {**{paths.OUTPUT_ENV[k]: str(folder) for k, folder in stage.items()},
            CONFIG_ENV: str(project.config_path),
-           RUN_ENV: "1", TITLE_ENV: title, "IPS_WORKBENCH_ROOT": str(paths.ROOT), "PYTHONHASHSEED": "0"}
+           RUN_ENV: "1", TITLE_ENV: project.title, "IPS_WORKBENCH_ROOT": str(paths.ROOT), "PYTHONHASHSEED": "0"}
     jobs = max(1, min(jobs or os.cpu_count() or 1, len(to_run) or 1))
     results = {n: NotebookResult(name=n, parameters=parameters[n]) for n in chosen}
     for n, why in skipped.items():
         results[n].status, results[n].error = "skipped", why
-        (reports / f"{n}.html").unlink(missing_ok=True)  # an earlier run's report would not match this run
-    print(f"Running {len(to_run)} notebook(s) with {jobs} job(s) -> {reports}", file=out, flush=True)
+    print(f"Running {len(to_run)} notebook(s) with {jobs} job(s) -> {paths.relative(stage['reports'])}",
+          file=out, flush=True)
     failed = []
 
     def finished(res: NotebookResult) -> None:
@@ -250,42 +287,93 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
         results[res.name] = res
         kept = executed_dir / f"{res.name}.ipynb"
         if res.status == "ok" or kept.exists():
-            export_html(kept, reports / f"{res.name}.html", show_code or res.status != "ok")
+            try:
+                export_html(kept, stage["reports"] / f"{res.name}.html", show_code or res.status != "ok")
+            except Exception as exc:  # a notebook cut short by a kill may not be valid JSON
+                if res.status == "ok":
+                    res.status, res.error = "failed", f"notebook {res.name}: HTML export failed: {exc}"
         if res.status != "ok":
             failed.append(res)
         print(f"  {res.name:<28} {'ok' if res.status == 'ok' else 'FAILED':<7} {res.seconds:6.1f} s", file=out, flush=True)
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_execute, n, str(notebooks_dir), str(executed_dir), parameters[n], env): n
-                   for n in to_run}
-        pending = set(futures)
-        while pending and not failed:  # _execute never raises: wait for each notebook as it finishes
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for fut in sorted(done, key=lambda f: futures[f]):
-                finished(fut.result())
-        for fut in pending:  # a notebook failed: those not started yet stay "not run"
-            fut.cancel()
-        for fut in sorted(wait(pending)[0], key=lambda f: futures[f]):
-            if not fut.cancelled():
-                finished(fut.result())
+    queue = list(to_run)
+    running: dict = {}  # future -> (notebook, when it started)
+    with ProcessPoolExecutor(max_workers=jobs, initializer=die_with_parent) as pool:
+        while queue or running:
+            while queue and not failed and len(running) < jobs:
+                n = queue.pop(0)
+                args = (n, str(notebooks_dir), str(executed_dir), parameters[n], env, timeout)
+                running[pool.submit(_execute, *args)] = (n, time.monotonic())
+            if not running:
+                break
+            done, _ = wait(running, timeout=5, return_when=FIRST_COMPLETED)
+            for fut in sorted(done, key=lambda f: running[f][0]):
+                finished(_outcome(fut, running.pop(fut)[0]))
+            overdue = [n for n, t0 in running.values() if time.monotonic() - t0 > timeout + KILL_GRACE]
+            if overdue:  # a kernel that no longer answers: stop every worker (their kernels follow)
+                import multiprocessing
+
+                for child in multiprocessing.active_children():
+                    child.kill()
+                for n, t0 in sorted(running.values()):
+                    error = timed_out(n, timeout) if n in overdue else f"notebook {n} stopped: the run ended"
+                    finished(NotebookResult(name=n, status="failed", error=error, seconds=time.monotonic() - t0))
+                running.clear()
     for n, why in skipped.items():
         print(f"  {n:<28} {'skipped':<7}   ({why.removeprefix('skipped: ')})", file=out, flush=True)
+    return results
+
+
+def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, NotebookResult], chosen, skipped,
+             parameters, title, register, full: bool, out) -> int:
+    """Write index.html, run the leak guard over everything staged (identifying outputs are deleted,
+    never published), then swap the staged outputs in. Returns the run's exit code."""
+    figures, reports = outputs.folders["figures"], outputs.folders["reports"]
+    staged_pngs = {p.name: p for p in stage["figures"].glob("*.png")}
+    kept_pngs = {} if full else {p.name: p for p in figures.glob("*.png")}
+    pngs = [p for _, p in sorted({**kept_pngs, **staged_pngs}.items())]
     run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    index = write_index(reports, figures, title, [results[n] for n in chosen],
-                        {n: parameters[n] for n in chosen}, run_date)
-    leaked = 0
-    if register:  # nothing identifiable may reach a report or a figure
+    failed = [results[n] for n in chosen if results[n].status == "failed"]
+    failure = "This run failed: see the notebooks marked FAILED." if failed else ""
+    index_args = (title, [results[n] for n in chosen], {n: parameters[n] for n in chosen}, run_date)
+    index = write_index(stage["reports"], pngs, *index_args, failure=failure)
+    withheld: list[Path] = []
+    if register:  # nothing identifiable may reach a report, a figure or a table
         from .anonymise import check_outputs
 
-        leaked = check_outputs(register, [reports, figures], out=out)
-    if failed:
-        for res in failed:
-            print(f"error: {res.error} (partly executed notebook kept in "
-                  f"{executed_dir / (res.name + '.ipynb')})", file=sys.stderr)
+        withheld = check_outputs(register, [stage[k] for k in ("reports", "figures", "processed")], out=out)
+        for leaking in withheld:
+            leaking.unlink(missing_ok=True)
+            name = leaking.stem
+            if name in results and leaking.suffix in (".html", ".ipynb"):
+                results[name].status = "failed"
+                results[name].error = f"notebook {name}: report withheld: the leak check found identifiers in it"
+        if withheld:
+            shown = ", ".join(paths.relative(w) for w in withheld)
+            failure = (f"This run failed the leak check: identifiers from the register or patterns were found in "
+                       f"{len(withheld)} output(s), which were deleted and not published: {shown}. "
+                       "Fix the input data and run again.")
+            index = write_index(stage["reports"], [p for p in pngs if p not in withheld], *index_args,
+                                failure=failure, private=index in withheld or any(w.suffix == ".ipynb" for w in withheld))
+    removed = []
+    if full:  # a full run replaces every figure and the gallery; an --only run keeps the others
+        removed += sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg"))
+        removed += sorted((reports / "figures").glob("*")) if (reports / "figures").is_dir() else []
+    for n in skipped:
+        removed.append(reports / f"{n}.html")  # an earlier run's report would not match this run
+    for w in withheld:  # an earlier version of a withheld output must not stand in for it
+        key = next(k for k in ("reports", "figures", "processed") if stage[k] in w.parents)
+        removed.append(outputs.folders[key] / w.relative_to(stage[key]))
+    for key in ("processed", "figures", "reports"):
+        outputs.swap_in(key, remove=[r for r in removed if outputs.folders[key] in r.parents], last=("index.html",))
+    final_index = reports / "index.html"
+    for res in failed:
+        print(f"error: {res.error} (partly executed notebook kept in "
+              f"{paths.relative(reports / 'notebooks' / (res.name + '.ipynb'))})", file=sys.stderr)
+    if failed or withheld:
+        print(f"Run failed: {paths.relative(final_index)}", file=out)
         return 1
-    if leaked:
-        return 1
-    print(f"Done: {index}", file=out)
+    print(f"Done: {final_index}", file=out)
     return 0
 
 

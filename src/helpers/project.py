@@ -25,7 +25,8 @@ from .errors import InputError
 ALL_SECTION = "all"  # parameters given once for every notebook that has them
 RUN_SECTION = "pipeline"  # run-level settings in pipeline.yaml (title, register, output folders), not a notebook
 OUTPUT_FOLDERS = {"reports": "reports", "figures": "figures", "processed": "processed"}  # default: in the project
-RUN_KEYS = {"title": str, "register": (str, type(None)), **{k: str for k in OUTPUT_FOLDERS}}
+RUN_KEYS = {"title": str, "register": (str, type(None)), "timeout": int, **{k: str for k in OUTPUT_FOLDERS}}
+DEFAULT_TIMEOUT = 3600  # seconds a notebook may run before the run stops it (pipeline.timeout)
 PATH_PARAMETERS = ("transcripts_dir", "participants_csv", "codebook_yaml", "human_coding", "stopwords_file")
 CONFIG_ENV = "IPS_CONFIG"  # the pipeline.yaml a notebook opened in JupyterLab takes its parameters from
 RUN_ENV = "IPS_PIPELINE_RUN"  # set by `helpers run` for its notebooks: the injected parameters are final
@@ -132,6 +133,9 @@ def resolve_parameters(config: dict, overrides: dict[str, dict], notebooks_dir: 
     for key, value in run.items():
         if key not in RUN_KEYS:
             problems.append(f"{config_name}: {RUN_SECTION}.{key}: unknown setting; valid settings: {', '.join(RUN_KEYS)}")
+        elif RUN_KEYS[key] is int and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            problems.append(f"{config_name}: {RUN_SECTION}.{key}: must be a whole number of seconds (1 or more), "
+                            f"got {value!r}")
         elif not isinstance(value, RUN_KEYS[key]):
             problems.append(f"{config_name}: {RUN_SECTION}.{key}: must be text, got {value!r}")
     for source, sections in ((config_name, {k: v for k, v in config.items() if k != RUN_SECTION}),

@@ -36,6 +36,7 @@ from . import paths
 from .corpus import (add_reading_options, csv_options, interviewer_pattern, is_interviewer_label, label_key,
                      participant_ids)
 from .errors import InputError
+from .project import DEFAULT_TIMEOUT
 from .tables import csv_text
 from .text import word_counts
 from .transcripts import (DEFAULT_INTERVIEWER_LABELS, IngestWarning, Transcript, detect_format,
@@ -519,6 +520,7 @@ def pipeline_yaml(result: SurveyResult, project: Path, codebook: Path | None = N
         "# Relative paths are relative to this file's folder.",
         "pipeline:  # settings of the run as a whole",
         f"  title: {_flow('Transcript analysis: ' + name)}  # shown at the top of every report",
+        f"  timeout: {DEFAULT_TIMEOUT}  # seconds one notebook may run before the run stops it",
         "all:  # parameters every notebook that has them shares",
         f"  transcripts_dir: {_flow(_path_from(result.directory, project))}  # the folder of transcripts surveyed",
         "  participants_csv: \"participants.csv\"  # one row per participant (written by the survey; fill in group)",
