@@ -102,17 +102,19 @@ def test_outputs_are_staged_and_swapped_in_and_the_run_reports_the_final_paths(t
 
 
 def test_a_second_run_on_the_same_folders_exits_2_naming_the_first(tmp_path):
-    nbs, cfg, folders = _project(tmp_path, WRITE_OUTPUTS)
-    holder = outputs.OutputFolders(folders)
-    holder.lock()
+    nbs, cfg, folders = _project(tmp_path, "import time\ntime.sleep(120)")
+    first = _start_run(tmp_path, nbs, cfg, folders, uuid.uuid4().hex)
     try:
+        lock = folders["figures"] / outputs.LOCK_NAME
+        assert _wait_for(lambda: lock.is_file() and lock.read_text().startswith(f"PID {first.pid}"), 60)
         with pytest.raises(InputError) as err:
-            _run(nbs, cfg, folders)
+            _run(nbs, cfg, folders, "01_write.label=second")
     finally:
-        holder.release()
+        first.kill()
+        first.wait(timeout=30)
     (message,) = err.value.problems
-    first = sorted(str(f) for f in folders.values())[0]
-    assert message.startswith(f"{first}: another run is writing here (PID {os.getpid()}, started 20")
+    folder = sorted(str(f) for f in folders.values())[0]
+    assert message.startswith(f"{folder}: another run is writing here (PID {first.pid}, started 20")
     assert message.endswith("UTC); wait for it to finish or stop it, or give this run other output folders")
     assert not (folders["reports"] / "index.html").exists()
 
