@@ -42,6 +42,12 @@ def main(argv: list[str] | None = None) -> int:
         for problem in exc.problems:
             print(f"error: {problem}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a file that cannot be read or written (permissions, a folder, a full disk)
+        if exc.filename is None:
+            raise
+        what = (exc.strerror or type(exc).__name__).lower()
+        print(f"error: {exc.filename2 or exc.filename}: cannot read or write it ({what})", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
