@@ -219,8 +219,8 @@ def test_anonymise_writes_copies_in_the_same_formats_with_nothing_left_to_find(r
            "[NAME-2]'s clinic" in vtt
     assert (out / "participants.csv").read_text(encoding="utf-8").splitlines()[1] == \
         "C01,client,interview,C01,C01,female,[PLACE-1]"
-    findings, scanned, skipped = A.scan_files([out], register, TODAY)
-    assert findings.empty and scanned == 8 and skipped == []
+    scan = A.scan_files([out], register, TODAY)
+    assert scan.findings.empty and scan.scanned == 8 and scan.skipped == [] and scan.problems == []
     assert result.skipped == []
 
 
@@ -258,9 +258,9 @@ def test_leaks_reads_every_docx_property_that_anonymise_rewrites(tmp_path, regis
     doc.core_properties.identifier = "Grimbleford"
     doc.core_properties.version = "Fluffernutter"
     doc.save(str(tmp_path / "props.docx"))
-    findings, scanned, _ = A.scan_files([tmp_path / "props.docx"], register)
-    assert scanned == 1
-    assert sorted(findings["text"]) == ["Fluffernutter", "Grimbleford", "Hortensia"]
+    scan = A.scan_files([tmp_path / "props.docx"], register)
+    assert scan.scanned == 1
+    assert sorted(scan.findings["text"]) == ["Fluffernutter", "Grimbleford", "Hortensia"]
 
 def test_key_audit_and_review_list(raw, tmp_path):
     result = run_anonymise(raw, tmp_path)
@@ -330,7 +330,7 @@ def test_bad_source_files_are_all_named_and_leave_no_output_and_no_temporary_fil
     with pytest.raises(InputError) as err:
         run_anonymise(raw, tmp_path)
     assert err.value.problems == [
-        f"{(raw / 'transcripts' / 'Z98.docx').as_posix()}: cannot read as a Word .docx file (PackageNotFoundError); "
+        f"{(raw / 'transcripts' / 'Z98.docx').as_posix()}: cannot read as a Word .docx file (BadZipFile); "
         f"save it from Word as .docx, or export it as .txt",
         f"{(raw / 'transcripts' / 'Z99.txt').as_posix()}: empty file; add the transcript text or remove the file"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["raw"]
@@ -417,7 +417,8 @@ def test_leaks_reads_html_notebooks_svg_json_and_skips_images(tmp_path, register
                                   encoding="utf-8")
     (folder / "t.json").write_text(json.dumps({"quote": "ring 07700\u00a0900123"}), encoding="utf-8")
     (folder / "f.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00Grimbleford")
-    findings, scanned, skipped = A.scan_files([folder], register, TODAY)
+    scan = A.scan_files([folder], register, TODAY)
+    findings, scanned, skipped = scan.findings, scan.scanned, scan.skipped
     shown = A.paths.relative(folder)
     nb_line = next(i + 1 for i, line in enumerate((folder / "n.ipynb").read_text().splitlines()) if "Hortensia" in line)
     assert findings.values.tolist() == [
@@ -441,7 +442,7 @@ def test_cli_leaks_exit_1_lists_file_line_category_and_exit_0_when_clean(tmp_pat
 
 
 def test_leaks_finds_every_seeded_identifier_in_the_raw_fixtures(raw, register):
-    findings, _, _ = A.scan_files([raw], register, TODAY)
+    findings = A.scan_files([raw], register, TODAY).findings
     assert SEEDED <= set(zip(findings["category"], findings["text"]))
 
 
@@ -510,6 +511,7 @@ def test_end_to_end_anonymise_then_pipeline_then_no_leaks_anywhere(raw, tmp_path
 
     proc, raw_reports, raw_figures = run_pipeline(raw, "raw")
     assert proc.returncode == 1 and "leak: " in proc.stderr
+    guarded = proc.stderr
     proc = run_cli("leaks", str(raw / "transcripts"), str(raw_reports), str(raw_figures), "--register", str(REGISTER))
     assert proc.returncode == 1
     found = Counter()
@@ -519,5 +521,7 @@ def test_end_to_end_anonymise_then_pipeline_then_no_leaks_anywhere(raw, tmp_path
             found[(m["category"], m["text"])] += 1
     assert SEEDED <= set(found)
     assert any(("place", "Grimbleford") == k for k in found)
-    assert any(f.startswith(raw_reports.as_posix()) for f in
-               (ln.split(":", 1)[0] for ln in proc.stdout.splitlines()))
+    # the guard named the leaking reports, and the run withheld them: none is published
+    assert re.search(rf"leak: {re.escape(raw_reports.as_posix())}/\S*\.html:\d+: place", guarded)
+    assert not any(f.startswith(raw_reports.as_posix()) and f.endswith(".html") for f in
+                   (ln.split(":", 1)[0] for ln in proc.stdout.splitlines()))

@@ -14,6 +14,7 @@ pattern identifiers in order of first appearance in the sorted source files.
 from __future__ import annotations
 
 import csv
+import functools
 import html
 import io
 import os
@@ -23,16 +24,19 @@ import subprocess
 import sys
 import tempfile
 import unicodedata
+import zlib
 from bisect import bisect_right
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import Iterator
+from zipfile import BadZipFile, ZipFile
 
 import pandas as pd
 
 from . import paths
-from .errors import InputError
+from .errors import InputError, raise_if
 
 REGISTER_COLUMNS = ["original", "category"]
 # Register categories and their pseudonym tags; the pattern categories follow.
@@ -98,6 +102,15 @@ ABBREVIATIONS = {"st", "dr", "mr", "mrs", "ms", "prof", "rd", "ave", "ltd", "co"
 APOS = "['’‘ʼ]"
 HYPHEN = "[-‐‑–]"
 SEP = r"(?=\s)[^\S\n]*\n?[^\S\n]*"  # between words: spaces, or one line break inside a turn
+# Paths and identifiers break into words at underscores, at '.' and '-' before a letter or digit, and
+# at camelCase after two lower-case letters (`SarahJenkins`, `NHSEngland`; not `iPhone`), seen in
+# Latin letters (ASCII and Latin-1): `Sarah_Jenkins_interviews`, `sarah.jenkins`, `sarah-jenkins`
+# all hold the name. A letter right before or after still joins a word: `Painterly` is not `Painter`.
+LOWER, UPPER = "a-zß-öø-ÿ", "A-ZÀ-ÖØ-Þ"
+CAMEL = rf"(?<=[{LOWER}]{{2}})(?=[{UPPER}])|(?<=[{UPPER}])(?=[{UPPER}][{LOWER}])"
+WORD_START = rf"(?:(?<![^\W\d_])|(?-i:{CAMEL}))"
+WORD_END = rf"(?:(?![^\W\d_])|(?-i:{CAMEL}))"
+BETWEEN_WORDS = rf"(?:{SEP}|_+|[.\-‐‑](?=[^\W_])|(?-i:{CAMEL}))"
 SUFFIX = rf"(?P<suffix>(?i:{APOS}s|s{APOS}|es|s|{APOS}))?"  # possessives and plurals
 MONTHS = {"jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
           "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
@@ -128,14 +141,178 @@ DATE_RES = [
                        re.IGNORECASE)),
 ]
 MIN_AGE_YEARS = 16  # a complete date at least this many years ago counts as a date of birth
-LINE_ENDS = re.compile(r"\r\n|\n|\r")
 PRIORITY = {cat: i for i, cat in enumerate(list(REGISTER_TAGS) + ["email", "url", "nhs", "phone", "dob", "postcode"])}
+
+
+# ----------------------------------------------------------------------------- reader views
+# Identifiers are matched in what a reader sees, not in the bytes: text in NFKC with invisible
+# characters removed; then once more with inline HTML tags removed, so that highlighted pieces
+# join (`Mr <mark>Pain</mark>ter`). Each view keeps the way back to
+# offsets of the original text (worked out only when a match needs it), so line numbers and
+# replacements land on the text as written. (Paths and identifiers are broken into words by the
+# matchers themselves: see BETWEEN_WORDS.)
+INVISIBLE = set("\u034f\u115f\u1160\u17b4\u17b5\u180b\u180c\u180d\u180e\u180f\u3164\uffa0"
+                + "".join(map(chr, range(0xFE00, 0xFE10))))  # default-ignorable, but not format (Cf)
+# Elements that style a piece of running text: removed without a trace; any other tag is a space.
+INLINE_TAGS = {"a", "abbr", "b", "bdi", "bdo", "big", "c", "cite", "code", "data", "del", "dfn", "em", "font",
+               "i", "ins", "kbd", "mark", "nobr", "q", "s", "samp", "small", "span", "strike", "strong", "sub",
+               "sup", "time", "tspan", "tt", "u", "var", "wbr"}
+TAG = r"<(?P<close>/?)(?P<tag>[A-Za-z][A-Za-z0-9:-]*)(?:[\s.][^<>]{0,2000})?/?>"
+TAG_RE = re.compile(TAG)
+INLINE_TAG_RE = re.compile(r"</?(?:" + "|".join(sorted(INLINE_TAGS, key=len, reverse=True)) + r")(?=[\s.>/])",
+                           re.IGNORECASE)
+KEPT_IN_SPAN = re.compile(rf"\r\n|\n|\r|{TAG}")  # what a replacement keeps of the text it replaces
+
+
+def _invisible(ch: str) -> bool:
+    """A character that shows nothing: format characters (soft hyphen, zero-width space, bidi controls …)."""
+    return ch in INVISIBLE or unicodedata.category(ch) == "Cf" or 0xE0100 <= ord(ch) <= 0xE01EF
+
+
+@functools.cache
+def _special() -> re.Pattern:
+    """Runs of characters that NFKC changes, that join the letter before them, or that show nothing
+    (every character beyond the BMP is looked at one by one)."""
+    special, start = [], None
+    for code in range(0x80, 0x10001):
+        ch = chr(code) if code < 0x10000 else ""
+        odd = ch != "" and not 0xD800 <= code <= 0xDFFF and (
+            _invisible(ch) or unicodedata.combining(ch) or unicodedata.normalize("NFKC", ch) != ch)
+        if odd and start is None:
+            start = code
+        elif not odd and start is not None:
+            special.append(f"{re.escape(chr(start))}-{re.escape(chr(code - 1))}")
+            start = None
+    return re.compile("[" + "".join(special) + "\U00010000-\U0010ffff]+")
+
+
+class TextView:
+    """A text as matched, and where each of its pieces lies in the original (possibly through another view).
+
+    Pieces are (view offset, original start, original end, exact): an exact piece is a copy, so
+    offsets map one to one; any other piece (a replaced character, a removed tag) maps as a whole.
+    They are worked out on first use from the edits that made the view: most texts have no match
+    to map back."""
+
+    def __init__(self, text: str, size: int, base: "TextView | None" = None, edits=()):
+        self.text, self.size, self.base = text, size, base
+        self._edits = edits
+        self._pieces: list[tuple[int, int, int, bool]] | None = None
+        self._offsets: list[int] = []
+
+    @classmethod
+    def of(cls, text: str) -> "TextView":
+        """The text itself (every offset maps to itself)."""
+        return cls(text, len(text))
+
+    def _build(self) -> list[tuple[int, int, int, bool]]:
+        pieces, size, pos = [], 0, 0
+
+        def add(length: int, a: int, b: int, exact: bool) -> None:
+            nonlocal size
+            if length <= 0:
+                return
+            if exact and pieces and pieces[-1][3] and pieces[-1][2] == a:  # continues the last copy
+                pieces[-1] = (pieces[-1][0], pieces[-1][1], b, True)
+            else:
+                pieces.append((size, a, b, exact))
+            size += length
+
+        for a, b, shown in self._edits:
+            add(a - pos, pos, a, True)
+            for text, pa, pb, exact in shown:
+                add(len(text), pa, pb, exact)
+            pos = b
+        add(self.size - pos, pos, self.size, True)
+        return pieces
+
+    def _piece(self, i: int) -> tuple[int, int, int, bool] | None:
+        if self._pieces is None:
+            self._pieces = self._build()
+            self._offsets = [p[0] for p in self._pieces]
+        return self._pieces[max(bisect_right(self._offsets, i) - 1, 0)] if self._pieces else None
+
+    def start(self, i: int) -> int:
+        """Offset in the original of the view's character at i."""
+        return self._original(i, after=False)
+
+    def end(self, j: int) -> int:
+        """Offset in the original just after a span of the view that ends (exclusively) at j."""
+        return self.start(0) if j <= 0 else self._original(j - 1, after=True)
+
+    def _original(self, i: int, after: bool) -> int:
+        """Where the view's character at i lies in the original: its start, or (after) just after it."""
+        piece = self._piece(i) if i < len(self.text) else None
+        if piece is None:
+            local = self.size
+        else:
+            v, a, b, exact = piece
+            local = a + (i - v) + after if exact else (b if after else a)
+        if self.base is None:
+            return local
+        return self.base.end(local) if after else self.base.start(local)
+
+
+def _edited(source: str, edits: list, base: TextView | None = None) -> TextView | None:
+    """A view of `source` with edits applied, or None without edits. Each edit is (start, end, pieces)
+    in text order, not overlapping; its pieces (text, start, end, exact) stand for source[start:end]."""
+    if not edits:
+        return None
+    parts, pos = [], 0
+    for a, b, shown in edits:
+        parts.append(source[pos:a])
+        parts.extend(text for text, *_ in shown)
+        pos = b
+    parts.append(source[pos:])
+    return TextView("".join(parts), len(source), base, edits)
+
+
+def _replaced(source: str, regex: re.Pattern, replacement, base: TextView | None = None) -> TextView | None:
+    """_edited with every match of `regex` replaced by replacement(match) (a string)."""
+    return _edited(source, [(m.start(), m.end(), [(replacement(m), m.start(), m.end(), False)])
+                            for m in regex.finditer(source)], base)
+
+
+def _normalised(source: str, base: TextView | None = None) -> TextView | None:
+    """_edited to NFKC, a letter and its accents at a time, invisible characters removed."""
+    edits, done = [], 0
+    for m in _special().finditer(source):
+        a, b = m.start(), m.end()
+        if a > done and unicodedata.combining(source[a]):
+            a -= 1  # an accent joins the letter before it
+        pieces, i = [], a
+        while i < b:
+            j = i + 1
+            while j < b and unicodedata.combining(source[j]):
+                j += 1
+            seen = "".join(ch for ch in unicodedata.normalize("NFKC", source[i:j]) if not _invisible(ch))
+            pieces.append((seen, i, j, seen == source[i:j]))
+            i = j
+        edits.append((a, b, pieces))
+        done = b
+    return _edited(source, edits, base)
+
+
+def reader_view(text: str, strip_tags: bool = False) -> TextView:
+    """What a reader sees of a text: NFKC, invisible characters removed; with `strip_tags`, inline
+    HTML tags removed (so `Pain</mark>ter` joins) and any other tag shown as a space."""
+    view = _replaced(text, TAG_RE, lambda m: "" if m["tag"].lower() in INLINE_TAGS else " ") if strip_tags else None
+    seen = view.text if view else text
+    if not seen.isascii():
+        view = _normalised(seen, view) or view
+    return view or TextView.of(text)
+
+
+def reader_text(text: str) -> str:
+    """The text a reader sees (tags removed): how a finding is shown."""
+    return reader_view(text, strip_tags=True).text
 
 
 # ----------------------------------------------------------------------------- register
 def normalise(text: str) -> str:
-    """One spelling for comparing identifiers: apostrophes/hyphens unified, dots dropped, spaces collapsed, casefolded."""
-    text = re.sub(APOS, "'", text)
+    """One spelling for comparing identifiers: as a reader sees it (NFKC, no invisible characters),
+    apostrophes/hyphens unified, dots dropped, spaces collapsed, casefolded."""
+    text = re.sub(APOS, "'", text if text.isascii() else reader_view(text).text)
     text = re.sub(HYPHEN, "-", text).replace(".", "")
     return " ".join(text.split()).casefold()
 
@@ -173,10 +350,21 @@ class Register:
     lookup: dict[str, Entry] = field(default_factory=dict)
     any_case: re.Pattern | None = None
     capitalised: re.Pattern | None = None
+    squashed: dict[str, Entry] = field(default_factory=dict)  # letters and digits only -> entry
+
+    def entry(self, matched: str) -> Entry | None:
+        """The entry a matched phrase is (`Sarah_Jenkins`, `SarahJenkins` are the entry `Sarah Jenkins`)."""
+        return self.lookup.get(normalise(matched)) or self.squashed.get(_squash(matched))
+
+
+def _squash(phrase: str) -> str:
+    """A phrase without anything between its letters: how words joined in an identifier compare."""
+    return "".join(ch for ch in normalise(phrase) if ch.isalnum())
 
 
 def _word_pattern(phrase: str) -> str:
-    """Regex for a register phrase: words joined by SEP, apostrophe/hyphen variants, optional dots."""
+    """Regex for a register phrase: words joined as in text or in identifiers, apostrophe/hyphen
+    variants, optional dots."""
     out = []
     for word in phrase.split():
         core = word[:-1] if word.endswith(".") and len(word) > 1 else word
@@ -184,15 +372,17 @@ def _word_pattern(phrase: str) -> str:
         if word.endswith(".") or core.casefold() in ABBREVIATIONS:
             pat += r"\.?"
         out.append(pat)
-    return SEP.join(out)
+    return BETWEEN_WORDS.join(out)
 
 
 def _compile(phrases: list[str], flags: int) -> re.Pattern | None:
-    """One matcher for many phrases: longest first, whole words, optional plural/possessive suffix.
+    """One matcher for many phrases: longest first, whole words (also inside identifiers),
+    optional plural/possessive suffix.
 
     A look-ahead on the phrases' first letters lets the scan skip most positions quickly."""
     if not phrases:
         return None
+    phrases = [reader_view(p).text for p in phrases]
     alts = sorted({_word_pattern(p) for p in phrases}, key=lambda a: (-len(a), a))
     firsts = set()
     for p in phrases:
@@ -200,7 +390,7 @@ def _compile(phrases: list[str], flags: int) -> re.Pattern | None:
     if flags & re.IGNORECASE:
         firsts |= {c for f in firsts for c in (f.lower(), f.upper())}
     first = "[" + "".join(re.escape(c) for c in sorted(firsts)) + "]"
-    return re.compile(rf"(?<!\w)(?={first})(?P<core>{'|'.join(alts)}){SUFFIX}(?!\w)", flags)
+    return re.compile(rf"(?={first}){WORD_START}(?P<core>{'|'.join(alts)}){SUFFIX}{WORD_END}", flags)
 
 
 def name_parts(full_name: str) -> list[str]:
@@ -345,7 +535,11 @@ def _build_register(path: Path, entries: list[Entry]) -> Register:
                 capitalised.append(variant)
         else:
             any_case.append(p.original)
-    return Register(path, entries, parts, lookup, _compile(any_case, re.IGNORECASE), _compile(capitalised, 0))
+    squashed: dict[str, Entry] = {}
+    for phrase in any_case + capitalised:
+        squashed.setdefault(_squash(phrase), lookup[normalise(phrase)])
+    return Register(path, entries, parts, lookup, _compile(any_case, re.IGNORECASE), _compile(capitalised, 0),
+                    squashed)
 
 
 # ----------------------------------------------------------------------------- detectors
@@ -425,27 +619,57 @@ def pattern_matches(text: str, today: date | None = None) -> list[Match]:
     return found
 
 
-def register_matches(text: str, register: Register) -> list[Match]:
-    """Every register entry (and name part) in a text, whole words, with plural/possessive suffixes."""
+def _view_matches(view: TextView, register: Register) -> list[Match]:
+    """Register matches in a view, whole words with plural/possessive suffixes, spans in the original."""
+    text = view.text
     found = []
     for regex in (register.any_case, register.capitalised):
         if regex is None:
             continue
         for m in regex.finditer(text):
-            entry = register.lookup.get(normalise(m["core"]))
+            entry = register.entry(m["core"])
             if entry is None:  # cannot happen: every alternative comes from the lookup
                 continue
             if regex is register.capitalised and _sentence_start(text, m.start()):
                 continue  # "Will I cope?": a common word opening a sentence; the review list shows it
             suffix = m["suffix"] or ""
             keep = suffix if suffix[:1] in "'’‘ʼ" else (suffix[-1] if suffix[-1:] in "'’‘ʼ" else "")
-            found.append(Match(m.start(), m.end(), entry.category, normalise(entry.original), m["core"], keep))
+            found.append(Match(view.start(m.start()), view.end(m.end()), entry.category, normalise(entry.original),
+                               m["core"], keep))
     return found
+
+
+def _outermost(matches: list[Match]) -> list[Match]:
+    """Matches in text order, without those lying inside another (one identifier seen in several views)."""
+    kept, reach = [], -1
+    for m in sorted(matches, key=lambda m: (m.start, -(m.end - m.start))):
+        if m.end > reach:
+            kept.append(m)
+            reach = m.end
+    return kept
+
+
+def register_matches(text: str, register: Register) -> list[Match]:
+    """Every register entry (and name part) in a text as a reader sees it, spans in the text as written.
+
+    Two readings: the text in NFKC without invisible characters, and the same without inline HTML
+    tags (`Pain</mark>ter`); in both, paths and identifiers hold words (`Sarah_Jenkins`). A match
+    lying inside a longer one is dropped."""
+    views = [reader_view(text)]
+    if "<" in text and INLINE_TAG_RE.search(text):
+        views.append(reader_view(text, strip_tags=True))
+    return _outermost([m for view in views for m in _view_matches(view, register)])
+
+
+def pattern_matches_as_read(text: str, today: date | None = None) -> list[Match]:
+    """pattern_matches in the text as a reader sees it (NFKC, no invisible characters), spans in the original."""
+    view = reader_view(text)
+    return [replace(m, start=view.start(m.start), end=view.end(m.end)) for m in pattern_matches(view.text, today)]
 
 
 def find_identifiers(text: str, register: Register | None, today: date | None = None) -> list[Match]:
     """Register and pattern identifiers in a text, overlaps resolved (longest first), in text order."""
-    candidates = (register_matches(text, register) if register else []) + pattern_matches(text, today)
+    candidates = (register_matches(text, register) if register else []) + pattern_matches_as_read(text, today)
     candidates.sort(key=lambda m: (m.start, -(m.end - m.start), PRIORITY[m.category]))
     chosen, end = [], -1
     for m in candidates:
@@ -491,7 +715,8 @@ class Pseudonymiser:
         pieces, pos = [], 0
         for start, end, replacement, category in self.spans(text):
             pieces.append(text[pos:start])
-            pieces.append(replacement + "".join(LINE_ENDS.findall(text, start, end)))  # keep the line count
+            kept = "".join(k.group() for k in KEPT_IN_SPAN.finditer(text, start, end))  # line count, markup
+            pieces.append(replacement + (self.replace(kept, counts) if "<" in kept else kept))  # tags inside too
             pos = end
             if counts is not None:
                 counts[category] += 1
@@ -849,8 +1074,6 @@ def _output_names(files: list[Path], base: Path, pseudo: Pseudonymiser) -> dict[
 def _pseudonymise_file(src: Path, dst: Path, pseudo: Pseudonymiser, counts: Counter, stopwords: set[str],
                        ambiguous: set[str]) -> list[tuple[int, str, str]]:
     """Write the pseudonymised copy of one file; return its review candidates (line, word, context)."""
-    from zipfile import BadZipFile
-
     from docx.opc.exceptions import PackageNotFoundError
 
     from .transcripts import decode
@@ -858,6 +1081,8 @@ def _pseudonymise_file(src: Path, dst: Path, pseudo: Pseudonymiser, counts: Coun
     shown = paths.relative(src)
     if src.suffix.lower() == DOCX:
         try:
+            with ZipFile(src) as archive:
+                raise_if(zip_problems(archive, shown, src.stat().st_size))
             lines = pseudonymise_docx(src, dst, pseudo, counts)
         except (BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
             raise InputError(f"{shown}: cannot read as a Word .docx file ({type(exc).__name__}); "
@@ -954,12 +1179,89 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
                            [paths.relative(p) for p in skipped])
 
 
+# ----------------------------------------------------------------------------- bounded reading
+# Archives and tables are checked before anything is unpacked: limits far above a real project's
+# files and far below what exhausts the machine (a zip bomb of 1 MB unpacks to gigabytes). The zip
+# limits are those of helpers.limits (helper A's), repeated here until the two are merged.
+SCAN_MAX_BYTES = 100 * 2**20  # one text file or table read whole for scanning
+ZIP_MAX_MEMBERS = 20_000  # a Word file has dozens of members, a large QDA project thousands
+ZIP_MAX_MEMBER_BYTES = 64 * 2**20  # one member unpacked (project.qde, a source text, word/document.xml)
+ZIP_MAX_TOTAL_BYTES = 4 * 2**30  # every member of one archive together
+ZIP_MAX_RATIO = 100  # unpacked / packed size of one member over ZIP_RATIO_FROM_BYTES; text packs 3-15 times
+ZIP_RATIO_FROM_BYTES = 2**20  # small members compress oddly without harm
+
+
+def zip_problems(archive, shown: str, archive_bytes: int) -> list[str]:
+    """Why an archive (a zipfile.ZipFile of `archive_bytes` bytes) may not be unpacked: too many
+    members, a member (or all together) too big or packed too densely, or a member packed by a
+    method other than stored/deflated; [] when it is safe.
+
+    zipfile never unpacks more than a member's stated size, so checking stated sizes bounds memory."""
+    from zipfile import ZIP_DEFLATED, ZIP_STORED
+
+    infos = archive.infolist()
+    if len(infos) > ZIP_MAX_MEMBERS:
+        return [f"{shown}: {len(infos):,} archive members, over the limit of {ZIP_MAX_MEMBERS:,}; not read"]
+    problems, total = [], 0
+    for info in infos:
+        where = f"{shown}!{_printable(info.filename)}"
+        total += info.file_size
+        if info.compress_type not in (ZIP_STORED, ZIP_DEFLATED):
+            problems.append(f"{where}: packed with zip method {info.compress_type}; only stored or deflated "
+                            f"members are read")
+        elif info.file_size > ZIP_MAX_MEMBER_BYTES:
+            problems.append(f"{where}: unpacks to {info.file_size:,} bytes, over the limit of "
+                            f"{ZIP_MAX_MEMBER_BYTES:,} for one member; not read")
+        elif info.file_size > ZIP_RATIO_FROM_BYTES and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1):
+            problems.append(f"{where}: packed {info.file_size // max(info.compress_size, 1):,} to 1, over the "
+                            f"limit of {ZIP_MAX_RATIO} to 1 (a zip bomb?); not read")
+    if not problems and total > ZIP_MAX_TOTAL_BYTES:
+        problems.append(f"{shown}: members unpack to {total:,} bytes together, over the limit of "
+                        f"{ZIP_MAX_TOTAL_BYTES:,}; not read")
+    elif not problems and total > ZIP_RATIO_FROM_BYTES and total > ZIP_MAX_RATIO * archive_bytes:
+        problems.append(f"{shown}: members unpack to {total:,} bytes together from {archive_bytes:,}, over "
+                        f"{ZIP_MAX_RATIO} to 1 (a zip bomb?); not read")
+    return problems
+
+
+def _printable(name: str) -> str:
+    """A name (e.g. of an archive member) safe to print on one line."""
+    return "".join(ch if ch.isprintable() else "?" for ch in name)
+
+
+def _open_zip(source: Path | io.BytesIO, shown: str, kind: str) -> ZipFile:
+    """A zipfile.ZipFile of a path or bytes that passed zip_problems; InputError otherwise."""
+    try:
+        archive = ZipFile(source)
+        size = source.stat().st_size if isinstance(source, Path) else source.getbuffer().nbytes
+    except (BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{shown}: cannot be read as {kind} ({type(exc).__name__}); not scanned") from None
+    problems = zip_problems(archive, shown, size)
+    if problems:
+        archive.close()
+        raise InputError(problems)
+    return archive
+
+
+def _parquet_text(path: Path, shown: str) -> str:
+    """A Parquet table as CSV text, after checking its stated unpacked size."""
+    import pyarrow.parquet as pq
+
+    meta = pq.ParquetFile(path).metadata
+    size = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    if size > SCAN_MAX_BYTES:
+        raise InputError(f"{shown}: table of {size:,} bytes unpacked, over the limit of {SCAN_MAX_BYTES:,} "
+                         f"for scanning; not read")
+    return pd.read_parquet(path).to_csv(index=False)
+
+
 # ----------------------------------------------------------------------------- leaks
-FINDING_COLUMNS = ["file", "line", "category", "text"]
+FINDING_COLUMNS = ["file", "line", "category", "text"]  # line 0: in the file's (or member's) name
 JSON_STRING_EDGES = re.compile(r'^\s*"|(?<!\\)"\s*,?\s*$')
 JSON_ESCAPE = re.compile(r"\\(u[0-9a-fA-F]{4}|[\"\\/bfnrt])")
 BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{100,}={0,2}")  # embedded images: never text
 BLANKED_BLOCKS = re.compile(r"<!--.*?-->|<(script|style)\b.*?</\1\s*>|<[^>]*>", re.IGNORECASE | re.DOTALL)
+QDPX = ".qdpx"  # a REFI-QDA project: a zip of project.qde (XML) and the source texts
 
 
 def _json_unescape(line: str) -> str:
@@ -983,22 +1285,14 @@ def _blank(match: re.Match) -> str:
     return "\n".join(" " * len(line) for line in block.split("\n"))
 
 
-def file_views(path: Path) -> tuple[str, str] | None:
-    """(text for register matching, text for pattern detectors) with the same lines, or None if not text.
+def text_views(data: bytes, suffix: str, shown: str) -> tuple[str, str] | None:
+    """(text for register matching, text for pattern detectors) of a file's bytes, with the same
+    lines, or None if the bytes are not text.
 
     JSON/notebooks are un-escaped and markup un-entitied line by line; in markup, tags, scripts and
-    styles are blanked for the pattern detectors (URLs of namespaces, CSS numbers). A .docx gives
-    one line per paragraph."""
-    suffix = path.suffix.lower()
-    if suffix == DOCX:
-        text = "\n".join(docx_lines(path))
-        return text, text
-    if suffix == ".parquet":
-        text = pd.read_parquet(path).to_csv(index=False)
-        return text, text
-    if suffix in KNOWN_BINARY:
-        return None
-    data = path.read_bytes()
+    styles are blanked for the pattern detectors (URLs of namespaces, CSS numbers)."""
+    if len(data) > SCAN_MAX_BYTES:
+        raise InputError(f"{shown}: {len(data):,} bytes, over the limit of {SCAN_MAX_BYTES:,} for scanning; not read")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return None
     if not data.strip():
@@ -1009,7 +1303,7 @@ def file_views(path: Path) -> tuple[str, str] | None:
         from .transcripts import decode
 
         try:
-            text = decode(data, paths.relative(path))
+            text = decode(data, shown)
         except InputError:
             return None
     lines = text.splitlines()
@@ -1023,97 +1317,193 @@ def file_views(path: Path) -> tuple[str, str] | None:
     return full, full
 
 
+def _docx_views(source, shown: str) -> tuple[str, str]:
+    """The views of a Word document (a path or file object): one line per paragraph, then properties."""
+    from docx.opc.exceptions import PackageNotFoundError
+
+    _open_zip(source, shown, "a Word .docx file").close()
+    try:
+        text = "\n".join(docx_lines(source))
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{shown}: cannot be read as a Word .docx file ({type(exc).__name__}); not scanned") from None
+    return text, text
+
+
+def file_views(path: Path) -> tuple[str, str] | None:
+    """text_views of a file, or None if it is not text. A .docx gives one line per paragraph, a
+    Parquet table its CSV text. A file too big or damaged to read is an InputError (one line)."""
+    suffix, shown = path.suffix.lower(), paths.relative(path)
+    if suffix == DOCX:
+        return _docx_views(path, shown)
+    if suffix == ".parquet":
+        try:
+            text = _parquet_text(path, shown)
+        except (OSError, ValueError, KeyError) as exc:
+            raise InputError(f"{shown}: cannot be read as a Parquet table ({type(exc).__name__}); "
+                             f"not scanned") from None
+        return text, text
+    if suffix in KNOWN_BINARY:
+        return None
+    if path.stat().st_size > SCAN_MAX_BYTES:
+        raise InputError(f"{shown}: {path.stat().st_size:,} bytes, over the limit of {SCAN_MAX_BYTES:,} "
+                         f"for scanning; not read")
+    return text_views(path.read_bytes(), suffix, shown)
+
+
+def _qdpx_units(path: Path, shown: str) -> Iterator[tuple[str, str, tuple[str, str] | None]]:
+    """(FILE!MEMBER, member name, views) of every member of a .qdpx, one at a time: project.qde as
+    XML, the sources as text or Word; other members (images, PDF) have no views."""
+    with _open_zip(path, shown, "a .qdpx (zip) file") as archive:
+        for info in sorted(archive.infolist(), key=lambda i: i.filename):
+            if info.is_dir():
+                continue
+            where = f"{shown}!{_printable(info.filename)}"
+            suffix = PurePosixPath(info.filename).suffix.lower()
+            if suffix in KNOWN_BINARY:
+                yield where, info.filename, None
+                continue
+            try:
+                data = archive.read(info)
+            except (OSError, ValueError, EOFError, zlib.error, BadZipFile) as exc:
+                raise InputError(f"{where}: cannot be unpacked ({type(exc).__name__}); not scanned") from None
+            if suffix == DOCX:
+                views = _docx_views(io.BytesIO(data), where)
+            else:
+                views = text_views(data, ".xml" if suffix == ".qde" else suffix, where)
+            yield where, info.filename, views
+
+
+def file_units(path: Path) -> Iterator[tuple[str, str, tuple[str, str] | None]]:
+    """What a scan reads of one file, one at a time: (name shown, member name, views or None if not
+    text) for each member of a .qdpx, or for the file itself (member name ""). An unreadable file
+    raises an InputError naming it (and the member)."""
+    shown = paths.relative(path)
+    try:
+        if path.suffix.lower() == QDPX:
+            yield from _qdpx_units(path, shown)
+        else:
+            yield shown, "", file_views(path)
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot be read ({exc.strerror or type(exc).__name__}); not scanned") from None
+
+
+def _compact(view: TextView) -> TextView:
+    """The view with blank gaps and line ends squeezed to one newline (no pattern spans a gap); a gap
+    at the start, or right after another, vanishes."""
+    text = view.text
+    return _replaced(text, GAP, lambda m: "\n" if m.start() > 0 and not text[m.start() - 1].isspace() else "",
+                     view) or view
+
+
 GAP = re.compile(r"[^\S\n]{8,}|\s*\n\s*")  # long blank runs (blanked markup, base64) and line ends
-
-
-def _compact(text: str) -> tuple[str, list[tuple[int, int]]]:
-    """The text with blank gaps and line ends squeezed to one newline (no pattern spans a gap), and
-    (compact offset, original offset) at the start of each piece, for mapping matches back."""
-    pieces, parts, pos, size = [], [], 0, 0
-    for gap in GAP.finditer(text):
-        if gap.start() > pos:
-            pieces.append((size, pos))
-            parts.append(text[pos:gap.start()])
-            size += gap.start() - pos
-        if parts and parts[-1] != "\n":
-            parts.append("\n")
-            size += 1
-        pos = gap.end()
-    if pos < len(text):
-        pieces.append((size, pos))
-        parts.append(text[pos:])
-    return "".join(parts), pieces or [(0, 0)]
 
 
 def scan_text(text: str, register: Register | None, patterns_text: str | None = None,
               today: date | None = None) -> list[tuple[int, str, str]]:
-    """(line, category, matched text) for every identifier in a text."""
+    """(line, category, identifier as a reader sees it) for every identifier in a text."""
     starts = [0] + [m.end() for m in re.finditer(r"\n", text)]
     found = []
     if register is not None:
         for m in register_matches(text, register):
-            found.append((m.start, m.category, text[m.start:m.end]))
-    compact, pieces = _compact(text if patterns_text is None else patterns_text)
-    piece_starts = [c for c, _ in pieces]
-    for m in pattern_matches(compact, today):
-        c, o = pieces[bisect_right(piece_starts, m.start) - 1]
-        found.append((o + m.start - c, m.category, m.text))
+            found.append((m.start, m.category, reader_text(text[m.start:m.end])))
+    view = _compact(reader_view(text if patterns_text is None else patterns_text))
+    for m in pattern_matches(view.text, today):
+        found.append((view.start(m.start), m.category, m.text))
     return [(bisect_right(starts, pos), cat, " ".join(matched.split())) for pos, cat, matched in found]
 
 
-def scan_files(targets, register: Register | None, today: date | None = None) -> tuple[pd.DataFrame, int, list[Path]]:
-    """Scan files and folders: (findings table, number of files scanned, files skipped as not text)."""
-    from zipfile import BadZipFile
+@dataclass
+class LeakScan:
+    """What a scan found. `problems`: one line per file that could not be read (not scanned)."""
 
-    from docx.opc.exceptions import PackageNotFoundError
+    findings: pd.DataFrame  # FINDING_COLUMNS, sorted
+    scanned: int  # files read (a .qdpx counts once)
+    skipped: list[Path]  # not text (images, binaries)
+    leaking: list[Path]  # files with a finding in their text, a member or their name
+    unreadable: list[Path]
+    problems: list[str]
 
-    rows, scanned, skipped, problems = [], 0, [], []
-    files = []
+
+def _target_files(targets) -> list[tuple[Path, str]]:
+    """(file, its path below the target folder) of every file under the targets, sorted."""
+    files, problems = {}, []
     for target in targets:
         p = paths.resolve(target)
         if p.is_file():
-            files.append(p)
+            files.setdefault(p, p.name)
         elif p.is_dir():
             for folder, dirs, names in os.walk(p):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS)
-                files.extend(Path(folder) / n for n in sorted(names))
+                for n in names:
+                    f = Path(folder) / n
+                    files.setdefault(f, f.relative_to(p).as_posix())
         else:
             problems.append(f"{paths.relative(p)}: no such file or folder")
     if problems:
         raise InputError(problems)
-    for f in sorted(set(files), key=lambda x: x.as_posix()):
-        try:
-            views = file_views(f)
-        except (OSError, ValueError, KeyError, BadZipFile, PackageNotFoundError):  # damaged docx/parquet
-            views = None
-        if views is None:
-            skipped.append(f)
-            continue
-        scanned += 1
-        full, for_patterns = views
+    return sorted(files.items(), key=lambda item: item[0].as_posix())
+
+
+def scan_files(targets, register: Register | None, today: date | None = None) -> LeakScan:
+    """Scan files and folders for register entries and pattern identifiers: the texts, the members
+    of .qdpx exports, and the names of files (below each folder) and members."""
+    rows, scanned, skipped, leaking, unreadable, problems = [], 0, [], [], [], []
+    for f, below in _target_files(targets):
         shown = paths.relative(f)
-        for line, category, matched in scan_text(full, register, for_patterns, today):
-            rows.append((shown, line, category, matched))
+        found = [(shown, 0, c, t) for _, c, t in scan_text(below, register, today=today)]
+        try:
+            text = True
+            for where, member, views in file_units(f):
+                if member:
+                    found += [(where, 0, c, t) for _, c, t in scan_text(member, register, today=today)]
+                if views is not None:
+                    full, for_patterns = views
+                    found += [(where, line, c, t) for line, c, t in scan_text(full, register, for_patterns, today)]
+                elif not member:
+                    text = False
+                    skipped.append(f)
+            scanned += text
+        except InputError as exc:
+            unreadable.append(f)
+            problems.extend(exc.problems)
+        if found:
+            leaking.append(f)
+            rows.extend(found)
     df = pd.DataFrame(rows, columns=FINDING_COLUMNS).drop_duplicates()
     df = df.sort_values(["file", "line", "category", "text"], kind="stable").reset_index(drop=True)
-    return df, scanned, skipped
+    return LeakScan(df, scanned, skipped, leaking, unreadable, problems)
 
 
-def check_outputs(register_path: str | Path, folders, out=None, err=None) -> int:
-    """The pipeline's leak guard: 1 (and one line per finding, without the text) if any folder leaks."""
+def finding_place(file: str, line: int) -> str:
+    """Where a finding is: FILE:LINE, or `FILE (name)` for one in the file's own name."""
+    return f"{file} (name)" if line == 0 else f"{file}:{line}"
+
+
+def check_outputs(register_path: str | Path, folders, out=None, err=None) -> list[Path]:
+    """The run's leak guard: the sorted files under FOLDERS that hold an identifier from the register
+    or the patterns, in their text, a .qdpx member or their name, or that could not be read (not
+    scanned, so not known to be safe); [] when every output is clean. The paths are the folders
+    given (made absolute) joined with the path below them.
+
+    Prints one line per finding on err (`leak: FILE:LINE: CATEGORY`, never the identifier)."""
     out, err = out or sys.stdout, err or sys.stderr
     register = load_register(register_path)
     existing = [f for f in folders if Path(f).exists()]
-    findings, scanned, _ = scan_files(existing, register)
-    if findings.empty:
-        print(f"Leak check: no identifiers from the register or patterns in {scanned} output file(s)", file=out)
-        return 0
-    for row in findings.itertuples():
-        print(f"leak: {row.file}:{row.line}: {row.category}", file=err)
-    print(f"error: {len(findings)} identifier(s) from the register or patterns found in the outputs; "
-          f"run `python -m helpers leaks {' '.join(str(f) for f in existing)} --register {register_path}` "
+    scan = scan_files(existing, register)
+    bad = sorted(set(scan.leaking) | set(scan.unreadable), key=lambda p: p.as_posix())
+    if not bad:
+        print(f"Leak check: no identifiers from the register or patterns in {scan.scanned} output file(s)", file=out)
+        return []
+    for row in scan.findings.itertuples():
+        print(f"leak: {finding_place(row.file, row.line)}: {row.category}", file=err)
+    for problem in scan.problems:
+        print(f"leak: {problem} (so it is treated as leaking)", file=err)
+    print(f"error: {len(scan.findings)} identifier(s) from the register or patterns found in the outputs"
+          + (f", {len(scan.unreadable)} output file(s) could not be scanned" if scan.unreadable else "")
+          + f"; run `python -m helpers leaks {' '.join(paths.relative(f) for f in existing)} --register "
+          f"{register_path}` "
           f"for details, fix the input data and re-run", file=err)
-    return 1
+    return bad
 
 
 # ----------------------------------------------------------------------------- command line
@@ -1137,18 +1527,21 @@ def _cmd_anonymise(args) -> int:
 
 def _cmd_leaks(args) -> int:
     register = load_register(args.register)
-    findings, scanned, skipped = scan_files(args.paths, register)
-    if skipped:
-        kinds = Counter(p.suffix.lower() or "(no extension)" for p in skipped)
-        print(f"skipped {len(skipped)} file(s) that are not text: "
+    scan = scan_files(args.paths, register)
+    if scan.skipped:
+        kinds = Counter(p.suffix.lower() or "(no extension)" for p in scan.skipped)
+        print(f"skipped {len(scan.skipped)} file(s) that are not text: "
               + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
-    if findings.empty:
-        print(f"No identifiers found in {scanned} file(s).")
-        return 0
+    findings = scan.findings
     for row in findings.itertuples():
-        print(f"{row.file}:{row.line}: {row.category}: {row.text}")
-    print(f"{len(findings)} identifier(s) found in {findings['file'].nunique()} of {scanned} file(s).",
-          file=sys.stderr)
+        print(f"{finding_place(row.file, row.line)}: {row.category}: {row.text}")
+    if not findings.empty:
+        print(f"{len(findings)} identifier(s) found in {len(scan.leaking)} of "
+              f"{scan.scanned + len(scan.skipped) + len(scan.unreadable)} file(s).", file=sys.stderr)
+    raise_if(scan.problems)  # a file that could not be read is not known to be clean: exit 2
+    if findings.empty:
+        print(f"No identifiers found in {scan.scanned} file(s).")
+        return 0
     return 1
 
 
