@@ -42,7 +42,8 @@ from . import paths
 from .corpus import (PARQUET_SUFFIXES, load_participants, print_warnings, resolve_speakers, sentence_spans,
                      unresolved_turns)
 from .errors import InputError
-from .transcripts import IngestWarning, Transcript, emit_warnings, read_text_lines, split_lines
+from .limits import ZIP_MAX_MEMBER_BYTES, ZipReader, read_at_most
+from .transcripts import IngestWarning, Transcript, emit_warnings, read_text_lines, split_lines, unreadable
 
 NS = "urn:QDA-XML:project:1.0"
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
@@ -67,6 +68,13 @@ DOCUMENT_EXTENSIONS = {".txt", ".text", ".md", ".rtf", ".doc", ".docx", ".odt", 
                        ".srt", ".csv"}
 NO_TRANSCRIPT = "the source matches no transcript of the corpus (by name or text)"
 TURNS_NOT_FOUND = "turns not found in the source"
+POSITION = re.compile(r"\s*\+?([0-9]+)\s*")  # a selection's offset as xsd:integer writes a non-negative one
+POSITION_MAX = 2**63 - 1  # offsets are held as 64-bit integers
+# Offsets of characters inside one source text (at most ZIP_MAX_MEMBER_BYTES long): 32 bits halve the memory
+# of placing selections on a long source.
+OFFSET = np.int32 if ZIP_MAX_MEMBER_BYTES < 2**31 else np.int64
+SQUEEZE_TABLE = {**dict.fromkeys(WHITESPACE.tolist()), **QUOTE_FOLD}  # str.translate: whitespace out, quotes straight
+SQUEEZE_STEP = 2**22  # characters of a source squeezed at a time
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -182,19 +190,29 @@ class QdaProject:
 
 
 class _Container:
-    """Access to project.qde and its source files in a .qdpx zip or beside a bare .qde."""
+    """Access to project.qde and its source files in a .qdpx zip or beside a bare .qde.
+
+    The zip is checked against the limits of helpers.limits before anything is unpacked (member count, sizes,
+    compression ratio) and every member or file is read in bounded steps (at most ZIP_MAX_MEMBER_BYTES)."""
 
     def __init__(self, path: Path):
         self.path = path
         self.shown = paths.relative(path)
         self.zip: zipfile.ZipFile | None = None
+        self.reader: ZipReader | None = None
         if not path.is_file():
             raise InputError(f"{self.shown}: file not found; give a .qdpx (or .qde) exported from your QDA tool")
+        try:
+            with open(path, "rb"):
+                pass
+        except OSError as exc:
+            raise unreadable(self.shown, exc) from None
         if zipfile.is_zipfile(path):
             try:
                 self.zip = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, OSError) as exc:
                 raise self._damaged(exc) from None
+            self.reader = ZipReader(self.zip, self.shown, path.stat().st_size)
             self.members = {m.lower(): m for m in self.zip.namelist() if not m.endswith("/")}
             qde = sorted((m for m in self.members if PurePosixPath(m).name == "project.qde"),
                          key=lambda m: (m.count("/"), m))
@@ -212,15 +230,29 @@ class _Container:
         return InputError(f"{self.shown}: damaged zip file ({exc}); export the project again as REFI-QDA (.qdpx)")
 
     def _read(self, member: str) -> bytes:
-        """The bytes of a zip member; InputError when the zip is damaged."""
+        """The bytes of a zip member, within the limits; InputError when the zip is damaged."""
         try:
-            return self.zip.read(member)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            return self.reader.read(member)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError) as exc:  # damaged, encrypted
             raise self._damaged(exc) from None
+
+    @staticmethod
+    def _read_file(path: Path) -> bytes:
+        """The bytes of a file outside a zip (a bare .qde, a source beside it), at most ZIP_MAX_MEMBER_BYTES."""
+        shown = paths.relative(path)
+        try:
+            with open(path, "rb") as stream:
+                data = read_at_most(stream, ZIP_MAX_MEMBER_BYTES)
+        except OSError as exc:
+            raise unreadable(shown, exc) from None
+        if data is None:
+            raise InputError(f"{shown}: larger than {ZIP_MAX_MEMBER_BYTES:,} bytes, the limit for a project file or "
+                             f"source text; refused")
+        return data
 
     def project_xml(self) -> bytes:
         """The bytes of project.qde."""
-        return self._read(self.qde_name) if self.zip else self.path.read_bytes()
+        return self._read(self.qde_name) if self.zip else self._read_file(self.path)
 
     def internal(self, name: str) -> bytes | None:
         """The bytes of an internal:// source (in sources/ of the zip or the folder beside a .qde)."""
@@ -237,7 +269,7 @@ class _Container:
             if folder.is_dir() and folder.name.lower() == "sources":
                 for f in sorted(folder.iterdir()):
                     if f.is_file() and f.name.lower() == key:
-                        return f.read_bytes()
+                        return self._read_file(f)
         return None
 
     def outside(self, path: str, base_path: str) -> bytes | None:
@@ -250,7 +282,7 @@ class _Container:
             candidates.append(self.path.parent / rel)
         for cand in candidates:
             if cand.is_file():
-                return cand.read_bytes()
+                return self._read_file(cand)
         return None
 
 
@@ -304,6 +336,21 @@ def _cases(root: ET.Element) -> pd.DataFrame:
             rows.append(row)
     return pd.DataFrame(rows, columns=columns).fillna("").astype(str) if rows else \
         pd.DataFrame(columns=columns, dtype=str)
+
+
+def _position(selection: ET.Element, attribute: str, shown: str) -> int:
+    """A selection's start or end offset: a non-negative whole number that fits in 64 bits, else one InputError
+    naming the file, the member, the selection and the attribute (a position past the source's end is not an
+    error here: such a selection is reported as not placed)."""
+    value = selection.get(attribute)
+    m = POSITION.fullmatch(value or "")
+    digits = (m[1].lstrip("0") or "0") if m else ""
+    if not digits or len(digits) > len(str(POSITION_MAX)) or int(digits) > POSITION_MAX:
+        value = value if value is None or len(value) <= 40 else value[:40] + "…"
+        raise InputError(f"{shown}: <{_local(selection.tag)} guid={selection.get('guid')!r}> {attribute}={value!r} "
+                         f"is not a character position (a whole number from 0 to {POSITION_MAX:,}); export the "
+                         f"project again from your QDA tool")
+    return int(digits)
 
 
 def read_project(path: str | Path) -> QdaProject:
@@ -363,12 +410,11 @@ def read_project(path: str | Path) -> QdaProject:
                 warnings.append(f"{shown}: skipped {len(whole)} coding(s) of the whole source {name!r} "
                                 f"(document-level codes are not codes of a passage)")
             for sel in _children(src, "PlainTextSelection"):
-                for coding in _children(sel, "Coding"):
+                codings = _children(sel, "Coding")
+                if codings:
+                    start, end = (_position(sel, name, shown) for name in ("startPosition", "endPosition"))
+                for coding in codings:
                     ref = _children(coding, "CodeRef")
-                    try:
-                        start, end = int(sel.get("startPosition")), int(sel.get("endPosition"))
-                    except (TypeError, ValueError):
-                        start, end = -1, -1
                     selections.append({"source": sguid, "selection": _norm_guid(sel.get("guid")),
                                        "name": (sel.get("name") or "").strip(), "start": start, "end": end,
                                        "code": _norm_guid(ref[0].get("targetGUID")) if ref else "",
@@ -514,21 +560,23 @@ def map_codes(codes: pd.DataFrame, codebook_codes: pd.DataFrame | None = None) -
 
 
 # ----------------------------------------------------------------------------- placing selections
+def _squeezed(text: str) -> str:
+    """Text without whitespace and with straight quotes (the text of `_squeeze`, without the offsets)."""
+    return text.translate(SQUEEZE_TABLE)
+
+
 def _squeeze(text: str) -> tuple[str, np.ndarray]:
-    """Text without whitespace and with straight quotes, and each kept character's original offset."""
-    if not text:
-        return "", np.zeros(0, dtype=np.int64)
-    cps = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32)
-    keep = np.flatnonzero(~np.isin(cps, WHITESPACE))
-    kept = cps[keep].copy()
-    for src, dst in QUOTE_FOLD.items():
-        kept[kept == src] = dst
-    return kept.tobytes().decode("utf-32-le"), keep.astype(np.int64)
+    """Text without whitespace and with straight quotes, and each kept character's original offset.
 
-
-def _concat(arrays: list[np.ndarray]) -> np.ndarray:
-    """Concatenate int64 arrays (an empty list gives an empty array)."""
-    return np.concatenate(arrays) if arrays else np.zeros(0, dtype=np.int64)
+    Worked through in SQUEEZE_STEP pieces, so a long source needs little more than its result (the text
+    and 4 bytes per kept character)."""
+    offsets, n = np.empty(len(text), dtype=OFFSET), 0
+    for start in range(0, len(text), SQUEEZE_STEP):
+        cps = np.frombuffer(text[start:start + SQUEEZE_STEP].encode("utf-32-le"), dtype=np.uint32)
+        keep = np.flatnonzero(~np.isin(cps, WHITESPACE))
+        offsets[n:n + len(keep)] = keep + start
+        n += len(keep)
+    return _squeezed(text), offsets[:n]
 
 
 @dataclass
@@ -537,10 +585,14 @@ class CharMap:
 
     src: np.ndarray        # offset in the source text
     turn_pos: np.ndarray   # offset in the turn's text
-    turn: np.ndarray       # row in the transcript's turns table
     first: np.ndarray      # per turn row: index of its first character in the arrays (-1 if not found)
     last: np.ndarray       # per turn row: one past its last character
     missing: list[int]     # turn rows not found in the source
+
+    def turn(self, index: np.ndarray) -> np.ndarray:
+        """The turn row each character index of the arrays belongs to (found turns hold consecutive ranges)."""
+        found = np.flatnonzero(self.first >= 0)
+        return found[np.searchsorted(self.first[found], index, side="right") - 1]
 
 
 PIECE_MIN = 12    # shortest piece of a turn matched on its own when the turn is split up in the source
@@ -573,37 +625,43 @@ def _find_in_pieces(squeezed: str, t_sq: str, start: int) -> list[tuple[int, int
 
 def map_turns(texts: list[str], source: str) -> CharMap:
     """Find each turn's text in the source, in order: verbatim, else ignoring whitespace and quote
-    style, else as consecutive pieces (a turn merged from several subtitle cues)."""
+    style, else as consecutive pieces (a turn merged from several subtitle cues). The offset arrays are
+    allocated once (a turn maps at most its own length), 4 bytes per character of a source of any length
+    the limits allow."""
     squeezed, sq_map = _squeeze(source)
-    src, pos, trn, missing = [], [], [], []
+    size = sum(map(len, texts))
+    src, pos, missing = np.empty(size, dtype=OFFSET), np.empty(size, dtype=OFFSET), []
     first = np.full(len(texts), -1, dtype=np.int64)
     last = np.full(len(texts), -1, dtype=np.int64)
     cursor, n = 0, 0
     for i, text in enumerate(texts):
-        t_sq, t_map = _squeeze(text)
+        t_sq = _squeezed(text)
         if not t_sq:
             continue
-        q = squeezed.find(t_sq, int(np.searchsorted(sq_map, cursor)))
+        at = int(np.searchsorted(sq_map, OFFSET(cursor)))  # (a scalar of the array's type: no copy of it)
+        q = squeezed.find(t_sq, at)
         p = source.find(text, cursor)
         if p != -1 and (q == -1 or p <= sq_map[q]):
-            s = np.arange(p, p + len(text), dtype=np.int64)
-            tp = np.arange(len(text), dtype=np.int64)
+            src[n:n + len(text)] = np.arange(p, p + len(text), dtype=OFFSET)
+            pos[n:n + len(text)] = np.arange(len(text), dtype=OFFSET)
+            count = len(text)
         elif q != -1:
-            s, tp = sq_map[q:q + len(t_sq)], t_map
+            src[n:n + len(t_sq)], pos[n:n + len(t_sq)] = sq_map[q:q + len(t_sq)], _squeeze(text)[1]
+            count = len(t_sq)
         else:
-            pieces = _find_in_pieces(squeezed, t_sq, int(np.searchsorted(sq_map, cursor)))
+            pieces = _find_in_pieces(squeezed, t_sq, at)
             if pieces is None:
                 missing.append(i)
                 continue
-            s = np.concatenate([sq_map[j:j + n_] for j, _, n_ in pieces])
-            tp = np.concatenate([t_map[k:k + n_] for _, k, n_ in pieces])
-        src.append(s)
-        pos.append(tp)
-        trn.append(np.full(len(s), i, dtype=np.int64))
-        first[i], last[i] = n, n + len(s)
-        n += len(s)
-        cursor = int(s[-1]) + 1
-    return CharMap(_concat(src), _concat(pos), _concat(trn), first, last, missing)
+            t_map, count = _squeeze(text)[1], 0
+            for j, k, length in pieces:
+                src[n + count:n + count + length] = sq_map[j:j + length]
+                pos[n + count:n + count + length] = t_map[k:k + length]
+                count += length
+        first[i], last[i] = n, n + count
+        n += count
+        cursor = int(src[n - 1]) + 1
+    return CharMap(src[:n], pos[:n], first, last, missing)
 
 
 def place_selections(starts: np.ndarray, ends: np.ndarray, cmap: CharMap) -> pd.DataFrame:
@@ -613,13 +671,14 @@ def place_selections(starts: np.ndarray, ends: np.ndarray, cmap: CharMap) -> pd.
     turn text gets no row.
     """
     starts, ends = np.asarray(starts, dtype=np.int64), np.asarray(ends, dtype=np.int64)
-    i0 = np.searchsorted(cmap.src, starts, side="left")
-    i1 = np.searchsorted(cmap.src, ends, side="left")
+    bounds = np.iinfo(cmap.src.dtype)  # offsets past any source's end compare the same when clipped
+    i0 = np.searchsorted(cmap.src, np.clip(starts, bounds.min, bounds.max).astype(cmap.src.dtype), side="left")
+    i1 = np.searchsorted(cmap.src, np.clip(ends, bounds.min, bounds.max).astype(cmap.src.dtype), side="left")
     ok = (i1 > i0) & (ends > starts)
     sel = np.flatnonzero(ok)
     if not len(sel):
         return pd.DataFrame({"sel": [], "turn": [], "start": [], "end": []}, dtype=np.int64)
-    t0, t1 = cmap.turn[i0[sel]], cmap.turn[i1[sel] - 1]
+    t0, t1 = cmap.turn(i0[sel]), cmap.turn(i1[sel] - 1)
     # turns between t0 and t1 in order of appearance: consecutive found rows
     found_rows = np.flatnonzero(cmap.first >= 0)
     r0, r1 = np.searchsorted(found_rows, t0), np.searchsorted(found_rows, t1)
@@ -652,8 +711,8 @@ def _match_sources(project: QdaProject, turns: pd.DataFrame) -> dict[str, str]:
         if hit is None:  # by content: the transcript most of whose longer turns appear in the source
             if long_turns is None:
                 longer = turns[turns["text"].fillna("").astype(str).str.len() >= 40]
-                long_turns = {str(t): [_squeeze(x)[0] for x in g["text"]] for t, g in longer.groupby("transcript_id")}
-            squeezed = _squeeze(row.text)[0]
+                long_turns = {str(t): [_squeezed(x) for x in g["text"]] for t, g in longer.groupby("transcript_id")}
+            squeezed = _squeezed(row.text)
             share = {tid: sum(t in squeezed for t in texts) / len(texts) for tid, texts in long_turns.items()}
             best = max(sorted(share), key=lambda tid: share[tid], default=None)
             hit = best if best is not None and share[best] > 0.5 else None

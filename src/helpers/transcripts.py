@@ -38,6 +38,7 @@ and line and what to do. CSV files use standard quoting with the delimiter of th
 from __future__ import annotations
 
 import csv
+import errno
 import fnmatch
 import functools
 import html
@@ -45,6 +46,8 @@ import io
 import re
 import unicodedata
 import warnings
+import zipfile
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,7 +56,7 @@ import yaml
 
 from . import paths
 from .errors import InputError
-from .limits import load_yaml
+from .limits import ZipReader, check_no_dtd, load_yaml
 
 TURN_COLUMNS = ["transcript_id", "turn", "speaker", "participant_id", "role", "group",
                 "timestamp", "text", "source", "line"]
@@ -108,6 +111,8 @@ CUE_LABEL = re.compile(rf"^(?P<name>{LABEL_NAME})\s*{AFTER}")
 LINE_BREAK = re.compile(r"\r\n|\r|\n")
 CP1252_UNDEFINED = {0x81, 0x8D, 0x8F, 0x90, 0x9D}
 SUPPORTED = "txt, md, docx, vtt, srt or csv"
+HIDDEN = "hidden or temporary file"
+HIDDEN_LISTED = 3  # more hidden or temporary files than this in one folder are warned about in one line
 HEADER_LINES_WARN = 3  # more paragraphs than this before a docx transcript table: warn that speech may be outside it
 HEADING_LABEL_USES = 3  # a one-off 'Name:' line with nothing after it is a heading when another label is used this often
 
@@ -132,7 +137,8 @@ class Transcript:
     doubtful: list[tuple[int, str, str]] = field(default_factory=list)  # (line, text, reason): label-like speech
     headings: list[tuple[int, str]] = field(default_factory=list)  # heading lines (not speech), anywhere
     preamble: list[tuple[int, str]] = field(default_factory=list)  # non-blank lines up to a BEGIN TRANSCRIPT marker
-    encoding: str = ""  # what the bytes were decoded as (utf-8, utf-8-sig, utf-16, utf-16-le/-be, cp1252); "" for docx
+    encoding: str = ""  # what the bytes were decoded as (utf-8, utf-8-sig, utf-16, utf-16-le/-be, cp1252,
+    #                     utf-8+cp1252: UTF-8 with some Windows-1252 lines); "" for docx
 
 
 # ----------------------------------------------------------------------------- small parts
@@ -197,12 +203,74 @@ def _line_of_offset(data: bytes, offset: int) -> int:
     return head.count(b"\n") + head.replace(b"\r\n", b"\n").count(b"\r") + 1
 
 
-def decode_with_encoding(data: bytes, shown: str) -> tuple[str, str]:
-    """Bytes -> (text, encoding used): UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern) or
-    Windows-1252; text in NFC. Encoding names: utf-8, utf-8-sig, utf-16, utf-16-le, utf-16-be, cp1252."""
-    if not data.strip():
+def read_file_bytes(path: Path, shown: str) -> bytes:
+    """The bytes of a file; one InputError naming it when it cannot be read (permissions, a folder, I/O)."""
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise unreadable(shown, exc) from None
+
+
+def unreadable(shown: str, exc: OSError) -> InputError:
+    """The one-line error for a file that cannot be read (permissions, a folder in its place, I/O)."""
+    if isinstance(exc, IsADirectoryError):
+        return InputError(f"{shown}: a folder, not a file; name the files or the folder holding them")
+    return InputError(f"{shown}: cannot read the file ({exc.strerror or type(exc).__name__}); check that you may "
+                      f"read it (its permissions) or copy it here again")
+
+
+def _undecodable(data: bytes, shown: str, first_line: int = 1) -> InputError | None:
+    """The error for bytes that Windows-1252 leaves undefined, naming the line of the first (None when none)."""
+    bad = sorted(set(data) & CP1252_UNDEFINED)
+    if not bad:
+        return None
+    pos = min(data.index(bytes([b])) for b in bad)
+    return InputError(f"{shown}:{first_line + _line_of_offset(data, pos) - 1}: undecodable byte 0x{data[pos]:02X} "
+                      f"(not UTF-8, UTF-16 or Windows-1252); re-save the file as UTF-8")
+
+
+def _decode_utf8_or_cp1252(data: bytes, shown: str) -> tuple[str, str, list[str]]:
+    """Bytes that are not UTF-8 as a whole -> (text, encoding, warnings). Lines are decoded one by one: a file
+    whose non-ASCII lines are all Windows-1252 is read as cp1252; one mixing UTF-8 lines with Windows-1252 lines
+    (two programs wrote it) keeps each line's own encoding, with one warning naming those lines."""
+    lines = data.splitlines(keepends=True)  # LF, CRLF and CR, as split_lines counts them
+    utf8 = [line.isascii() or _is_utf8(line) for line in lines]
+    if not any(ok and not line.isascii() for ok, line in zip(utf8, lines)):
+        error = _undecodable(data, shown)
+        if error:
+            raise error from None
+        return data.decode("cp1252"), "cp1252", []
+    parts, others = [], []
+    for number, (line, ok) in enumerate(zip(lines, utf8), start=1):
+        if ok:
+            parts.append(line.decode("utf-8"))
+            continue
+        error = _undecodable(line, shown, number)
+        if error:
+            raise error from None
+        parts.append(line.decode("cp1252"))
+        others.append(number)
+    shown_lines = ", ".join(map(str, others[:5])) + (", …" if len(others) > 5 else "")
+    note = (f"{shown}:{others[0]}: {len(others)} line(s) are not UTF-8 (line {shown_lines}) and were read as "
+            f"Windows-1252, the other lines as UTF-8; check those lines and re-save the file as UTF-8")
+    return "".join(parts), "utf-8+cp1252", [note]
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def decode_with_encoding(data: bytes, shown: str) -> tuple[str, str, list[str]]:
+    """Bytes -> (text, encoding used, warnings): UTF-8 (with or without BOM), UTF-16 (BOM or NUL pattern),
+    Windows-1252, or UTF-8 with some Windows-1252 lines (each line decoded as what it is, with a warning naming
+    them); text in NFC. Encoding names: utf-8, utf-8-sig, utf-16, utf-16-le, utf-16-be, cp1252, utf-8+cp1252."""
+    if not data or data.isspace():  # (not .strip(): no copy of a huge file)
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file")
-    encoding, body, used = None, data, ""
+    encoding, body, used, notes = None, data, "", []
     if data.startswith(b"\xef\xbb\xbf"):
         encoding, body, used = "utf-8", data[3:], "utf-8-sig"
     elif data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -227,19 +295,14 @@ def decode_with_encoding(data: bytes, shown: str) -> tuple[str, str]:
         try:
             text, used = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            bad = sorted(set(data) & CP1252_UNDEFINED)
-            if bad:
-                pos = min(data.index(bytes([b])) for b in bad)
-                raise InputError(f"{shown}:{_line_of_offset(data, pos)}: undecodable byte 0x{data[pos]:02X} "
-                                 f"(not UTF-8, UTF-16 or Windows-1252); re-save the file as UTF-8") from None
-            text, used = data.decode("cp1252"), "cp1252"
+            text, used, notes = _decode_utf8_or_cp1252(data, shown)
     controls = len(CONTROL_CHARS.findall(text))
     if "\x00" in text or controls > max(3, len(text) // 100):
         raise InputError(f"{shown}: binary file, not a transcript; give a {SUPPORTED} file")
     text = unicodedata.normalize("NFC", text)
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file")
-    return text, used
+    return text, used, notes
 
 
 def decode(data: bytes, shown: str) -> str:
@@ -487,21 +550,113 @@ def read_text_lines(numbered: list[tuple[int, str]], shown: str, stem: str, fmt:
 # ----------------------------------------------------------------------------- formats
 def read_txt(path: Path, shown: str, data: bytes | None = None, fmt: str = "txt") -> list[Transcript]:
     """Plain text or Markdown with speaker labels (or none: one speaker's paragraphs)."""
-    text, encoding = decode_with_encoding(path.read_bytes() if data is None else data, shown)
-    return [read_text_lines(list(enumerate(split_lines(text), start=1)), shown, path.stem, fmt, encoding)]
+    text, encoding, decoding = decode_with_encoding(read_file_bytes(path, shown) if data is None else data, shown)
+    lines = split_lines(text)
+    del text  # a huge one-line file is then held as its lines, not twice
+    doc = read_text_lines(list(enumerate(lines, start=1)), shown, path.stem, fmt, encoding)
+    return [add_warnings(doc, decoding)]
 
 
-def _docx_blocks(doc):
-    """Paragraphs and tables of a Word document's body, in document order."""
+DOCX_MAIN_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml"
+DOCX_RELATIONSHIPS = "_rels/.rels"
+DOCX_CONTENT_TYPES = "[Content_Types].xml"
+DOCX_PROPERTIES = {"title": "title", "subject": "subject", "description": "comments"}  # Dublin Core -> metadata key
+
+
+@functools.lru_cache(maxsize=1)
+def _docx_parser():
+    """An XML parser for Word parts: python-docx's element classes (same text as docx.Document gives), entities
+    never resolved, no network, no DTD loaded, libxml2's default size limits."""
+    from docx.oxml.parser import element_class_lookup
+    from lxml import etree
+
+    parser = etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False)
+    parser.set_element_class_lookup(element_class_lookup)
+    return parser
+
+
+def _docx_part(archive: ZipReader, name: str, shown: str):
+    """The root element of one XML part of a .docx, read within the zip limits and parsed safely (see
+    `_docx_parser`); a DTD or entity declaration, or XML that does not parse, is one InputError."""
+    from lxml import etree
+
+    data = archive.read(name)
+    check_no_dtd(data, f"{shown}!{name}")
+    try:
+        root = etree.fromstring(data, _docx_parser())
+    except etree.XMLSyntaxError as exc:
+        raise InputError(f"{shown}!{name}: not valid XML ({exc}); save the document again from Word as .docx "
+                         f"or export it as .txt") from None
+    if root.getroottree().docinfo.internalDTD is not None:
+        check_no_dtd(b"<!DOCTYPE", f"{shown}!{name}")
+    return root
+
+
+def _docx_member(archive: ZipReader, target: str) -> str | None:
+    """The zip member a package part name ('/word/document.xml', 'word/document.xml') names, if present
+    (exact, else ignoring case)."""
+    name = target.lstrip("/")
+    names = archive.archive.namelist()
+    if name in names:
+        return name
+    return next((n for n in names if n.lower() == name.lower()), None)
+
+
+def _docx_parts(archive: ZipReader, shown: str) -> tuple[str, str | None]:
+    """(member holding the document's text, member holding its core properties or None), as the package's
+    relationships name them; the main part is checked to be a Word document (not a macro-enabled one, a
+    spreadsheet …) by its content type, as python-docx's Document() does."""
+    def unopenable(why: str) -> InputError:
+        return InputError(f"{shown}: cannot open as a Word .docx document ({why}); save it from Word as .docx or "
+                          f"export it as .txt")
+
+    rels_name, types_name = _docx_member(archive, DOCX_RELATIONSHIPS), _docx_member(archive, DOCX_CONTENT_TYPES)
+    if rels_name is None or types_name is None:
+        raise unopenable(f"no {DOCX_RELATIONSHIPS} or {DOCX_CONTENT_TYPES} inside the zip")
+    targets = {}
+    for rel in _docx_part(archive, rels_name, shown):
+        targets.setdefault(str(rel.get("Type", "")).rsplit("/", 1)[-1], rel.get("Target", ""))
+    main = _docx_member(archive, targets["officeDocument"]) if targets.get("officeDocument") else None
+    if main is None:
+        raise unopenable("no main document part")
+    override, default = {}, {}
+    for entry in _docx_part(archive, types_name, shown):
+        kind = str(entry.tag).rsplit("}", 1)[-1]
+        if kind == "Override":
+            override[str(entry.get("PartName", "")).lstrip("/").lower()] = entry.get("ContentType", "")
+        elif kind == "Default":
+            default[str(entry.get("Extension", "")).lower()] = entry.get("ContentType", "")
+    content_type = override.get(main.lower()) or default.get(main.rsplit(".", 1)[-1].lower(), "")
+    if content_type != DOCX_MAIN_TYPE:
+        raise unopenable(f"file is not a Word file, content type is {content_type!r}")
+    core = targets.get("core-properties")
+    return main, _docx_member(archive, core) if core else None
+
+
+def _docx_properties(archive: ZipReader, name: str | None, shown: str) -> dict[str, str]:
+    """Title, subject and comments (dc:description) of the core properties part, those that are not empty."""
+    found: dict[str, str] = {}
+    for element in _docx_part(archive, name, shown) if name else ():
+        tag = str(element.tag)
+        key = DOCX_PROPERTIES.get(tag.rsplit("}", 1)[-1])
+        if key and tag.startswith("{http://purl.org/dc/elements/"):
+            found.setdefault(key, element.text or "")
+    return {key: found[key] for key in ("title", "subject", "comments") if found.get(key)}
+
+
+def _docx_blocks(body):
+    """Paragraphs and tables of a Word document's body element, in document order (python-docx objects, with
+    no package behind them: only their text is used)."""
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    for child in doc.element.body.iterchildren():
-        tag = child.tag.rsplit("}", 1)[-1]
+    for child in body.iterchildren():
+        tag = str(child.tag).rsplit("}", 1)[-1]
         if tag == "p":
-            yield Paragraph(child, doc)
+            yield Paragraph(child, None)
         elif tag == "tbl":
-            yield Table(child, doc)
+            yield Table(child, None)
 
 
 def _row_cells(row) -> list[str]:
@@ -550,25 +705,30 @@ def _is_time(value: str) -> bool:
 def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcript]:
     """Word .docx: labelled paragraphs, and/or tables (speaker | text, optionally a time column).
 
-    `line` counts paragraph lines and table rows in document order (1-based)."""
-    import zipfile
-
-    import docx
-
-    raw = path.read_bytes() if data is None else data
-    if not raw.strip():
+    Only the main document part and the core properties are unpacked (within the zip limits of helpers.limits)
+    and parsed without entities (`_docx_part`); images and other parts are never read. `line` counts paragraph lines and table rows in document order (1-based)."""
+    raw = read_file_bytes(path, shown) if data is None else data
+    if not raw or raw.isspace():
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file")
     try:
-        doc = docx.Document(io.BytesIO(raw))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+        with zipfile.ZipFile(io.BytesIO(raw)) as opened:
+            archive = ZipReader(opened, shown, len(raw))
+            main, core = _docx_parts(archive, shown)
+            root = _docx_part(archive, main, shown)
+            meta = _docx_properties(archive, core, shown)
+    except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:  # damaged, encrypted
         raise InputError(f"{shown}: cannot open as a Word .docx document ({exc}); "
                          f"save it from Word as .docx or export it as .txt") from None
+    body = next((c for c in root if str(c.tag).rsplit("}", 1)[-1] == "body"), None)
+    if body is None:
+        raise InputError(f"{shown}: cannot open as a Word .docx document (no document body); "
+                         f"save it from Word as .docx or export it as .txt")
     problems: list[str] = []
     notes: list[tuple[int, str]] = []  # warnings (line, message)
     rows: list[tuple[int, dict]] = []  # (line, utterance) from tables
     line = 0  # paragraph lines and table rows, numbered in document order
     para_lines: list[tuple[int, str]] = []
-    for block in _docx_blocks(doc):
+    for block in _docx_blocks(body):
         if hasattr(block, "rows"):
             table_rows = [_row_cells(r) for r in block.rows]
             if not table_rows:
@@ -597,7 +757,6 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
                 para_lines.append((line, part))
     if problems:
         raise InputError(problems)
-    meta = {k: v for k in ("title", "subject", "comments") if (v := getattr(doc.core_properties, k, ""))}
     if not rows:
         if not any(t.strip() for _, t in para_lines):
             raise InputError(f"{shown}: empty document (no paragraphs or table rows with text); "
@@ -658,9 +817,9 @@ def _cue_speaker(text: str) -> tuple[str | None, str]:
 
 def read_subtitles(path: Path, shown: str, data: bytes | None = None, fmt: str = "vtt") -> list[Transcript]:
     """WebVTT or SubRip: cue text `Name: text` or `<v Name>`; consecutive cues of one speaker merge."""
-    text, encoding = decode_with_encoding(path.read_bytes() if data is None else data, shown)
+    text, encoding, decoding = decode_with_encoding(read_file_bytes(path, shown) if data is None else data, shown)
     lines = split_lines(text)
-    problems, notes, turns, meta = [], [], [], {}
+    problems, notes, turns, meta = [], [(_line_of(m), m) for m in decoding], [], {}
     if fmt == "vtt" and not lines[0].lstrip("\ufeff").startswith("WEBVTT"):
         raise InputError(f"{shown}:1: a WebVTT file must start with 'WEBVTT'; check the format or rename the file")
     current, any_label = None, False
@@ -771,7 +930,7 @@ def read_csv(path: Path, shown: str, data: bytes | None = None, columns: dict | 
 
     `columns`: text, speaker, transcript, time, order (column names) and keep_first (bool)."""
     columns = columns or {}
-    text, encoding = decode_with_encoding(path.read_bytes() if data is None else data, shown)
+    text, encoding, decoding = decode_with_encoding(read_file_bytes(path, shown) if data is None else data, shown)
     reader = csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=csv_delimiter(text))
     try:
         header = next(reader)
@@ -847,6 +1006,8 @@ def read_csv(path: Path, shown: str, data: bytes | None = None, columns: dict | 
         raise InputError(problems)
     if not transcripts:
         raise InputError(f"{shown}: no rows with text; add the transcript or remove the file")
+    first = next(iter(transcripts.values()))
+    add_warnings(first, decoding)  # a note on the file, given once
     return list(transcripts.values())
 
 
@@ -881,8 +1042,14 @@ def _note_unattributed(doc: Transcript) -> None:
     added = [(t["line"], f"{doc.source}:{t['line']}: text without a speaker label kept as a turn attributed to no "
                          f"one (not analysed); give it a speaker")
              for t in doc.turns if not t["speaker"] and f"{doc.source}:{t['line']}" not in noted]
-    if added:
-        doc.warnings = _in_line_order([(_line_of(m), m) for m in doc.warnings] + added)
+    add_warnings(doc, [m for _, m in added])
+
+
+def add_warnings(doc: Transcript, messages: list[str]) -> Transcript:
+    """The transcript with `messages` ('file:line: …') added to its warnings, all in line order."""
+    if messages:
+        doc.warnings = _in_line_order([(_line_of(m), m) for m in [*doc.warnings, *messages]])
+    return doc
 
 
 def _line_of(message: str) -> int:
@@ -895,10 +1062,10 @@ def _line_of(message: str) -> int:
 def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | None = None) -> list[Transcript]:
     """Read one transcript file (any supported format) -> list of Transcript (a CSV may hold several)."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{_entry_shown(path)}: {not_a_file(path) or 'file not found'}")
     shown = paths.relative(path)
     kind = detect_format(path, fmt)
-    if not path.is_file():
-        raise InputError(f"{shown}: file not found")
     docs = _read_by_format(path, shown, kind, csv_columns)
     for doc in docs:
         _note_unattributed(doc)
@@ -910,20 +1077,76 @@ def _excluded(name: str, exclude) -> str | None:
     return next((pat for pat in exclude if fnmatch.fnmatchcase(name, pat) or name == pat), None)
 
 
+def _entry_shown(entry: Path) -> str:
+    """How a folder entry is named in messages (its folder resolved, not the entry: a link loop cannot be)."""
+    return f"{paths.relative(entry.parent)}/{entry.name}"
+
+
+def not_a_file(entry: Path) -> str | None:
+    """Why a path that exists as a name cannot be read as a file: a symbolic link loop, a broken link, a folder,
+    or something other than a regular file (a pipe would block the reader); None for a readable-looking file."""
+    try:
+        entry.stat()
+    except OSError as exc:
+        if not entry.is_symlink():
+            return None  # gone, or not ours to say: the reader names the problem
+        if exc.errno == errno.ELOOP:
+            return "symbolic link loop (the link leads back to itself); remove it"
+        try:
+            target = f" {entry.readlink().as_posix()!r}"
+        except OSError:
+            target = ""
+        return f"broken symbolic link (its target{target} does not exist); restore the file or remove the link"
+    if entry.is_dir():
+        return "a folder (transcripts in subfolders are not read); name it as well to read it"
+    if not entry.is_file():
+        return "not a regular file (a pipe, socket or device)"
+    return None
+
+
 def _scan_folder(folder: Path, fmt: str, exclude) -> tuple[list[Path], list[tuple[Path, str]]]:
-    """(transcript files, [(skipped file, reason)]) directly inside `folder`, sorted by name."""
+    """(transcript files, [(skipped entry, reason)]) directly inside `folder`, sorted by name. A symbolic link to
+    a file is read like the file (wherever it leads); links that lead nowhere, subfolders and other entries that
+    are not files are skipped with their reason."""
+    try:
+        entries = sorted(folder.iterdir())
+    except OSError as exc:
+        raise InputError(f"{paths.relative(folder)}: cannot list the folder ({exc.strerror or type(exc).__name__}); "
+                         f"check that you may read it") from None
     kept, skipped = [], []
-    for f in sorted(x for x in folder.iterdir() if x.is_file()):
+    for f in entries:
         pattern = _excluded(f.name, exclude)
         if f.name.startswith((".", "~$")):
-            skipped.append((f, "hidden or temporary file"))
+            skipped.append((f, HIDDEN))
         elif pattern is not None:
             skipped.append((f, f"excluded ({pattern})"))
+        elif why := not_a_file(f):
+            skipped.append((f, why))
         elif fmt == "auto" and f.suffix.lower() not in FORMATS:
             skipped.append((f, f"unsupported extension {f.suffix.lower() or '(none)'!r}; supported: {SUPPORTED}"))
         else:
             kept.append(f)
     return kept, skipped
+
+
+def skip_warnings(skipped: list[tuple[Path, str]]) -> list[str]:
+    """'FILE: skipped: REASON' for each entry a folder scan left out, except those the user excluded; hidden and
+    temporary files (.DS_Store, ~$ lock files) in one line per folder when there are more than HIDDEN_LISTED."""
+    hidden: dict[Path, list[Path]] = {}
+    for f, why in skipped:
+        if why == HIDDEN:
+            hidden.setdefault(f.parent, []).append(f)
+    out = []
+    for f, why in skipped:
+        if why.startswith("excluded ("):
+            continue
+        if why != HIDDEN or len(hidden[f.parent]) <= HIDDEN_LISTED:
+            out.append(f"{_entry_shown(f)}: skipped: {why}")
+        elif f == hidden[f.parent][0]:
+            names = [h.name for h in hidden[f.parent]]
+            out.append(f"{paths.relative(f.parent)}: skipped: {len(names)} hidden or temporary files "
+                       f"({', '.join(names[:5])}{', …' if len(names) > 5 else ''})")
+    return out
 
 
 def _sources(sources) -> list:
@@ -944,6 +1167,8 @@ def transcript_files(sources, fmt: str = "auto", exclude=()) -> list[Path]:
             found.extend(inside)
         elif p.is_file():
             found.append(p)
+        elif why := not_a_file(p):
+            problems.append(f"{_entry_shown(p)}: {why}")
         else:
             problems.append(f"{paths.relative(p)}: no such file or folder")
     if problems:
@@ -971,10 +1196,14 @@ def emit_warnings(docs) -> None:
 def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None, exclude=()) -> list[Transcript]:
     """Read every transcript under `sources` (files or folders); every problem in every file at once.
 
-    `exclude`: file names or glob patterns to skip inside folders (see `skipped_files`).
+    `exclude`: file names or glob patterns to skip inside folders (see `skipped_files`); every other entry a
+    folder scan leaves out is an IngestWarning (`skip_warnings`).
     Two sources giving the same transcript id are an error (rename one or set `transcript_id`)."""
     problems, out, first = [], [], {}
-    for path in transcript_files(sources, fmt, exclude):
+    files = transcript_files(sources, fmt, exclude)
+    for message in skip_warnings(skipped_files(sources, fmt, exclude)):
+        warnings.warn(message, IngestWarning, stacklevel=2)
+    for path in files:
         try:
             docs = read_transcript(path, fmt, csv_columns)
         except InputError as exc:
