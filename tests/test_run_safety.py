@@ -174,3 +174,33 @@ def test_a_killed_run_leaves_the_previous_outputs_whole_and_no_process_behind(tm
     assert "Removed 4 leftover(s) of an interrupted run" in out.read_text()
     assert not list(tmp_path.rglob(f"{paths.STAGING_PREFIX}*")) and not list(tmp_path.rglob(".*.tmp"))
     assert (folders["processed"] / "table.csv").read_text() == "third"
+
+
+LEAKY = """
+from helpers import paths
+(paths.processed_dir() / "table.csv").write_text(label)
+(paths.figures_dir() / "chart.svg").write_text("<svg><text>chart</text></svg>")
+print(label)
+"""
+
+
+def test_a_run_that_fails_the_leak_guard_publishes_none_of_the_leaking_outputs(tmp_path, capsys):
+    register = tmp_path / "register.csv"
+    register.write_text("original,category\nSarah Jenkins,name\n")
+    nbs, cfg, folders = _project(tmp_path, LEAKY, f"  register: {register}\n")
+    assert _run(nbs, cfg, folders, "01_write.label=clean words") == 0
+    assert (folders["processed"] / "table.csv").read_text() == "clean words"
+    capsys.readouterr()
+    # a soft hyphen inside the surname, printed into the report and written into a table
+    assert _run(nbs, cfg, folders, "01_write.label=notes of Sarah Jen\u00adkins") == 1
+    captured = capsys.readouterr()
+    assert "leak: " in captured.err and "Jen" not in captured.err  # findings never repeat the identifier
+    assert "output file(s) are withheld (deleted, not published)" in captured.err
+    for gone in ("reports/01_write.html", "reports/notebooks/01_write.ipynb", "processed/table.csv"):
+        assert not (tmp_path / gone).exists(), gone  # neither this run's version nor the earlier one
+    assert (folders["figures"] / "chart.svg").is_file()  # a clean output of the same run is published
+    index = (folders["reports"] / "index.html").read_text()
+    assert "This run failed the leak check" in index
+    assert '<tr class="failed"><td>01_write</td><td>✘ FAILED' in index
+    assert "Sarah" not in index and "Jen" not in index
+    assert not list(tmp_path.rglob(f"{paths.STAGING_PREFIX}*"))

@@ -1500,9 +1500,8 @@ def check_outputs(register_path: str | Path, folders, out=None, err=None) -> lis
         print(f"leak: {problem} (so it is treated as leaking)", file=err)
     print(f"error: {len(scan.findings)} identifier(s) from the register or patterns found in the outputs"
           + (f", {len(scan.unreadable)} output file(s) could not be scanned" if scan.unreadable else "")
-          + f"; run `python -m helpers leaks {' '.join(paths.relative(f) for f in existing)} --register "
-          f"{register_path}` "
-          f"for details, fix the input data and re-run", file=err)
+          + f"; those {len(bad)} output file(s) are withheld (deleted, not published); the lines above name "
+          "file, line and category: fix the input data or the register and run again", file=err)
     return bad
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import io
 import json
 import os
 import shutil
@@ -353,8 +354,13 @@ def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, 
             failure = (f"This run failed the leak check: identifiers from the register or patterns were found in "
                        f"{len(withheld)} output(s), which were deleted and not published: {shown}. "
                        "Fix the input data and run again.")
+            private = index in withheld or any(w.suffix == ".ipynb" for w in withheld)
             index = write_index(stage["reports"], [p for p in pngs if p not in withheld], *index_args,
-                                failure=failure, private=index in withheld or any(w.suffix == ".ipynb" for w in withheld))
+                                failure=failure, private=private)
+            if check_outputs(register, [index], out=io.StringIO(), err=io.StringIO()):  # the title itself
+                index = write_index(stage["reports"], [p for p in pngs if p not in withheld],
+                                    "Reports (title withheld by the leak check)", *index_args[1:],
+                                    failure=failure, private=True)
     removed = []
     if full:  # a full run replaces every figure and the gallery; an --only run keeps the others
         removed += sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg"))
