@@ -132,6 +132,53 @@ def _token_codes_in(joined: str, points: np.ndarray, starts: np.ndarray, ends: n
 TOKEN_COLUMNS = ["row", "start", "end", "position"]  # the integer columns of a token table, besides `token`
 
 
+def slice_edges(lengths: np.ndarray, size: int) -> list[int]:
+    """Where to cut a run of texts (their `lengths`) into consecutive slices of about `size`
+    characters, each text counting one more for a separator: [0, …, len(lengths)]."""
+    bounds = np.searchsorted(np.cumsum(lengths + 1), np.arange(size, int(lengths.sum()) + len(lengths) + 1, size),
+                             side="right")
+    return [0, *sorted(set(int(b) for b in bounds if 0 < b < len(lengths))), len(lengths)]
+
+
+SPACE_RE = re.compile(r"\s")
+
+
+def _mask_for_tokens(text: str) -> str:
+    """Transcription notes and placeholders replaced by NUL characters (clause breaks), same length."""
+    return NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), text)
+
+
+def _pieces(masked: str) -> list[tuple[int, int]]:
+    """(start, end) of the pieces a long masked text is tokenised in, about CHUNK_CHARS apart: each
+    piece after the first starts at a white-space character, which no token or note contains."""
+    bounds = [0]
+    while len(masked) - bounds[-1] > CHUNK_CHARS:
+        space = SPACE_RE.search(masked, bounds[-1] + CHUNK_CHARS)
+        if space is None:
+            break
+        bounds.append(space.start())
+    return list(zip(bounds, bounds[1:] + [len(masked)]))
+
+
+def _slices(values: list[str], lengths: np.ndarray):
+    """The slices `_raw_tokens` scans, in text order: (first row, texts, offset in the text, masked).
+
+    Runs of texts are grouped into slices of about CHUNK_CHARS characters; a text longer than that is
+    masked once and cut into pieces (`_pieces`), each a slice of its own with its offset in the text
+    (its entry in `values`, a list of the caller's own, is emptied then)."""
+    start = 0
+    for long_row in [*np.flatnonzero(lengths > CHUNK_CHARS).tolist(), len(values)]:
+        edges = slice_edges(lengths[start:long_row], CHUNK_CHARS) if long_row > start else []
+        for a, b in zip(edges[:-1], edges[1:]):
+            yield start + a, values[start + a:start + b], 0, False
+        if long_row < len(values):
+            masked = _mask_for_tokens(values[long_row])
+            values[long_row] = ""  # the unmasked copy is not needed any more: one copy of a long text at a time
+            for a, b in _pieces(masked):
+                yield long_row, [masked[a:b]], a, True
+        start = long_row + 1
+
+
 def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     """Every word and number of every text (notes masked): row, token, start, end, position.
 
@@ -139,35 +186,96 @@ def _raw_tokens(texts: pd.Series, lowercase: bool) -> pd.DataFrame:
     within the text and takes one extra step at each clause break (punctuation such as . , ? ; :
     or a transcription note between two words). Texts are scanned in slices of about
     CHUNK_CHARS characters, each as one string (joined by line breaks, which no token or note
-    crosses), with numpy over the code points: no Python object per token.
+    crosses), with numpy over the code points: no Python object per token. A longer text is
+    scanned in pieces cut at white space (`_slices`), its positions and offsets carried on from
+    piece to piece, so memory stays bounded by the slice size plus the table itself.
     """
     values = texts.fillna("").astype(str).tolist()
     lengths = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-    bounds = np.searchsorted(np.cumsum(lengths + 1), np.arange(CHUNK_CHARS, int(lengths.sum()) + len(values) + 1,
-                                                               CHUNK_CHARS), side="right")
-    edges = [0, *sorted(set(int(b) for b in bounds if 0 < b < len(values))), len(values)]
-    parts = [_raw_token_slice(values[a:b], lengths[a:b], a, lowercase) for a, b in zip(edges[:-1], edges[1:])]
-    block = parts[0]["block"] if len(parts) == 1 else np.concatenate([p["block"] for p in parts], axis=1)
+    columns = _TokenColumns(int(lengths.sum()) // 4 + 1024)  # about one token per five characters in speech
+    slices = []  # (first token, end, vocabulary) of each slice
+    carried = {"next": 0, "seen": False, "pending": False}  # within a long text: next position, break pending
+    for first_row, group, offset, masked in _slices(values, lengths):
+        part = _raw_token_slice(group, lengths[first_row:first_row + len(group)] if not masked
+                                else np.array([len(group[0])]), first_row, lowercase, masked)
+        if masked:
+            if offset == 0:
+                carried = {"next": 0, "seen": False, "pending": False}
+            _carry_on(part, offset, carried)
+        slices.append((*columns.append(part), part["vocab"]))
     # one vocabulary for all slices, sorted, so the categories do not depend on the slicing
-    spellings = [w for p in parts for w in p["vocab"]]
+    spellings = [w for _, _, spelled in slices for w in spelled]
     global_codes, vocab = pd.factorize(pd.Series(spellings, dtype=object), sort=True)
     global_codes = global_codes.astype(np.int16 if len(vocab) < 2**15 else np.int32)
-    shift = np.cumsum([0] + [len(p["vocab"]) for p in parts])
-    codes = np.concatenate([global_codes[p["codes"] + k] for p, k in zip(parts, shift[:-1])])
-    table = pd.DataFrame(block.T, columns=TOKEN_COLUMNS, copy=False)
+    local, shift = columns.pop("codes"), 0
+    codes = np.empty(columns.size, dtype=global_codes.dtype)
+    for a, b, spelled in slices:
+        codes[a:b] = global_codes[local[a:b].astype(np.int64) + shift]
+        shift += len(spelled)
+    del local
+    table = pd.DataFrame({name: columns.pop(name) for name in TOKEN_COLUMNS}, copy=False)
     table.insert(1, "token", pd.Categorical.from_codes(codes, categories=pd.Index(vocab, dtype=object)))
     return table
 
 
-def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, lowercase: bool) -> dict:
-    """One slice of texts (rows numbered from `first_row`) for `_raw_tokens`: `block`, the columns
-    TOKEN_COLUMNS as rows of one int32 array, and the tokens as `codes` into the slice's `vocab`."""
+class _TokenColumns:
+    """The int32 columns of a token table and the slices' own token codes, filled slice by slice
+    into one growing buffer each: no per-slice arrays kept and joined at the end (which holds the
+    table twice and leaves the memory in holes)."""
+
+    NAMES = (*TOKEN_COLUMNS, "codes")
+
+    def __init__(self, capacity: int):
+        self.buffers = {name: np.empty(capacity, dtype=np.int32) for name in self.NAMES}
+        self.size = 0
+
+    def append(self, part: dict) -> tuple[int, int]:
+        """Copy one slice's columns in; return its (first, end) token index."""
+        n = len(part["row"])
+        if self.size + n > len(self.buffers["row"]):
+            capacity = max(self.size + n, len(self.buffers["row"]) * 3 // 2)
+            for name in self.NAMES:
+                grown = np.empty(capacity, dtype=np.int32)
+                grown[:self.size] = self.buffers[name][:self.size]
+                self.buffers[name] = grown
+        for name in self.NAMES:
+            self.buffers[name][self.size:self.size + n] = part[name]
+        self.size += n
+        return self.size - n, self.size
+
+    def pop(self, name: str) -> np.ndarray:
+        """One filled column (a view of its buffer; the unused end of the buffer was never touched)."""
+        return self.buffers.pop(name)[:self.size]
+
+
+def _carry_on(part: dict, offset: int, carried: dict) -> None:
+    """Make a piece of a long text continue the pieces before it: offsets from the text's start,
+    positions on from the last token (one more step when a clause break lies between)."""
+    part["start"] += offset
+    part["end"] += offset
+    if len(part["position"]):
+        step = 1 if carried["seen"] and (carried["pending"] or part["lead_break"]) else 0
+        part["position"] += carried["next"] + step
+        carried.update(next=int(part["position"][-1]) + 1, seen=True, pending=part["trail_break"])
+    else:
+        carried["pending"] = carried["pending"] or part["lead_break"]
+
+
+def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, lowercase: bool,
+                     masked: bool = False) -> dict:
+    """One slice of texts (rows numbered from `first_row`; `masked`: notes already masked) for
+    `_raw_tokens`: the columns TOKEN_COLUMNS as int32 arrays, the tokens as `codes` into the slice's
+    `vocab`, and whether a clause break stands before its first token (`lead_break`) or after its
+    last (`trail_break`)."""
     offsets = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
-    masked = NOTE_RE.sub(lambda m: "\x00" * (m.end() - m.start()), "\n".join(values))
-    points = np.frombuffer(masked.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-    info = _char_classes(masked, points)
+    joined = "\n".join(values)
+    text = joined if masked else _mask_for_tokens(joined)
+    del joined
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+    info = _char_classes(text, points)
     starts, ends = _token_bounds(info)
-    codes, spelled = _token_codes_in(masked, points, starts, ends)
+    codes, spelled = _token_codes_in(text, points, starts, ends)
+    del points, text
     # fold spellings that normalise alike ('Pain'/'pain' when lower-casing, curly/straight apostrophes)
     folded, vocab = pd.factorize(pd.Series([normalise_token(w, lowercase) for w in spelled], dtype=object))
     n = len(starts)
@@ -177,18 +285,23 @@ def _raw_token_slice(values: list[str], lengths: np.ndarray, first_row: int, low
     # a clause break lies between tokens i-1 and i when a breaking character (outside any token)
     # stands between them: each such character marks the token after it
     breaks = np.flatnonzero(info & CLAUSE_BREAK_BIT)
+    del info
     breaks = breaks[np.searchsorted(ends, breaks, side="right") == np.searchsorted(starts, breaks, side="right")]
     after = np.searchsorted(starts, breaks)
-    block = np.empty((len(TOKEN_COLUMNS), n), dtype=np.int32)  # 32 bits: offsets and counts within one text
-    block[3] = 1
-    block[3][after[(after > 0) & (after < n)]] = 2
-    running = np.cumsum(block[3], out=block[3])
-    running -= running[first_of_text[rows]]
+    out = {name: np.empty(n, dtype=np.int32) for name in TOKEN_COLUMNS}  # 32 bits: offsets and counts in one text
+    position = out["position"]
+    position[:] = 1
+    position[after[(after > 0) & (after < n)]] = 2
+    np.cumsum(position, out=position)
+    position -= position[first_of_text[rows]]
     text_start = offsets[rows]
-    np.add(rows, first_row, out=block[0], casting="unsafe")
-    np.subtract(starts, text_start, out=block[1], casting="unsafe")
-    np.subtract(ends, text_start, out=block[2], casting="unsafe")
-    return {"block": block, "codes": folded[codes] if n else np.zeros(0, dtype=np.int64), "vocab": list(vocab)}
+    np.add(rows, first_row, out=out["row"], casting="unsafe")
+    np.subtract(starts, text_start, out=out["start"], casting="unsafe")
+    np.subtract(ends, text_start, out=out["end"], casting="unsafe")
+    small = np.int16 if len(vocab) < 2**15 else np.int32  # codes into the slice's vocabulary, kept small
+    out.update(codes=folded.astype(small)[codes] if n else np.zeros(0, dtype=small), vocab=list(vocab),
+               lead_break=bool((after == 0).any()), trail_break=bool((after == n).any()))
+    return out
 
 
 def token_table(texts: pd.Series, lowercase: bool = True, numbers: bool = True, *, stem: bool = False,
