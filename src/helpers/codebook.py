@@ -6,6 +6,9 @@ wildcard; spaces make a phrase of consecutive tokens), `patterns` (regular expre
 segment text) and `exclude` (keyword syntax: a segment matching one is not coded with that
 theme or subtheme; a theme's exclude also keeps its subthemes off that segment).
 
+Patterns are written in Python's `re` syntax (checked with `re`) and run with the `regex`
+package, which matches the same way and can stop a search at a time limit (helpers.coding).
+
 Loading checks everything and reports every problem at once, each as
 `FILE:LINE: KEY.PATH: what is wrong; what to do`.
 """
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import regex
 import yaml
 
 from . import paths
@@ -45,7 +49,8 @@ class Codebook:
              kind (keyword | pattern | exclude), term (as written), path (YAML key path), n_words.
     words  - the words of keyword and exclude rules: rule_id, position (0-based within a phrase),
              mode (exact | prefix | suffix | infix) and stem (lower-case, without '*').
-    patterns - compiled regular expressions by rule_id.
+    patterns - compiled regular expressions (`regex` package, case-insensitive) by rule_id.
+    lines  - the line of each key path in the codebook file (for messages; empty when not read from a file).
     """
 
     title: str
@@ -54,7 +59,12 @@ class Codebook:
     codes: pd.DataFrame
     rules: pd.DataFrame
     words: pd.DataFrame
-    patterns: dict[int, re.Pattern] = field(default_factory=dict)
+    patterns: dict[int, regex.Pattern] = field(default_factory=dict)
+    lines: dict[str, int] = field(default_factory=dict)
+
+    def problem(self, path: str, message: str) -> str:
+        """One line about a rule or key of this codebook: `SOURCE:LINE: KEY.PATH: message`."""
+        return format_problem(self.source, path, message, self.lines)
 
     @property
     def themes(self) -> list[str]:
@@ -163,14 +173,19 @@ def keyword_words(keyword: str) -> tuple[list[tuple[str, str]], str | None]:
     return words, None
 
 
-def _check_pattern(pattern: str) -> tuple[re.Pattern | None, str | None]:
-    """Compile a pattern case-insensitively; return (regex, problem or None)."""
+def _check_pattern(pattern: str) -> tuple[regex.Pattern | None, str | None]:
+    """Check a pattern in Python's `re` syntax and compile it case-insensitively with the `regex`
+    package (which supports a time limit); return (compiled pattern, problem or None)."""
     try:
-        rx = re.compile(pattern, re.IGNORECASE)
+        checked = re.compile(pattern, re.IGNORECASE)
     except re.error as exc:
         return None, f"bad regex {pattern!r}: {exc}; fix the regular expression"
-    if rx.fullmatch(""):
+    if checked.fullmatch(""):
         return None, f"pattern {pattern!r} matches empty text; make it match at least one character"
+    try:
+        rx = regex.compile(pattern, regex.IGNORECASE)
+    except regex.error as exc:  # pragma: no cover - regex reads every pattern re reads, as far as known
+        return None, f"regex {pattern!r} is not supported by the matcher ({exc}); write it another way"
     return rx, None
 
 
@@ -279,7 +294,7 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
     out: list[tuple[str, str]] = list(early or [])
     rules: list[tuple] = []
     words: list[tuple] = []
-    patterns: dict[int, re.Pattern] = {}
+    patterns: dict[int, regex.Pattern] = {}
     codes: list[tuple] = []
     if data is None:
         out.append(("", "empty codebook; it needs a 'themes' list (see the codebook section of README.md)"))
@@ -333,6 +348,7 @@ def parse_codebook(data, source: str = "codebook", lines: dict[str, int] | None 
         rules=pd.DataFrame(rules, columns=RULE_COLUMNS).astype({"rule_id": "int64", "n_words": "int64"}),
         words=pd.DataFrame(words, columns=WORD_COLUMNS).astype({"rule_id": "int64", "position": "int64"}),
         patterns=patterns,
+        lines=dict(lines or {}),
     )
 
 

@@ -3,8 +3,10 @@
 The engine is vectorised: segments are tokenised once into one token table; each distinct
 keyword word is looked up in the table's vocabulary (exact words by a merge, wildcards by
 string operations on the unique vocabulary), phrases are checked one position at a time over
-all candidate matches at once, and each regular expression runs once over the joined text of
-all segments. Nothing loops over segments x rules in Python.
+all candidate matches at once, and each regular expression runs over the joined text of the
+segments that can hold a match, in runs of about PATTERN_CHUNK_CHARS characters, each search
+within a time limit (PATTERN_SECONDS): a pattern that backtracks for ever, such as (a|a)+$, is
+an InputError naming its rule instead of a hang. Nothing loops over segments x rules in Python.
 
 A segment is coded with a (sub)theme wherever one of its keywords or patterns matches, unless
 one of its exclude rules matches somewhere in the same segment (a theme's exclude also keeps
@@ -19,13 +21,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import regex
 
 from . import paths
 from .codebook import Codebook, load_codebook
 from .corpus import check_coded_segments
 from .errors import InputError
 from .tables import highlight_spans
-from .text import APOSTROPHES, mask_notes, token_codes, tokenize_series
+from .text import APOSTROPHES, mask_notes, slice_edges, token_codes, tokenize_series
 from .text import word_counts as text_word_counts
 
 CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme",
@@ -33,6 +36,14 @@ CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "th
 SEGMENT_KEYS = ["segment_id", "transcript_id", "participant_id", "group"]
 SEPARATOR = "\x00"  # joins segment texts for pattern search; a match across it is dropped
 UNITS = ("turn", "sentence")
+# A pattern searches the segments joined in runs of about PATTERN_CHUNK_CHARS characters, each run
+# within PATTERN_SECONDS (a single longer segment: as long per PATTERN_CHUNK_CHARS characters; the
+# `regex` package stops a search within about a second past its limit). The slowest pattern of the
+# shipped codebook needs about 3 ms for such a run, a careless but real one such as
+# (?:\w+\s*)+pain about 0.2 s; a catastrophic one such as (a|a)+$ or (a+)+$ on a long run of
+# a's never ends.
+PATTERN_CHUNK_CHARS = 100_000
+PATTERN_SECONDS = 2.0
 NO_GROUP = "(none)"  # shown for segments with an empty grouping value (e.g. interviewers' group)
 
 
@@ -76,43 +87,61 @@ def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
     distinct = words[["mode", "stem"]].drop_duplicates().reset_index(drop=True)
     distinct["word_id"] = np.arange(len(distinct), dtype=np.int64)
     words = words.merge(distinct, on=["mode", "stem"])
-    n_words = words.groupby("rule_id")["position"].max().add(1).rename("n_words")
-    codes, vocab = token_codes(tokens["token"])
-    codes = codes.astype(np.int64)  # merged with int64 columns below
+    # a column, not an index: merging an index on an empty frame leaves an index named rule_id
+    n_words = words.groupby("rule_id", as_index=False)["position"].max()
+    n_words = n_words.assign(n_words=n_words["position"] + 1)[["rule_id", "n_words"]]
+    codes, vocab = token_codes(tokens["token"])  # small integers: only the few picked are widened
     hits = _vocabulary_hits(pd.Series(vocab, dtype=object), distinct)
     hits = pd.DataFrame({"word_id": hits["word_id"].to_numpy(dtype=np.int64),
                          "code": pd.Index(vocab).get_indexer(hits["token"].to_numpy(dtype=object))})
-    rows = tokens["row"].to_numpy(dtype=np.int64)
+    rows = tokens["row"].to_numpy()
     # candidates: every token that matches the first word of a rule (looked up by integer code)
     first = hits.merge(words.loc[words["position"] == 0, ["rule_id", "word_id"]], on="word_id")[["code", "rule_id"]]
     is_first = np.zeros(len(vocab), dtype=bool)
     is_first[first["code"].to_numpy()] = True
     idx = np.flatnonzero(is_first[codes]).astype(np.int64)
-    cands = (pd.DataFrame({"idx": idx, "code": codes[idx]}).merge(first, on="code")[["idx", "rule_id"]]
-             .merge(n_words, left_on="rule_id", right_index=True))
-    for k in range(1, int(n_words.max())):
+    # keep a candidate only if a one-word rule starts there or the next token (same row) is the
+    # second word of some phrase: common first words ('a', 'in') do not flood the merges below
+    one_word_rules = n_words.loc[n_words["n_words"] == 1, "rule_id"]
+    one_word = np.zeros(len(vocab), dtype=bool)
+    one_word[first.loc[first["rule_id"].isin(one_word_rules), "code"].to_numpy()] = True
+    is_second = np.zeros(len(vocab), dtype=bool)
+    is_second[hits.loc[hits["word_id"].isin(words.loc[words["position"] == 1, "word_id"]), "code"].to_numpy()] = True
+    following = np.minimum(idx + 1, len(codes) - 1)
+    idx = idx[one_word[codes[idx]] |
+              ((idx + 1 < len(codes)) & (rows[following] == rows[idx]) & is_second[codes[following]])]
+    cands = (pd.DataFrame({"idx": idx, "code": codes[idx].astype(np.int64)})
+             .merge(first, on="code")[["idx", "rule_id"]].merge(n_words, on="rule_id"))
+    for k in range(1, int(n_words["n_words"].max())):
         done, need = cands[cands["n_words"] <= k], cands[cands["n_words"] > k]
         nxt = need["idx"].to_numpy() + k
         inside = nxt < len(codes)
         need, nxt = need[inside], nxt[inside]
         same_row = rows[nxt] == rows[need["idx"].to_numpy()]
-        need = need[same_row].assign(code=codes[nxt[same_row]])
+        need = need[same_row].assign(code=codes[nxt[same_row]].astype(np.int64))
         word_k = words[words["position"] == k][["rule_id", "word_id"]]
         passed = need.merge(word_k, on="rule_id").merge(hits, on=["word_id", "code"])
         cands = pd.concat([done, passed[["idx", "rule_id", "n_words"]]], ignore_index=True)
     idx = cands["idx"].to_numpy(dtype=np.int64)
     last = idx + cands["n_words"].to_numpy(dtype=np.int64) - 1
     return pd.DataFrame({
-        "row": rows[idx],
+        "row": rows[idx].astype(np.int64),
         "rule_id": cands["rule_id"].to_numpy(dtype=np.int64),
-        "start": tokens["start"].to_numpy(dtype=np.int64)[idx],
-        "end": tokens["end"].to_numpy(dtype=np.int64)[last],
+        "start": tokens["start"].to_numpy()[idx].astype(np.int64),
+        "end": tokens["end"].to_numpy()[last].astype(np.int64),
     })
+
+
+def _pattern_text_of(text: str) -> str:
+    """One text as patterns search it (see pattern_text); ASCII text is never copied for the apostrophes."""
+    masked = mask_notes(text)
+    return masked if masked.isascii() else masked.translate(APOSTROPHES)
 
 
 def pattern_text(texts: pd.Series) -> pd.Series:
     """The text patterns search: notes and placeholders blanked, curly apostrophes straight (same offsets)."""
-    return texts.fillna("").astype(str).map(lambda t: mask_notes(t).translate(APOSTROPHES))
+    return pd.Series([_pattern_text_of(t) for t in texts.fillna("").astype(str).tolist()], index=texts.index,
+                     dtype=object)
 
 
 def _literal_runs(items) -> tuple[list[set[str]], str]:
@@ -153,16 +182,24 @@ def _literal_runs(items) -> tuple[list[set[str]], str]:
     return clauses, lead or ""
 
 
+def _re_flags(rx) -> int:
+    """The flags of a compiled pattern (`re` or `regex`) as `re` flags, for re's parser."""
+    engine = regex if isinstance(rx, regex.Pattern) else re
+    return sum(int(getattr(re, name)) for name in ("IGNORECASE", "MULTILINE", "DOTALL", "VERBOSE", "ASCII")
+               if rx.flags & getattr(engine, name))
+
+
 def necessary_literals(rx) -> list[set[str]]:
     """Substring clauses (AND of ORs, lower case) that every match of a compiled regex contains.
 
     Used only to skip texts that cannot match, so it errs on the side of fewer clauses: an
-    expression it cannot read gives no clause and is run on every text.
+    expression it cannot read gives no clause and is run on every text. Codebook patterns are
+    in `re` syntax (checked on loading), so re's parser reads them.
     """
     import re._parser as parser
 
     try:
-        items = parser.parse(rx.pattern, rx.flags)
+        items = parser.parse(rx.pattern, _re_flags(rx))
     except Exception:  # pragma: no cover - the pattern compiled already
         return []
     return [c for c in _literal_runs(list(items))[0] if all(a.isascii() and a for a in c)]
@@ -176,7 +213,7 @@ class _TokenIndex:
         self.vocab = pd.Series(vocab, dtype=object)
         self.counts = np.bincount(codes, minlength=len(vocab))
         order = np.argsort(codes, kind="stable")
-        self.rows_by_code = tokens["row"].to_numpy(dtype=np.int64)[order]
+        self.rows_by_code = tokens["row"].to_numpy()[order]  # the table's (small) integer type
         self.bounds = np.concatenate([[0], np.cumsum(self.counts)])
         self.n_rows = n_rows
 
@@ -198,7 +235,7 @@ def _candidate_rows(rx, index: _TokenIndex) -> np.ndarray | None:
     selective necessary literal (each run of letters of a literal lies inside one token, as
     tokens are maximal runs of letters). None when nothing narrows the search.
     """
-    if not rx.flags & re.IGNORECASE:
+    if not _re_flags(rx) & re.IGNORECASE:
         return None
     best = None
     for clause in necessary_literals(rx):
@@ -218,29 +255,75 @@ def _candidate_rows(rx, index: _TokenIndex) -> np.ndarray | None:
     return None if best is None else index.rows(best[1])
 
 
+class PatternTimeout(Exception):
+    """A pattern ran past its time limit on one text: `rule_id`, `row` (position in the texts), `seconds`."""
+
+    def __init__(self, rule_id: int, row: int, seconds: float):
+        super().__init__(f"pattern {rule_id} ran past {seconds:g} s on text {row}")
+        self.rule_id, self.row, self.seconds = rule_id, row, seconds
+
+
+def pattern_time_limit(n_chars: int) -> float:
+    """Seconds a pattern may search `n_chars` characters: PATTERN_SECONDS per PATTERN_CHUNK_CHARS
+    characters, and at least PATTERN_SECONDS."""
+    return PATTERN_SECONDS * max(1.0, n_chars / PATTERN_CHUNK_CHARS)
+
+
+def _spans(rx, text: str) -> np.ndarray:
+    """(start, end) of each match of `rx` in `text`, searched within its time limit (TimeoutError past it)."""
+    found = [m.span() for m in rx.finditer(text, timeout=pattern_time_limit(len(text)))]
+    return np.array(found, dtype=np.int64).reshape(-1, 2)
+
+
+def _run_spans(rx, texts: list[str], rows: np.ndarray, rule_id: int) -> np.ndarray:
+    """Match spans of `rx` in `texts` joined by SEPARATOR (offsets in the joined text).
+
+    Past the time limit each text is searched alone: the first that takes too long raises
+    PatternTimeout; when none does (many merely slow texts), their spans are the result.
+    """
+    try:
+        return _spans(rx, SEPARATOR.join(texts))
+    except TimeoutError:
+        if len(texts) == 1:
+            raise PatternTimeout(rule_id, int(rows[0]), pattern_time_limit(len(texts[0]))) from None
+    found, offset = [], 0
+    for text, row in zip(texts, rows.tolist()):
+        try:
+            found.append(_spans(rx, text) + offset)
+        except TimeoutError:
+            raise PatternTimeout(rule_id, row, pattern_time_limit(len(text))) from None
+        offset += len(text) + 1
+    return np.concatenate(found)
+
+
 def match_patterns(texts: pd.Series, patterns: dict, tokens: pd.DataFrame | None = None) -> pd.DataFrame:
     """Where regular expressions match: row, rule_id, start, end (offsets inside each text).
 
-    Each pattern runs once over the joined text of the segments that can hold a match (found
-    through the token index: see `_candidate_rows`); matches are mapped back to their text by
-    binary search, and a match that would cross from one text into the next is dropped. Notes
-    such as [laughs] and placeholders such as [NAME-1] are blanked first. `tokens` may pass the
-    token table of `texts` (tokenize_series) when it is at hand.
+    `patterns` are compiled with the `regex` package (as a codebook holds them). Each pattern
+    runs over the segments that can hold a match (found through the token index: see
+    `_candidate_rows`), joined in runs of about PATTERN_CHUNK_CHARS characters, each run searched
+    within its time limit (a pattern past it raises PatternTimeout naming the text); matches are
+    mapped back to their text by binary search, and a match that would cross from one text into
+    the next is dropped. Notes such as [laughs] and placeholders such as [NAME-1] are blanked
+    first. `tokens` may pass the token table of `texts` (tokenize_series) when it is at hand.
     """
     if not patterns or texts.empty:
         return _empty_matches()
     prepared = pattern_text(texts).tolist()
-    index = _TokenIndex(tokens if tokens is not None else tokenize_series(texts), len(prepared))
+    # the index narrows the search to some of the texts: nothing to narrow in a single one
+    index = _TokenIndex(tokens if tokens is not None else tokenize_series(texts), len(prepared)) \
+        if len(prepared) > 1 else None
     everything = np.arange(len(prepared), dtype=np.int64)
     frames = []
     for rule_id, rx in sorted(patterns.items()):
-        rows = _candidate_rows(rx, index)
-        rows = everything if rows is None else rows
+        rows = _candidate_rows(rx, index) if index is not None else None
+        rows = everything if rows is None else rows.astype(np.int64)
         chosen = [prepared[i] for i in rows]
         lengths = np.fromiter((len(t) for t in chosen), dtype=np.int64, count=len(chosen))
         starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
-        spans = np.array([m.span() for m in rx.finditer(SEPARATOR.join(chosen))],
-                         dtype=np.int64).reshape(-1, 2)
+        edges = slice_edges(lengths, PATTERN_CHUNK_CHARS)
+        spans = np.concatenate([np.empty((0, 2), dtype=np.int64)] + [
+            _run_spans(rx, chosen[a:b], rows[a:b], rule_id) + starts[a] for a, b in zip(edges[:-1], edges[1:])])
         which = np.searchsorted(starts, spans[:, 0], side="right") - 1
         local_start, local_end = spans[:, 0] - starts[which], spans[:, 1] - starts[which]
         ok = (local_end <= lengths[which]) & (local_end > local_start)
@@ -256,6 +339,15 @@ def _check_segments(segments: pd.DataFrame, text_col: str) -> None:
     if missing:
         raise InputError(f"segments: missing column(s) {', '.join(missing)}; build segments with "
                          f"helpers.corpus.segments")
+
+
+def _timeout_problem(codebook: Codebook, segments: pd.DataFrame, exc: PatternTimeout) -> str:
+    """The one-line error for a pattern past its time limit: codebook line, rule path, segment, transcript."""
+    rule = codebook.rules.loc[codebook.rules["rule_id"] == exc.rule_id].iloc[0]
+    segment = segments.iloc[exc.row]
+    return codebook.problem(rule["path"], f"pattern {rule['term']!r} ran past its time limit of {exc.seconds:g} s "
+                            f"on segment {segment['segment_id']} of transcript {segment['transcript_id']}; "
+                            f"rewrite it without nested or overlapping repeats such as (a+)+ or (a|a)*")
 
 
 def _code_order(codebook: Codebook) -> pd.DataFrame:
@@ -283,8 +375,12 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "t
     keyword_ids = rules.loc[rules["kind"] == "keyword", "rule_id"]
     exclude_ids = rules.loc[rules["kind"] == "exclude", "rule_id"]
     words = codebook.words
-    matches = pd.concat([match_keywords(tokens, words[words["rule_id"].isin(keyword_ids)]),
-                         match_patterns(texts, codebook.patterns, tokens)], ignore_index=True)
+    try:
+        pattern_matches = match_patterns(texts, codebook.patterns, tokens)
+    except PatternTimeout as exc:
+        raise InputError(_timeout_problem(codebook, segments, exc)) from None
+    matches = pd.concat([match_keywords(tokens, words[words["rule_id"].isin(keyword_ids)]), pattern_matches],
+                        ignore_index=True)
     matches = matches.merge(rules[["rule_id", "theme", "subtheme", "term"]], on="rule_id")
     excluded = match_keywords(tokens, words[words["rule_id"].isin(exclude_ids)])
     if len(excluded):
