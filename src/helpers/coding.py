@@ -37,11 +37,11 @@ SEGMENT_KEYS = ["segment_id", "transcript_id", "participant_id", "group"]
 SEPARATOR = "\x00"  # joins segment texts for pattern search; a match across it is dropped
 UNITS = ("turn", "sentence")
 # A pattern searches the segments joined in runs of about PATTERN_CHUNK_CHARS characters, each run
-# within PATTERN_SECONDS (a single longer segment: as long per PATTERN_CHUNK_CHARS characters; the
-# `regex` package stops a search within about a second past its limit). The slowest pattern of the
-# shipped codebook needs about 3 ms for such a run, a careless but real one such as
-# (?:\w+\s*)+pain about 0.2 s; a catastrophic one such as (a|a)+$ or (a+)+$ on a long run of
-# a's never ends.
+# within PATTERN_SECONDS of processor time (a single longer segment: as long per PATTERN_CHUNK_CHARS
+# characters; the `regex` package counts the process's processor time, so a busy machine only
+# stretches the wait). The slowest pattern of the shipped codebook needs about 3 ms for such a run,
+# a careless but real one such as (?:\w+\s*)+pain about 0.2 s; a catastrophic one such as (a|a)+$,
+# or (a+)+$ on a long run of a's, never ends.
 PATTERN_CHUNK_CHARS = 100_000
 PATTERN_SECONDS = 2.0
 NO_GROUP = "(none)"  # shown for segments with an empty grouping value (e.g. interviewers' group)
