@@ -25,7 +25,7 @@ from .project import (CONFIG_ENV, DEFAULT_TIMEOUT, RUN_ENV, TITLE_ENV, check_inp
                       resolve_parameters, select, skip_reason)
 
 REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",
-                     "nbconvert", "ipykernel", "pyyaml", "python-docx", "networkx", "ips-workbench"]
+                     "nbconvert", "ipykernel", "pyyaml", "python-docx", "networkx", "regex", "ips-workbench"]
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
