@@ -176,7 +176,12 @@ class ZipReader:
 
 def check_no_dtd(data: bytes, shown: str) -> None:
     """Refuse XML that declares a document type or entities (never in a Word part; the means of entity
-    expansion, 'billion laughs', and of external entities)."""
+    expansion, 'billion laughs', and of external entities): `dtd_refused` before it is parsed."""
     if b"<!DOCTYPE" in data or b"<!ENTITY" in data:
-        raise InputError(f"{shown}: XML with a document type or entity declarations (<!DOCTYPE / <!ENTITY); "
-                         f"refused: a Word document never has them (entity expansion?)")
+        raise dtd_refused(shown)
+
+
+def dtd_refused(shown: str) -> InputError:
+    """The one-line refusal of XML with a document type or entity declarations."""
+    return InputError(f"{shown}: XML with a document type or entity declarations (<!DOCTYPE / <!ENTITY); "
+                      f"refused: a Word document never has them (entity expansion?)")

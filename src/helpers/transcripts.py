@@ -28,7 +28,11 @@ A text transcript (txt, md, a docx's paragraphs, a CSV document cell) is read to
   one speaker's paragraphs.
 
 Nothing is lost: every non-blank line is front matter, a heading, a label or part of exactly one
-turn's text. A malformed timestamp is a warning (the turn is kept without one). Non-fatal problems
+turn's text. Bytes are UTF-8, UTF-16 or Windows-1252; a file mixing UTF-8 and Windows-1252 lines is decoded
+line by line, with one warning naming those lines. Every entry of a folder that is not read (hidden, an
+unsupported extension, a broken link or link loop, a subfolder) is an IngestWarning `FILE: skipped: REASON`,
+except the names the user excludes; an unreadable file is one InputError. A .docx is read from its text parts
+only, within the zip limits of helpers.limits. A malformed timestamp is a warning (the turn is kept without one). Non-fatal problems
 are kept per transcript in `warnings` (file:line messages in line order) and emitted as IngestWarning
 by `read_transcripts`; errors are raised together as one InputError, one line each, naming the file
 and line and what to do. CSV files use standard quoting with the delimiter of their header line (see
@@ -56,7 +60,7 @@ import yaml
 
 from . import paths
 from .errors import InputError
-from .limits import ZipReader, check_no_dtd, load_yaml
+from .limits import ZipReader, check_no_dtd, dtd_refused, load_yaml
 
 TURN_COLUMNS = ["transcript_id", "turn", "speaker", "participant_id", "role", "group",
                 "timestamp", "text", "source", "line"]
@@ -588,8 +592,8 @@ def _docx_part(archive: ZipReader, name: str, shown: str):
     except etree.XMLSyntaxError as exc:
         raise InputError(f"{shown}!{name}: not valid XML ({exc}); save the document again from Word as .docx "
                          f"or export it as .txt") from None
-    if root.getroottree().docinfo.internalDTD is not None:
-        check_no_dtd(b"<!DOCTYPE", f"{shown}!{name}")
+    if root.getroottree().docinfo.internalDTD is not None:  # declared in an encoding the byte check missed
+        raise dtd_refused(f"{shown}!{name}")
     return root
 
 
@@ -706,7 +710,8 @@ def read_docx(path: Path, shown: str, data: bytes | None = None) -> list[Transcr
     """Word .docx: labelled paragraphs, and/or tables (speaker | text, optionally a time column).
 
     Only the main document part and the core properties are unpacked (within the zip limits of helpers.limits)
-    and parsed without entities (`_docx_part`); images and other parts are never read. `line` counts paragraph lines and table rows in document order (1-based)."""
+    and parsed without entities (`_docx_part`); images and other parts are never read. `line` counts paragraph
+    lines and table rows in document order (1-based)."""
     raw = read_file_bytes(path, shown) if data is None else data
     if not raw or raw.isspace():
         raise InputError(f"{shown}: empty file; add the transcript text or remove the file")
