@@ -212,7 +212,7 @@ def test_out_writes_participants_and_pipeline_yaml(folder, tmp_path):
     assert read_rows(project / "participants.csv") == PARTICIPANT_ROWS
     text = (project / "pipeline.yaml").read_text(encoding="utf-8")
     assert yaml.safe_load(text) == {
-        "pipeline": {"title": "Transcript analysis: tr"},
+        "pipeline": {"title": "Transcript analysis: tr", "timeout": 3600},
         "all": {"transcripts_dir": "../tr", "participants_csv": "participants.csv",
                 "interviewer_labels": ["Interviewer", "MO"], "exclude_files": ["README.md"],
                 "csv_columns": {"text": ["Q1", "Q2"], "order": "turn_no", "keep_first": True},
