@@ -807,3 +807,22 @@ def test_the_readers_warnings_on_a_projects_own_sources_are_shown(tmp_path):
         f"{qdpx}:sources/C9.txt:1: 1 line(s) before the first speaker label kept as a turn without a speaker; "
         f"label them, or end a preamble with a line '# BEGIN TRANSCRIPT'"]
     assert result.turns["role"].tolist() == ["unattributed", "interviewer", "participant"]
+
+
+def test_a_source_path_outside_the_projects_folder_is_not_read(tmp_path):
+    src = OTHER_TOOL / "Sources" / "7A1B2C3D-0000-4000-8000-0000000000A1.txt"
+    secret = tmp_path / "elsewhere" / "private.txt"
+    secret.parent.mkdir()
+    shutil.copy(src, secret)
+    project = tmp_path / "received"
+    project.mkdir()
+    for path in (f"absolute://{secret.as_posix()}", "../elsewhere/private.txt", "relative://../elsewhere/private.txt"):
+        xml = (OTHER_TOOL / "Project.qde").read_text(encoding="utf-8").replace(
+            "internal://7A1B2C3D-0000-4000-8000-0000000000A1.txt", path)
+        (project / "project.qde").write_text(xml, encoding="utf-8")
+        result = ex.import_qdpx(project / "project.qde", make_turns(), CODES)
+        assert set(result.codings["transcript_id"]) == {"T2"}  # the source kept inside the project still counts
+        from_t1 = result.unplaced[result.unplaced["source"] == "T1.txt"]
+        assert len(from_t1) == 7 and set(from_t1["reason"]) == {
+            f"plain text file {path} is outside the folder of {project / 'project.qde'}, so it is not read; "
+            "copy it into that folder (or export the project with its sources inside)"}

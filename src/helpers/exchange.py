@@ -272,18 +272,27 @@ class _Container:
                         return self._read_file(f)
         return None
 
-    def outside(self, path: str, base_path: str) -> bytes | None:
-        """The bytes of an absolute:// or relative source path, if the file exists."""
+    def outside(self, path: str, base_path: str) -> tuple[bytes | None, str]:
+        """(bytes, "") of an absolute:// or relative source path, or (None, why not). Only files in the
+        folder of the .qdpx (or below it) are read: a project from elsewhere cannot pull other files
+        of this computer into the outputs."""
         if path.startswith("absolute://"):
             candidates = [Path(path[len("absolute://"):])]
         else:
             rel = path[len("relative://"):] if path.startswith("relative://") else path
             candidates = [Path(base_path) / rel] if base_path else []
             candidates.append(self.path.parent / rel)
+        home = self.path.parent.resolve()
+        elsewhere = []
         for cand in candidates:
             if cand.is_file():
-                return self._read_file(cand)
-        return None
+                if cand.resolve().is_relative_to(home):
+                    return self._read_file(cand), ""
+                elsewhere.append(cand)
+        if elsewhere:
+            return None, (f"plain text file {path} is outside the folder of {paths.relative(self.path)}, so it is "
+                          "not read; copy it into that folder (or export the project with its sources inside)")
+        return None, f"plain text file {path} not found on this computer"
 
 
 def _text_of(source: ET.Element, container: _Container, base_path: str) -> tuple[str | None, str, str]:
@@ -294,11 +303,13 @@ def _text_of(source: ET.Element, container: _Container, base_path: str) -> tuple
     path = source.get("plainTextPath") or ""
     if not path:
         return None, "", "no plain text (only rich text); export the project with plain text included"
-    data = container.internal(path[len("internal://"):]) if path.startswith("internal://") \
-        else container.outside(path, base_path)
+    if path.startswith("internal://"):
+        data = container.internal(path[len("internal://"):])
+        problem = "" if data is not None else f"plain text file {path} not found inside the .qdpx"
+    else:
+        data, problem = container.outside(path, base_path)
     if data is None:
-        where = "inside the .qdpx" if path.startswith("internal://") else "on this computer"
-        return None, path, f"plain text file {path} not found {where}"
+        return None, path, problem
     try:
         return _decode(data), path, ""
     except UnicodeDecodeError as exc:
@@ -783,7 +794,7 @@ def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame
     for sguid, group in sels.groupby("source", sort=True):
         if sguid not in src_of.index:
             _note(reasons, group.index, "its source is not in the project")
-        elif src_of.at[sguid, "text"] is None:
+        elif not isinstance(src_of.at[sguid, "text"], str):  # None (NaN in a text column): not read
             _note(reasons, group.index, src_of.at[sguid, "problem"])
         elif sguid not in matched:
             _note(reasons, group.index, NO_TRANSCRIPT)
