@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import subprocess
 import sys
 import zipfile
@@ -92,6 +93,30 @@ def bomb(path: Path, small: dict[str, str], big: str, megabytes: int) -> Path:
     return path
 
 
+def loosely_packed(path: Path, small: dict[str, str], big: dict[str, int]) -> Path:
+    """A zip of `small` members and members of `big[name]` MB each: one MB of random bytes, then one
+    repeated byte, so each packs to about 1 MB, under the 100:1 ratio limit until ~100 MB."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    noise, block = random.Random(14).randbytes(2**20), b"a" * 2**20
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, text in small.items():
+            archive.writestr(name, text)
+        for name, megabytes in big.items():
+            with archive.open(name, "w", force_zip64=True) as member:
+                member.write(noise)
+                for _ in range(megabytes - 1):
+                    member.write(block)
+    return path
+
+
+def packed(path: Path, member: str) -> str:
+    """The end of helpers.limits' refusal of a member packed over 100:1: its packed size and ratio."""
+    info = zipfile.ZipFile(path).getinfo(member)
+    ratio = info.file_size / info.compress_size
+    assert ratio > 100
+    return f"{info.compress_size:,} (ratio {ratio:,.0f}:1, over the limit of 100:1); refused as a likely zip bomb"
+
+
 def qdpx(path: Path, members: dict[str, str]) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, text in members.items():
@@ -118,7 +143,8 @@ def test_soft_hyphen_zero_width_space_and_fullwidth_letters_hide_no_name(tmp_pat
     assert withheld == [t01] and said == []
     assert errors[:3] == [f"leak: {shown(t01)}:1: name", f"leak: {shown(t01)}:2: name",
                           f"leak: {shown(t01)}:3: place"]
-    assert errors[3].startswith("error: 3 identifier(s) from the register or patterns found in the outputs; run ")
+    assert errors[3].startswith("error: 3 identifier(s) from the register or patterns found in the outputs; "
+                                "those 1 output file(s) are withheld ")
     assert not any(word in line for line in errors for word in ("Jen", "Sa", "Grimbleford"))
 
 
@@ -223,26 +249,22 @@ def test_a_qdpx_whose_member_unpacks_to_1_gb_is_refused_in_one_line_fast_and_sma
     processed = tmp_path / "processed"
     export = bomb(processed / "export.qdpx", {"project.qde": "<Project/>"}, "sources/big.txt", 1024)
     assert export.stat().st_size < 2 * 2**20
+    refusal = f"{shown(export)}!sources/big.txt: unpacks to 1,073,741,824 bytes from {packed(export, 'sources/big.txt')}"
     proc, peak_mb = run_measured("leaks", str(processed), "--register", str(register))
     assert proc.returncode == 2
-    assert proc.stderr.splitlines() == [f"error: {shown(export)}!sources/big.txt: unpacks to 1,073,741,824 bytes, "
-                                        f"over the limit of 67,108,864 for one member; not read"]
+    assert proc.stderr.splitlines() == [f"error: {refusal}"]
     assert peak_mb < 500
     withheld, said, errors = guard(register, processed)
     assert withheld == [export] and said == []
-    assert errors[0] == (f"leak: {shown(export)}!sources/big.txt: unpacks to 1,073,741,824 bytes, over the limit of "
-                         f"67,108,864 for one member; not read (so it is treated as leaking)")
+    assert errors[0] == f"leak: {refusal} (so it is treated as leaking)"
     assert errors[1].startswith("error: 0 identifier(s) from the register or patterns found in the outputs, "
-                                "1 output file(s) could not be scanned; run ")
+                                "1 output file(s) could not be scanned; those 1 output file(s) are withheld ")
 
 
 def test_densely_packed_members_and_damaged_files_are_refused_naming_file_and_member(tmp_path, register, capsys):
     folder = tmp_path / "out"
     folder.mkdir()
     dense = bomb(folder / "dense.qdpx", {}, "project.qde", 40)
-    info = zipfile.ZipFile(dense).getinfo("project.qde")
-    ratio = info.file_size // info.compress_size
-    assert ratio > 100
     broken = folder / "report.docx"
     broken.write_bytes(b"not a zip at all")
     put(folder / "ok.txt", "Grimbleford\n")
@@ -250,8 +272,7 @@ def test_densely_packed_members_and_damaged_files_are_refused_naming_file_and_me
     assert code == 2
     assert out == [f"{shown(folder / 'ok.txt')}:1: place: Grimbleford"]
     assert err == ["1 identifier(s) found in 1 of 3 file(s).",
-                   f"error: {shown(dense)}!project.qde: packed {ratio:,} to 1, over the limit of 100 to 1 "
-                   f"(a zip bomb?); not read",
+                   f"error: {shown(dense)}!project.qde: unpacks to 41,943,040 bytes from {packed(dense, 'project.qde')}",
                    f"error: {shown(broken)}: cannot be read as a Word .docx file (BadZipFile); not scanned"]
     withheld, _, _ = guard(register, folder)
     assert withheld == [dense, folder / "ok.txt", broken]
@@ -263,9 +284,43 @@ def test_anonymise_refuses_a_word_file_with_a_huge_member_in_one_line(tmp_path, 
     assert main(["anonymise", str(raw), "--register", str(register), "--out", str(tmp_path / "anon"),
                  "--key", str(tmp_path / "secure" / "k.key.csv")]) == 2
     assert capsys.readouterr().err.splitlines() == [
-        f"error: {shown(doc)}!word/media/image1.png: unpacks to 83,886,080 bytes, over the limit of 67,108,864 "
-        f"for one member; not read"]
+        f"error: {shown(doc)}!word/media/image1.png: unpacks to 83,886,080 bytes from "
+        f"{packed(doc, 'word/media/image1.png')}"]
     assert not (tmp_path / "anon").exists()
+
+
+def test_a_member_over_64_mib_packed_below_100_to_1_is_refused_when_read_small_and_fast(tmp_path, register):
+    processed = tmp_path / "processed"
+    export = loosely_packed(processed / "export.qdpx", {"project.qde": "<Project/>"}, {"sources/big.txt": 65})
+    assert export.stat().st_size < 2 * 2**20
+    refusal = (f"{shown(export)}!sources/big.txt: unpacks to 68,157,440 bytes, over the limit of 67,108,864 for "
+               f"one member; refused")
+    proc, peak_mb = run_measured("leaks", str(processed), "--register", str(register))
+    assert (proc.returncode, proc.stderr.splitlines()) == (2, [f"error: {refusal}"])
+    assert peak_mb < 500
+    withheld, said, errors = guard(register, processed)
+    assert (withheld, said, errors[0]) == ([export], [], f"leak: {refusal} (so it is treated as leaking)")
+
+
+def test_a_word_file_python_docx_would_unpack_past_64_mib_in_all_is_refused(tmp_path, register, capsys):
+    raw = tmp_path / "raw"
+    doc = loosely_packed(raw / "T03.docx", {"[Content_Types].xml": "<Types/>"},
+                         {"word/media/image1.png": 33, "word/media/image2.png": 33})
+    assert main(["anonymise", str(raw), "--register", str(register), "--out", str(tmp_path / "anon"),
+                 "--key", str(tmp_path / "secure" / "k.key.csv")]) == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {shown(doc)}: members unpack to 69,206,024 bytes in all, over the limit of 67,108,864; refused"]
+    assert not (tmp_path / "anon").exists()
+    assert leaks(capsys, raw, "--register", register) == (2, [], [
+        f"error: {shown(doc)}: members unpack to 69,206,024 bytes in all, over the limit of 67,108,864; refused"])
+
+
+def test_a_refused_member_whose_name_breaks_the_line_is_named_on_one_line(tmp_path, register, capsys):
+    folder = tmp_path / "out"
+    name = "sources/a\nerror: b\x1b.txt"  # a line break and an escape character
+    export = bomb(folder / "export.qdpx", {"project.qde": "<Project/>"}, name, 2)
+    assert leaks(capsys, folder, "--register", register) == (2, [], [
+        f"error: {shown(export)}!sources/a?error: b?.txt: unpacks to 2,097,152 bytes from {packed(export, name)}"])
 
 
 # ----------------------------------------------------------------------------- 5. the guard's API

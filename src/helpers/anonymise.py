@@ -37,6 +37,7 @@ import pandas as pd
 
 from . import paths
 from .errors import InputError, raise_if
+from .limits import ZipReader, check_zip, member_shown
 
 REGISTER_COLUMNS = ["original", "category"]
 # Register categories and their pseudonym tags; the pattern categories follow.
@@ -1081,8 +1082,7 @@ def _pseudonymise_file(src: Path, dst: Path, pseudo: Pseudonymiser, counts: Coun
     shown = paths.relative(src)
     if src.suffix.lower() == DOCX:
         try:
-            with ZipFile(src) as archive:
-                raise_if(zip_problems(archive, shown, src.stat().st_size))
+            check_docx_zip(src, shown)
             lines = pseudonymise_docx(src, dst, pseudo, counts)
         except (BadZipFile, PackageNotFoundError, KeyError, ValueError) as exc:
             raise InputError(f"{shown}: cannot read as a Word .docx file ({type(exc).__name__}); "
@@ -1180,67 +1180,18 @@ def anonymise(src: str | Path, register: str | Path | Register, out_dir: str | P
 
 
 # ----------------------------------------------------------------------------- bounded reading
-# Archives and tables are checked before anything is unpacked: limits far above a real project's
-# files and far below what exhausts the machine (a zip bomb of 1 MB unpacks to gigabytes). The zip
-# limits are those of helpers.limits (helper A's), repeated here until the two are merged.
+# Archives (.docx, .qdpx) are checked and read within the zip limits of helpers.limits, the same as the
+# transcript and REFI-QDA readers; a text file or table is read whole for scanning up to SCAN_MAX_BYTES.
 SCAN_MAX_BYTES = 100 * 2**20  # one text file or table read whole for scanning
-ZIP_MAX_MEMBERS = 20_000  # a Word file has dozens of members, a large QDA project thousands
-ZIP_MAX_MEMBER_BYTES = 64 * 2**20  # one member unpacked (project.qde, a source text, word/document.xml)
-ZIP_MAX_TOTAL_BYTES = 4 * 2**30  # every member of one archive together
-ZIP_MAX_RATIO = 100  # unpacked / packed size of one member over ZIP_RATIO_FROM_BYTES; text packs 3-15 times
-ZIP_RATIO_FROM_BYTES = 2**20  # small members compress oddly without harm
 
 
-def zip_problems(archive, shown: str, archive_bytes: int) -> list[str]:
-    """Why an archive (a zipfile.ZipFile of `archive_bytes` bytes) may not be unpacked: too many
-    members, a member (or all together) too big or packed too densely, or a member packed by a
-    method other than stored/deflated; [] when it is safe.
-
-    zipfile never unpacks more than a member's stated size, so checking stated sizes bounds memory."""
-    from zipfile import ZIP_DEFLATED, ZIP_STORED
-
-    infos = archive.infolist()
-    if len(infos) > ZIP_MAX_MEMBERS:
-        return [f"{shown}: {len(infos):,} archive members, over the limit of {ZIP_MAX_MEMBERS:,}; not read"]
-    problems, total = [], 0
-    for info in infos:
-        where = f"{shown}!{_printable(info.filename)}"
-        total += info.file_size
-        if info.compress_type not in (ZIP_STORED, ZIP_DEFLATED):
-            problems.append(f"{where}: packed with zip method {info.compress_type}; only stored or deflated "
-                            f"members are read")
-        elif info.file_size > ZIP_MAX_MEMBER_BYTES:
-            problems.append(f"{where}: unpacks to {info.file_size:,} bytes, over the limit of "
-                            f"{ZIP_MAX_MEMBER_BYTES:,} for one member; not read")
-        elif info.file_size > ZIP_RATIO_FROM_BYTES and info.file_size > ZIP_MAX_RATIO * max(info.compress_size, 1):
-            problems.append(f"{where}: packed {info.file_size // max(info.compress_size, 1):,} to 1, over the "
-                            f"limit of {ZIP_MAX_RATIO} to 1 (a zip bomb?); not read")
-    if not problems and total > ZIP_MAX_TOTAL_BYTES:
-        problems.append(f"{shown}: members unpack to {total:,} bytes together, over the limit of "
-                        f"{ZIP_MAX_TOTAL_BYTES:,}; not read")
-    elif not problems and total > ZIP_RATIO_FROM_BYTES and total > ZIP_MAX_RATIO * archive_bytes:
-        problems.append(f"{shown}: members unpack to {total:,} bytes together from {archive_bytes:,}, over "
-                        f"{ZIP_MAX_RATIO} to 1 (a zip bomb?); not read")
-    return problems
-
-
-def _printable(name: str) -> str:
-    """A name (e.g. of an archive member) safe to print on one line."""
-    return "".join(ch if ch.isprintable() else "?" for ch in name)
-
-
-def _open_zip(source: Path | io.BytesIO, shown: str, kind: str) -> ZipFile:
-    """A zipfile.ZipFile of a path or bytes that passed zip_problems; InputError otherwise."""
-    try:
-        archive = ZipFile(source)
-        size = source.stat().st_size if isinstance(source, Path) else source.getbuffer().nbytes
-    except (BadZipFile, OSError, ValueError) as exc:
-        raise InputError(f"{shown}: cannot be read as {kind} ({type(exc).__name__}); not scanned") from None
-    problems = zip_problems(archive, shown, size)
-    if problems:
-        archive.close()
-        raise InputError(problems)
-    return archive
+def check_docx_zip(source: Path | io.BytesIO, shown: str) -> None:
+    """Refuse a .docx before python-docx opens it: Document() unpacks every member, so the archive must pass
+    limits.check_zip with every member read (one InputError naming the file and member). A file that is not a
+    zip raises BadZipFile (or OSError, ValueError) for the caller to word."""
+    size = source.stat().st_size if isinstance(source, Path) else source.getbuffer().nbytes
+    with ZipFile(source) as archive:
+        check_zip(archive, shown, size, every_member_read=True)
 
 
 def _parquet_text(path: Path, shown: str) -> str:
@@ -1321,10 +1272,10 @@ def _docx_views(source, shown: str) -> tuple[str, str]:
     """The views of a Word document (a path or file object): one line per paragraph, then properties."""
     from docx.opc.exceptions import PackageNotFoundError
 
-    _open_zip(source, shown, "a Word .docx file").close()
     try:
+        check_docx_zip(source, shown)
         text = "\n".join(docx_lines(source))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
+    except (BadZipFile, PackageNotFoundError, KeyError, ValueError, OSError) as exc:
         raise InputError(f"{shown}: cannot be read as a Word .docx file ({type(exc).__name__}); not scanned") from None
     return text, text
 
@@ -1353,18 +1304,24 @@ def file_views(path: Path) -> tuple[str, str] | None:
 def _qdpx_units(path: Path, shown: str) -> Iterator[tuple[str, str, tuple[str, str] | None]]:
     """(FILE!MEMBER, member name, views) of every member of a .qdpx, one at a time: project.qde as
     XML, the sources as text or Word; other members (images, PDF) have no views."""
-    with _open_zip(path, shown, "a .qdpx (zip) file") as archive:
+    try:
+        size = path.stat().st_size
+        archive = ZipFile(path)
+    except (BadZipFile, OSError, ValueError) as exc:
+        raise InputError(f"{shown}: cannot be read as a .qdpx (zip) file ({type(exc).__name__}); not scanned") from None
+    with archive:
+        reader = ZipReader(archive, shown, size)
         for info in sorted(archive.infolist(), key=lambda i: i.filename):
             if info.is_dir():
                 continue
-            where = f"{shown}!{_printable(info.filename)}"
+            where = member_shown(shown, info.filename)
             suffix = PurePosixPath(info.filename).suffix.lower()
             if suffix in KNOWN_BINARY:
                 yield where, info.filename, None
                 continue
             try:
-                data = archive.read(info)
-            except (OSError, ValueError, EOFError, zlib.error, BadZipFile) as exc:
+                data = reader.read(info)
+            except (OSError, ValueError, EOFError, zlib.error, BadZipFile, RuntimeError) as exc:  # damaged, encrypted
                 raise InputError(f"{where}: cannot be unpacked ({type(exc).__name__}); not scanned") from None
             if suffix == DOCX:
                 views = _docx_views(io.BytesIO(data), where)

@@ -88,6 +88,12 @@ def load_yaml(text: str, shown: str, loader_class=YAML_LOADER) -> object:
 
 
 # ----------------------------------------------------------------------------- zip archives
+def member_shown(shown: str, name: str) -> str:
+    """FILE!MEMBER as messages name a zip member, on one line whatever the name holds (a character that
+    does not print, a line break included, shows as '?')."""
+    return f"{shown}!" + "".join(ch if ch.isprintable() else "?" for ch in name)
+
+
 def _ratio(unpacked: int, packed: int) -> str:
     return f"{unpacked / max(packed, 1):,.0f}:1"
 
@@ -106,7 +112,7 @@ def check_zip(archive: zipfile.ZipFile, shown: str, archive_bytes: int, every_me
                          f"refused (not a document or project this workbench reads)")
     for info in members:
         if info.file_size > ZIP_RATIO_FLOOR_BYTES and info.file_size > ZIP_MAX_RATIO * info.compress_size:
-            raise InputError(f"{shown}!{info.filename}: unpacks to {info.file_size:,} bytes from "
+            raise InputError(f"{member_shown(shown, info.filename)}: unpacks to {info.file_size:,} bytes from "
                              f"{info.compress_size:,} (ratio {_ratio(info.file_size, info.compress_size)}, over the "
                              f"limit of {ZIP_MAX_RATIO}:1); refused as a likely zip bomb")
         if every_member_read:
@@ -125,11 +131,12 @@ def check_member(info: zipfile.ZipInfo, shown: str, limit: int | None = None) ->
     """Refuse a member that declares more than `limit` (default ZIP_MAX_MEMBER_BYTES) unpacked bytes or a
     compression method not in ZIP_METHODS."""
     limit = ZIP_MAX_MEMBER_BYTES if limit is None else limit
+    where = member_shown(shown, info.filename)
     if info.compress_type not in ZIP_METHODS:
-        raise InputError(f"{shown}!{info.filename}: compression method {info.compress_type} is not read (only "
+        raise InputError(f"{where}: compression method {info.compress_type} is not read (only "
                          f"{' and '.join(ZIP_METHODS.values())} members); save the file again from its program")
     if info.file_size > limit:
-        raise InputError(f"{shown}!{info.filename}: unpacks to {info.file_size:,} bytes, over the limit of "
+        raise InputError(f"{where}: unpacks to {info.file_size:,} bytes, over the limit of "
                          f"{limit:,} for one member; refused")
 
 
@@ -159,16 +166,17 @@ class ZipReader:
         """The bytes of one member (one InputError naming the file and member when over a limit)."""
         info = member if isinstance(member, zipfile.ZipInfo) else self.archive.getinfo(member)
         check_member(info, self.shown)
+        where = member_shown(self.shown, info.filename)
         budget = ZIP_MAX_READ_BYTES - self.unpacked
         if info.file_size > budget:
-            raise InputError(f"{self.shown}!{info.filename}: unpacks to {info.file_size:,} bytes; with the "
+            raise InputError(f"{where}: unpacks to {info.file_size:,} bytes; with the "
                              f"{self.unpacked:,} already read that is over the limit of {ZIP_MAX_READ_BYTES:,} read "
                              f"from one archive; refused")
         limit = min(ZIP_MAX_MEMBER_BYTES, budget)
         with self.archive.open(info) as stream:
             data = read_at_most(stream, limit)
         if data is None:
-            raise InputError(f"{self.shown}!{info.filename}: unpacks to more than {limit:,} bytes (it declares "
+            raise InputError(f"{where}: unpacks to more than {limit:,} bytes (it declares "
                              f"{info.file_size:,}); refused")
         self.unpacked += len(data)
         return data
