@@ -7,8 +7,6 @@ from __future__ import annotations
 import csv
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 
@@ -19,7 +17,7 @@ import pytest
 from helpers import codebook, coding, paths
 from helpers.errors import InputError
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, run_cli, run_measured
 
 TURN_HEADER = ["transcript_id", "turn", "speaker", "participant_id", "role", "group", "timestamp", "text",
                "source", "line"]
@@ -169,18 +167,10 @@ def test_one_huge_segment_is_coded_in_memory_bounded_by_its_size(tmp_path):
     (tmp_path / "book.yaml").write_text(
         "themes:\n  - code: s\n    label: S\n    keywords: [pain, 'kind enough to let me']\n"
         "    patterns: ['\\blet me sit\\b']\n    exclude: ['brain fog']\n", encoding="utf-8")
-    # measured in a process of its own, so no earlier child of the test run counts
-    probe = ("import resource, subprocess, sys\n"
-             "proc = subprocess.run([sys.executable, '-m', 'helpers', *sys.argv[1:]], capture_output=True, text=True)\n"
-             "print(proc.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-             "sys.stderr.write(proc.stderr)\n")
-    proc = subprocess.run([sys.executable, "-c", probe, "code", "--corpus", str(tmp_path / "turns.csv"),
-                           "--codebook", str(tmp_path / "book.yaml"), "--out", str(tmp_path / "codings.parquet")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
-    returncode, peak_kib = map(int, proc.stdout.split())
-    assert returncode == 0, proc.stderr
+    proc, peak_mb = run_measured("code", "--corpus", str(tmp_path / "turns.csv"), "--codebook",
+                                 str(tmp_path / "book.yaml"), "--out", str(tmp_path / "codings.parquet"), timeout=120)
+    assert proc.returncode == 0, proc.stderr
     codings = pd.read_parquet(tmp_path / "codings.parquet")
     per_term = codings.groupby("term").size().to_dict()
     assert per_term == {"pain": repeats, "kind enough to let me": 50 * repeats, r"\blet me sit\b": 50 * repeats}
-    peak_mb = peak_kib / 1024
     assert peak_mb < 250 + 8 * size_mb, f"peak {peak_mb:.0f} MB for a {size_mb:.0f} MB segment"

@@ -16,7 +16,7 @@ import docx
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, run_measured
 from helpers import limits, paths, project, survey, transcripts
 from helpers.__main__ import main
 from helpers.errors import InputError
@@ -86,19 +86,6 @@ def write_docx(path: Path, replace: dict[str, bytes | int] | None = None, text: 
             else:
                 out.writestr(name, content)
     return path
-
-
-def run_measured(*args: str, timeout: int = 60) -> tuple[subprocess.CompletedProcess, float]:
-    """`python -m helpers ARGS` in a fresh process; (its result, its peak memory in MiB). A wrapper process
-    runs it so that RUSAGE_CHILDREN holds this one command only."""
-    wrapper = ("import resource, subprocess, sys\n"
-               "p = subprocess.run([sys.executable, '-m', 'helpers', *sys.argv[1:]])\n"
-               "print('PEAK_KIB', resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
-               "sys.exit(p.returncode)\n")
-    proc = subprocess.run([sys.executable, "-c", wrapper, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout)
-    peak = int(re.search(r"PEAK_KIB (\d+)", proc.stdout)[1]) / 1024
-    return proc, peak
 
 
 def errors(err: str) -> list[str]:

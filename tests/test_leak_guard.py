@@ -8,15 +8,13 @@ from __future__ import annotations
 import io
 import json
 import random
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from conftest import ROOT
+from conftest import run_measured
 from helpers import anonymise as A
 from helpers.__main__ import main
 
@@ -63,20 +61,6 @@ def anonymised(tmp_path: Path, src: Path, register: Path, capsys) -> Path:
                  "--key", str(key)]) == 0
     capsys.readouterr()
     return tmp_path / "anon"
-
-
-def run_measured(*args: str, timeout: int = 60) -> tuple[subprocess.CompletedProcess, float]:
-    """`python -m helpers ARGS` in a child of a small wrapper that reports the child's peak memory:
-    (the wrapper's completed process, peak resident memory of the command in MB). The timeout is the
-    time bound."""
-    wrapper = ("import resource, subprocess, sys\n"
-               "code = subprocess.run(sys.argv[1:]).returncode\n"
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)\n"
-               "sys.exit(code)\n")
-    proc = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "helpers", *args], cwd=ROOT,
-                          capture_output=True, text=True, timeout=timeout)
-    *err, peak_kib = proc.stderr.rstrip("\n").split("\n")
-    return subprocess.CompletedProcess(proc.args, proc.returncode, proc.stdout, "\n".join(err)), int(peak_kib) / 1024
 
 
 def bomb(path: Path, small: dict[str, str], big: str, megabytes: int) -> Path:
@@ -242,6 +226,22 @@ def test_inside_of_qdpx_exports_and_parquet_tables_is_scanned(tmp_path, register
                           f"leak: {shown(export)}!sources/1.txt:2: place",
                           f"leak: {shown(export)}!sources/Mr_Painter.txt (name): name",
                           f"leak: {shown(table)}:3: name"]
+
+
+def test_a_word_source_inside_a_qdpx_is_scanned(tmp_path, register, capsys):
+    import docx
+
+    buffer = io.BytesIO()
+    document = docx.Document()
+    document.add_paragraph("Interviewer: where do you work?")
+    document.add_paragraph("C01: at the depot in Grimbleford")
+    document.save(buffer)
+    export = tmp_path / "export.qdpx"
+    with zipfile.ZipFile(export, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("project.qde", '<?xml version="1.0" encoding="utf-8"?>\n<Project name="study"/>\n')
+        archive.writestr("sources/2.docx", buffer.getvalue())
+    assert leaks(capsys, export, "--register", register) == (1, [
+        f"{shown(export)}!sources/2.docx:2: place: Grimbleford"], ["1 identifier(s) found in 1 of 1 file(s)."])
 
 
 # ----------------------------------------------------------------------------- bombs and damage

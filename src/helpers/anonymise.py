@@ -852,12 +852,13 @@ def pseudonymise_docx(src: Path, dst: Path, pseudonymiser: Pseudonymiser, counts
     return lines
 
 
-def docx_lines(path: Path) -> list[str]:
-    """Text of a .docx for scanning: one line per paragraph (all parts, deleted text too) and properties."""
+def docx_lines(source) -> list[str]:
+    """Text of a .docx (a path or a file object, e.g. a .qdpx member) for scanning: one line per paragraph
+    (all parts, deleted text too) and properties."""
     import docx
     from docx.oxml.ns import qn
 
-    doc = docx.Document(str(path))
+    doc = docx.Document(str(source) if isinstance(source, (str, Path)) else source)
     lines = []
     for part, root in _docx_xml_roots(doc):
         for text_tag in (qn("w:t"), qn("w:delText")):
