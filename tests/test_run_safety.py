@@ -180,6 +180,8 @@ LEAKY = """
 from helpers import paths
 (paths.processed_dir() / "table.csv").write_text(label)
 (paths.figures_dir() / "chart.svg").write_text("<svg><text>chart</text></svg>")
+(paths.figures_dir() / "words.svg").write_text(f"<svg><text>{label}</text></svg>")
+(paths.figures_dir() / "words.png").write_bytes(b"a picture of the words")
 print(label)
 """
 
@@ -196,7 +198,8 @@ def test_a_run_that_fails_the_leak_guard_publishes_none_of_the_leaking_outputs(t
     captured = capsys.readouterr()
     assert "leak: " in captured.err and "Jen" not in captured.err  # findings never repeat the identifier
     assert "output file(s) are withheld (deleted, not published)" in captured.err
-    for gone in ("reports/01_write.html", "reports/notebooks/01_write.ipynb", "processed/table.csv"):
+    for gone in ("reports/01_write.html", "reports/notebooks/01_write.ipynb", "processed/table.csv",
+                 "figures/words.svg", "figures/words.png", "reports/figures/words.png"):
         assert not (tmp_path / gone).exists(), gone  # neither this run's version nor the earlier one
     assert (folders["figures"] / "chart.svg").is_file()  # a clean output of the same run is published
     index = (folders["reports"] / "index.html").read_text()
@@ -204,3 +207,20 @@ def test_a_run_that_fails_the_leak_guard_publishes_none_of_the_leaking_outputs(t
     assert '<tr class="failed"><td>01_write</td><td>✘ FAILED' in index
     assert "Sarah" not in index and "Jen" not in index
     assert not list(tmp_path.rglob(f"{paths.STAGING_PREFIX}*"))
+
+
+def test_earlier_outputs_an_only_run_leaves_in_place_are_checked_too(tmp_path, capsys):
+    register = tmp_path / "register.csv"
+    register.write_text("original,category\nSarah Jenkins,name\n")
+    nbs, cfg, folders = _project(tmp_path, LEAKY, f"  register: {register}\n")
+    folders["reports"].mkdir()
+    old = folders["reports"] / "02_other.html"
+    old.write_text("<p>an earlier report about Sarah Jenkins</p>")
+    code = pipeline.run(cfg, ["01_write.label=clean words"], ["01"], False, 1, folders["reports"], folders["figures"],
+                        notebooks_dir=nbs, processed=folders["processed"])
+    assert code == 1
+    assert old.is_file()  # not this run's output: reported, not deleted
+    assert (folders["reports"] / "01_write.html").is_file()  # this run's clean outputs are published
+    index = (folders["reports"] / "index.html").read_text()
+    assert (f"in 1 earlier output(s) this run did not replace, left in place: {old} (delete them or run every "
+            "notebook). Fix the input data and run again.") in index

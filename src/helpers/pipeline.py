@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import paths
 from .errors import InputError
+from .anonymise import check_outputs, load_register
 from .outputs import OutputFolders, die_with_parent
 from .project import (CONFIG_ENV, DEFAULT_TIMEOUT, RUN_ENV, TITLE_ENV, check_inputs, load_config,  # noqa: F401
                       load_project, notebook_defaults, notebook_names, parse_overrides, project_parameters,
@@ -247,8 +248,6 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
     to_run = [n for n in chosen if n not in skipped]
     register = run_settings.get("register")
     if register:  # a bad register stops the run before any notebook runs
-        from .anonymise import load_register
-
         register = str(project.from_config(register))
         load_register(register)
     for note in check_inputs({n: parameters[n] for n in to_run}):
@@ -325,6 +324,25 @@ def _run_notebooks(chosen, to_run, skipped, parameters, notebooks_dir, stage, pr
     return results
 
 
+def _guard(register: str, outputs: OutputFolders, stage: dict[str, Path], out) -> tuple[list[Path], list[Path]]:
+    """The leak guard over everything this run staged and every earlier output it leaves in place.
+    Returns (this run's leaking outputs, deleted from staging; earlier outputs that leak, left alone:
+    the run did not write them, but it must not report the folder clean)."""
+    kept = []
+    for key, folder in outputs.folders.items():
+        staged = {p.relative_to(stage[key]) for p in outputs.staged_files(key)}
+        kept += [f for f in folder.rglob("*") if f.is_file() and f.relative_to(folder) not in staged
+                 and not any(part.startswith(".") for part in f.relative_to(folder).parts)]
+    leaking = check_outputs(register, [*(stage[k] for k in ("reports", "figures", "processed")), *sorted(set(kept))],
+                            out=out)
+    leaking = set(leaking) | {w.with_suffix(".png") for w in leaking  # a PNG shows what its SVG twin holds
+                              if w.suffix == ".svg" and w.with_suffix(".png").exists()}
+    withheld = sorted(w for w in leaking if any(s in w.parents for s in stage.values()))
+    for w in withheld:
+        w.unlink()
+    return withheld, sorted(leaking.difference(withheld))
+
+
 def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, NotebookResult], chosen, skipped,
              parameters, title, register, full: bool, out) -> int:
     """Write index.html, run the leak guard over everything staged (identifying outputs are deleted,
@@ -338,29 +356,29 @@ def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, 
     failure = "This run failed: see the notebooks marked FAILED." if failed else ""
     index_args = (title, [results[n] for n in chosen], {n: parameters[n] for n in chosen}, run_date)
     index = write_index(stage["reports"], pngs, *index_args, failure=failure)
-    withheld: list[Path] = []
-    if register:  # nothing identifiable may reach a report, a figure or a table
-        from .anonymise import check_outputs
-
-        withheld = check_outputs(register, [stage[k] for k in ("reports", "figures", "processed")], out=out)
-        for leaking in withheld:
-            leaking.unlink(missing_ok=True)
-            name = leaking.stem
-            if name in results and leaking.suffix in (".html", ".ipynb"):
-                results[name].status = "failed"
-                results[name].error = f"notebook {name}: report withheld: the leak check found identifiers in it"
+    withheld, earlier = _guard(register, outputs, stage, out) if register else ([], [])
+    for leaking in withheld:
+        name = leaking.stem
+        if name in results and leaking.suffix in (".html", ".ipynb"):
+            results[name].status = "failed"
+            results[name].error = f"notebook {name}: report withheld: the leak check found identifiers in it"
+    if withheld or earlier:
+        failure = "This run failed the leak check: identifiers from the register or patterns were found"
         if withheld:
-            shown = ", ".join(paths.relative(w) for w in withheld)
-            failure = (f"This run failed the leak check: identifiers from the register or patterns were found in "
-                       f"{len(withheld)} output(s), which were deleted and not published: {shown}. "
-                       "Fix the input data and run again.")
-            private = index in withheld or any(w.suffix == ".ipynb" for w in withheld)
-            index = write_index(stage["reports"], [p for p in pngs if p not in withheld], *index_args,
-                                failure=failure, private=private)
-            if check_outputs(register, [index], out=io.StringIO(), err=io.StringIO()):  # the title itself
-                index = write_index(stage["reports"], [p for p in pngs if p not in withheld],
-                                    "Reports (title withheld by the leak check)", *index_args[1:],
-                                    failure=failure, private=True)
+            failure += (f" in {len(withheld)} of its outputs, which were deleted and not published: "
+                        f"{', '.join(paths.relative(w) for w in withheld)}")
+        if earlier:
+            failure += (f"{';' if withheld else ''} in {len(earlier)} earlier output(s) this run did not replace, "
+                        f"left in place: {', '.join(paths.relative(e) for e in earlier)} (delete them or run "
+                        "every notebook)")
+        failure += ". Fix the input data and run again."
+        private = index in withheld or any(w.suffix == ".ipynb" for w in withheld)
+        index = write_index(stage["reports"], [p for p in pngs if p not in withheld], *index_args,
+                            failure=failure, private=private)
+        if check_outputs(register, [index], out=io.StringIO(), err=io.StringIO()):  # the title itself
+            index = write_index(stage["reports"], [p for p in pngs if p not in withheld],
+                                "Reports (title withheld by the leak check)", *index_args[1:],
+                                failure=failure, private=True)
     removed = []
     if full:  # a full run replaces every figure and the gallery; an --only run keeps the others
         removed += sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg"))
@@ -376,7 +394,7 @@ def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, 
     for res in failed:
         print(f"error: {res.error} (partly executed notebook kept in "
               f"{paths.relative(reports / 'notebooks' / (res.name + '.ipynb'))})", file=sys.stderr)
-    if failed or withheld:
+    if failed or withheld or earlier:
         print(f"Run failed: {paths.relative(final_index)}", file=out)
         return 1
     print(f"Done: {final_index}", file=out)
