@@ -523,7 +523,13 @@ def test_exclude_skips_names_and_patterns_and_skipped_files_says_why(tmp_path):
     assert [(p.name, why) for p, why in transcripts.skipped_files(tmp_path, exclude=["legend.txt", "C.*"])] == [
         (".hidden.txt", "hidden or temporary file"), ("C.txt", "excluded (C.*)"), ("legend.txt", "excluded (legend.txt)"),
         ("notes.pdf", f"unsupported extension '.pdf'; supported: {SUPPORTED}"), ("~$D.docx", "hidden or temporary file")]
-    assert [d.transcript_id for d in transcripts.read_transcripts(tmp_path, exclude=["legend.txt", "C.*"])] == ["A", "B"]
+    with pytest.warns(transcripts.IngestWarning) as warned:
+        docs = transcripts.read_transcripts(tmp_path, exclude=["legend.txt", "C.*"])
+    assert [d.transcript_id for d in docs] == ["A", "B"]
+    assert sorted(str(w.message).removeprefix(f"{tmp_path}/") for w in warned) == [
+        ".hidden.txt: skipped: hidden or temporary file",
+        f"notes.pdf: skipped: unsupported extension '.pdf'; supported: {SUPPORTED}",
+        "~$D.docx: skipped: hidden or temporary file"]  # the excluded files are not warned about
 
 
 # ----------------------------------------------------------------------------- labels real transcripts use (issue 13)
