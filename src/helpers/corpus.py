@@ -127,22 +127,31 @@ def collection_events(participants: pd.DataFrame, columns: str = "collection") -
 
 
 def plot_participants(participants: pd.DataFrame, by: str = "group", hue: str = "collection"):
-    """Bar chart: participants per stakeholder group, split by data-collection method."""
-    import matplotlib.pyplot as plt
+    """Bar chart: participants per stakeholder group (top to bottom in the project's order), split by
+    data-collection method; counts inside the bars (none on empty parts), the legend beside the axes."""
+    from .figures import add_source_note, human_label, new_figure, text_colour_for, value_label
 
-    from .figures import add_source_note, group_label
-
-    counts = pd.crosstab(participants[by], participants[hue])
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
-    counts.index = [group_label(g) for g in counts.index]
-    counts.plot.barh(ax=ax, stacked=True, color=["#56B4E9", "#CC79A7", "#F0E442", "#D55E00"][: counts.shape[1]],
-                     width=0.6)
-    for container in ax.containers:
-        ax.bar_label(container, label_type="center", fontsize=9)
+    counts = pd.crosstab(participants[by].fillna("").astype(str), participants[hue].fillna("").astype(str))
+    counts = counts.reindex(_order(counts.index))
+    colours = ["#56B4E9", "#CC79A7", "#F0E442", "#D55E00", "#009E73", "#999999"]
+    fig, ax = new_figure(1.9 + 0.55 * len(counts))
+    y = np.arange(len(counts))
+    left = np.zeros(len(counts))
+    for i, column in enumerate(counts.columns):
+        colour = colours[i % len(colours)]
+        values = counts[column].to_numpy()
+        bars = ax.barh(y, values, left=left, color=colour, height=0.6, label=value_label(hue, column))
+        ax.bar_label(bars, labels=[f"{v:g}" if v > 0 else "" for v in values], label_type="center", fontsize=9,
+                     color=text_colour_for(colour))
+        left += values
+    ax.set_yticks(y, [value_label(by, g) for g in counts.index])
+    ax.invert_yaxis()
     ax.set_title("Participants by stakeholder group and data collection")
     ax.set_xlabel("Participants")
-    ax.set_ylabel("")
-    ax.legend(title=hue.replace("_", " "), loc="lower right")
+    ax.set_ylabel(human_label(by))
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.grid(axis="y", visible=False)
+    ax.legend(title=human_label(hue), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     add_source_note(fig, f"n = {len(participants)} participants, "
                          f"{participants['transcript_id'].nunique()} transcripts")
     fig.tight_layout()
@@ -737,13 +746,12 @@ def interviewer_share(turns: pd.DataFrame, participants: pd.DataFrame | None = N
 
 def plot_words_by_participant(per_participant: pd.DataFrame, by: str = "group"):
     """Bar chart of words spoken by each participant, coloured by `by`."""
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_palette, human_label, new_figure, value_label
 
     palette = group_palette(per_participant[by])
-    fig, ax = plt.subplots(figsize=(7.5, max(3.5, 0.26 * len(per_participant) + 1.2)))
+    fig, ax = new_figure(max(3.5, 0.26 * len(per_participant) + 1.2))
     y = np.arange(len(per_participant))
     ax.barh(y, per_participant["words"], color=[palette[v] for v in per_participant[by]], height=0.7)
     ax.set_yticks(y, per_participant["participant_id"])
@@ -751,8 +759,9 @@ def plot_words_by_participant(per_participant: pd.DataFrame, by: str = "group"):
     ax.set_title("Words spoken by each participant")
     ax.set_xlabel("Words (transcription notes not counted)")
     ax.set_ylabel("Participant")
-    ax.legend(handles=[Patch(color=palette[v], label=group_label(v)) for v in _order(per_participant[by])],
-              title=by.replace("_", " "), loc="lower right")
+    ax.grid(axis="y", visible=False)
+    ax.legend(handles=[Patch(color=palette[v], label=value_label(by, v)) for v in _order(per_participant[by])],
+              title=human_label(by), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     add_source_note(fig, f"n = {len(per_participant)} participants, {int(per_participant['turns'].sum())} turns, "
                          f"{int(per_participant['words'].sum()):,} words")
     fig.tight_layout()
@@ -761,14 +770,13 @@ def plot_words_by_participant(per_participant: pd.DataFrame, by: str = "group"):
 
 def plot_interviewer_share(share: pd.DataFrame):
     """Bar chart of the interviewer's share of words in each transcript, coloured by the participants' group."""
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_label, group_palette, human_label, new_figure
 
     groups = share["group"].fillna("").astype(str) if "group" in share else pd.Series([""] * len(share))
     palette = group_palette(groups)
-    fig, ax = plt.subplots(figsize=(7.5, max(3.5, 0.3 * len(share) + 1.2)))
+    fig, ax = new_figure(max(3.5, 0.3 * len(share) + 1.2))
     y = np.arange(len(share))
     ax.barh(y, 100 * share["interviewer_share"].fillna(0), color=[palette[g] for g in groups], height=0.7)
     ax.set_yticks(y, share["transcript_id"])
@@ -776,9 +784,10 @@ def plot_interviewer_share(share: pd.DataFrame):
     ax.set_title("Interviewer's share of talk per transcript")
     ax.set_xlabel("Interviewer words (% of all words in the transcript)")
     ax.set_ylabel("Transcript")
+    ax.grid(axis="y", visible=False)
     if "group" in share:
         ax.legend(handles=[Patch(color=palette[g], label=group_label(g)) for g in _order(groups)],
-                  loc="upper left", bbox_to_anchor=(1.01, 1.0))
+                  title=human_label("group"), loc="upper left", bbox_to_anchor=(1.01, 1.0))
     add_source_note(fig, f"n = {len(share)} transcripts, {int(share['interviewer_words'].sum()):,} interviewer and "
                          f"{int(share['participant_words'].sum()):,} participant words")
     fig.tight_layout()
@@ -790,7 +799,7 @@ def plot_turn_lengths(turns: pd.DataFrame, participants: pd.DataFrame, by: str =
     """Box plots of words per turn for each value of `by` (log scale), with the interviewers for comparison."""
     import matplotlib.pyplot as plt
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_label, group_palette, human_label, new_figure, value_label
 
     talk = _participant_turns(turns, participants, by)[[by, "words"]]
     order = _order(talk[by])
@@ -800,7 +809,7 @@ def plot_turn_lengths(turns: pd.DataFrame, participants: pd.DataFrame, by: str =
         order = order + (["interviewer"] if len(asked) else [])
     palette = group_palette(order)
     data = [talk.loc[talk[by] == v, "words"].clip(lower=1).to_numpy() for v in order]
-    fig, ax = plt.subplots(figsize=(7.5, 0.7 * len(order) + 1.8))
+    fig, ax = new_figure(0.7 * len(order) + 1.8)
     import inspect
 
     sideways = ({"orientation": "horizontal"} if "orientation" in inspect.signature(ax.boxplot).parameters
@@ -813,13 +822,14 @@ def plot_turn_lengths(turns: pd.DataFrame, participants: pd.DataFrame, by: str =
     for median in box["medians"]:
         median.set_color("black")
     ax.set_yticks(np.arange(1, len(order) + 1),
-                  [f"{group_label(v)} (n = {len(d)})" for v, d in zip(order, data)])
+                  [f"{group_label(v) if v == 'interviewer' else value_label(by, v)} (n = {len(d)})"
+                   for v, d in zip(order, data)])
     ax.invert_yaxis()
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(plt.FuncFormatter("{:g}".format))
     ax.set_title("How long are the turns?")
     ax.set_xlabel("Words per turn (log scale)")
-    ax.set_ylabel(by.replace("_", " "))
+    ax.set_ylabel(human_label(by))
     add_source_note(fig, f"n = {sum(len(d) for d in data)} turns from {turns['transcript_id'].nunique()} transcripts; "
                          f"boxes: quartiles, line: median")
     fig.tight_layout()
