@@ -32,6 +32,9 @@ CONFIG_ENV = "IPS_CONFIG"  # the pipeline.yaml a notebook opened in JupyterLab t
 RUN_ENV = "IPS_PIPELINE_RUN"  # set by `helpers run` for its notebooks: the injected parameters are final
 TITLE_ENV = "IPS_PROJECT_TITLE"
 DEFAULT_TITLE = "Transcript analysis reports"
+SHARE_PARAMETER = "share"  # notebook parameter: true builds a report to share outside the research team
+SHARED_MODE = "Built for sharing: whole turns left out"
+FULL_MODE = "Full report: contains every turn verbatim; share only within the research team"
 
 
 def notebook_names(folder: Path | None = None) -> list[str]:
@@ -383,8 +386,22 @@ def notebook_parameters(name: str, namespace: dict) -> dict:
     return values
 
 
+def report_mode(share: bool) -> str:
+    """The line saying how a report was built: for sharing (whole turns left out) or in full."""
+    return SHARED_MODE if share else FULL_MODE
+
+
+def left_out(what: str):
+    """What a report built for sharing shows in place of a table or figure holding whole turns."""
+    from IPython.display import HTML
+
+    return HTML(f"<p><i>Left out of this report, which is built for sharing: {html.escape(what)} (it holds whole "
+                f"turns). The full report, for the research team only, has it.</i></p>")
+
+
 def _show_parameters(title: str, config_shown: str, values: dict, sources: dict) -> None:
-    """Display the project title, the demo note when it applies, and each parameter with its source."""
+    """Display the project title, the demo note when it applies, the report's mode (when the notebook has a
+    `share` parameter) and each parameter with its source."""
     import json
 
     esc = html.escape
@@ -397,7 +414,9 @@ def _show_parameters(title: str, config_shown: str, values: dict, sources: dict)
     if demo and values.get("human_coding") and paths.resolve(values["human_coding"]).name.startswith("human_coding_demo"):
         demo += ("<blockquote>The human coding is the demo's too: passages of three transcripts hand-coded for "
                  "this project by a fictional coder, to show what the report looks like.</blockquote>")
-    body = (f"<h2>{esc(title)}</h2>{demo}<details><summary>Parameters of this report (project: "
+    mode = (f'<p class="report-mode"><b>{esc(report_mode(values[SHARE_PARAMETER]))}</b></p>'
+            if SHARE_PARAMETER in values else "")
+    body = (f"<h2>{esc(title)}</h2>{mode}{demo}<details><summary>Parameters of this report (project: "
             f"<code>{esc(config_shown or 'none')}</code>)</summary><table><tr><th>parameter</th><th>value</th>"
             f"<th>from</th></tr>{rows}</table></details>")
     try:
@@ -409,5 +428,7 @@ def _show_parameters(title: str, config_shown: str, values: dict, sources: dict)
         display(HTML(body))
     else:  # plain Python: the same facts as text
         print(title)
+        if SHARE_PARAMETER in values:
+            print(report_mode(values[SHARE_PARAMETER]))
         for k, v in values.items():
             print(f"  {k} = {v!r}  ({sources[k]})")
