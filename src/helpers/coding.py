@@ -682,9 +682,9 @@ def _group_title(group: str, by: str, n: int) -> str:
     """A group's name for a figure, wrapped to short lines, with its number of participants."""
     import textwrap
 
-    from .figures import group_label
+    from .figures import group_label, human_label, split_variant
 
-    name = group_label(group) if by == "group" else str(group)
+    name = group_label(group) if by == "group" or split_variant(group)[0] == "all" else human_label(group)
     return textwrap.fill(name, 13, break_long_words=False) + f"\n(N = {n})"
 
 
@@ -701,62 +701,87 @@ def _source_note(rows: pd.DataFrame, by: str) -> str:
 
 
 def plot_prevalence_heatmap(prev: pd.DataFrame, by: str = "group"):
-    """Heatmap subtheme x group of the share of each group's participants who mention it ("n/N")."""
-    import matplotlib.pyplot as plt
-    import seaborn as sns
+    """Heatmap subtheme x group (and all participants, last) of the share of each group's participants
+    who mention it: each cell shows the percentage and "n of N"; colours from figures.share_cmap (no
+    solid dark blocks), text black or white by contrast with its cell."""
+    from .figures import add_source_note, human_label, new_figure, share_cmap, split_variant, text_colour_for
 
-    from .figures import SEQUENTIAL_CMAP, add_source_note
-
-    rows = _leaf_rows(prev, by)
+    rows = prev[prev["level"] == ("subtheme" if (prev["level"] == "subtheme").any() else "theme")]
     order = list(pd.unique(rows["label"]))
-    groups = list(pd.unique(rows[by]))
+    values = list(pd.unique(rows[by]))
+    groups = [g for g in values if split_variant(g)[0] != "all"] + [g for g in values if split_variant(g)[0] == "all"]
     share = rows.pivot(index="label", columns=by, values="participant_share").loc[order, groups]
-    text = rows.assign(t=rows["participants_coded"].astype(str) + "/" + rows["participants_total"].astype(str))
-    annot = text.pivot(index="label", columns=by, values="t").loc[order, groups]
+    coded = rows.pivot(index="label", columns=by, values="participants_coded").loc[order, groups]
     totals = rows.drop_duplicates(by).set_index(by)["participants_total"]
-    fig, ax = plt.subplots(figsize=(3.5 + 1.7 * len(groups), 1.4 + 0.4 * len(order)))
-    sns.heatmap(share * 100, annot=annot.to_numpy(), fmt="", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=100,
-                linewidths=0.5, linecolor="white", cbar_kws={"label": "% of the group's participants"}, ax=ax)
+    cmap = share_cmap()
+    fig, ax = new_figure(1.9 + 0.5 * len(order))
+    image = ax.imshow(share.to_numpy(dtype=float) * 100, cmap=cmap, vmin=0, vmax=100, aspect="auto",
+                      interpolation="nearest")
+    for (y, x), value in np.ndenumerate(share.to_numpy(dtype=float)):
+        colour = text_colour_for(cmap(value if np.isfinite(value) else 0.0))
+        ax.text(x, y, f"{100 * value:.0f}%\n{coded.iat[y, x]} of {int(totals[groups[x]])}", ha="center",
+                va="center", fontsize=8.5, color=colour, linespacing=1.1)
+    ax.set_xticks(np.arange(len(groups)), [_group_title(g, by, int(totals[g])) for g in groups])
+    ax.set_yticks(np.arange(len(order)), order)
+    ax.tick_params(axis="both", length=0)
+    ax.xaxis.tick_top()
+    ax.xaxis.set_label_position("top")
+    ax.grid(False)
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    ax.set_xticks(np.arange(len(groups) + 1) - 0.5, minor=True)
+    ax.set_yticks(np.arange(len(order) + 1) - 0.5, minor=True)
+    ax.grid(which="minor", color="white", linewidth=1.5)
+    ax.tick_params(which="minor", length=0)
     themes = rows.drop_duplicates("label")["theme"].to_numpy()
     for y in np.flatnonzero(themes[1:] != themes[:-1]) + 1:
-        ax.axhline(y, color="white", linewidth=4)
-    ax.set_xticklabels([_group_title(g, by, int(totals[g])) for g in groups], rotation=0)
-    ax.set_title("Who mentions each subtheme:\nshare of participants per group")
-    ax.set_xlabel(by.replace("_", " ").capitalize())
+        ax.axhline(y - 0.5, color="white", linewidth=5)
+    first_all = next((i for i, g in enumerate(groups) if split_variant(g)[0] == "all"), None)
+    if first_all:
+        ax.axvline(first_all - 0.5, color="white", linewidth=5)
+    colourbar = fig.colorbar(image, ax=ax, fraction=0.04, pad=0.02, shrink=min(1.0, 6 / max(len(order), 1)))
+    colourbar.set_label("% of the group's participants")
+    colourbar.outline.set_visible(False)
+    ax.set_title("Who mentions each subtheme: share of participants per group")
+    ax.set_xlabel(human_label(by))
     ax.set_ylabel("Subtheme")
-    add_source_note(fig, _source_note(rows, by) + "; cell: participants mentioning it / participants in group")
+    add_source_note(fig, _source_note(_leaf_rows(prev, by), by)
+                    + "; cell: % of the group's participants who mention it (n of N)")
     fig.tight_layout()
     return fig
 
 
-def plot_participant_counts(prev: pd.DataFrame, by: str = "group"):
-    """One panel per group: how many of the group's N participants mention each subtheme ("n of N")."""
-    import matplotlib.pyplot as plt
-
-    from .figures import add_source_note, group_palette
+def plot_participant_counts(prev: pd.DataFrame, by: str = "group", per_row: int = 3):
+    """One panel per group, at most `per_row` to a row: how many of the group's N participants mention
+    each subtheme ("n of N")."""
+    from .figures import add_source_note, group_palette, new_figure
 
     rows = _leaf_rows(prev, by)
     order = list(pd.unique(rows["label"]))
     groups = list(pd.unique(rows[by]))
     palette = group_palette(groups)
-    fig, axes = plt.subplots(1, len(groups), figsize=(3.0 + 2.6 * len(groups), 1.4 + 0.38 * len(order)),
-                             sharey=True, squeeze=False)
+    ncols = max(1, min(per_row, len(groups)))
+    nrows = -(-max(1, len(groups)) // ncols)
+    fig, axes = new_figure(nrows * (1.5 + 0.36 * len(order)) + 0.4, nrows, ncols, sharey=True, squeeze=False)
     ypos = np.arange(len(order))
-    for ax, group in zip(axes[0], groups):
+    for ax, group in zip(axes.flat, groups):
         part = rows[rows[by] == group].set_index("label").loc[order]
         total = int(part["participants_total"].iloc[0])
         ax.barh(ypos, part["participants_coded"], color=palette[group], height=0.7)
         ax.barh(ypos, [total] * len(order), color="none", edgecolor="#bbbbbb", height=0.7)
         for y, n in zip(ypos, part["participants_coded"]):
             ax.text(total * 1.03, y, f"{n} of {total}", va="center", fontsize=8)
-        ax.set_xlim(0, total * 1.45)
-        ax.set_xticks(range(0, total + 1, max(1, -(-total // 5))))
+        ax.set_xlim(0, total * 1.5)
+        ax.set_xticks(range(0, total + 1, max(1, -(-total // 4))))
         ax.set_title(_group_title(group, by, total), fontsize=11)
-        ax.set_xlabel("Participants mentioning it")
+        ax.set_xlabel("Participants")
         ax.grid(axis="y", visible=False)
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
     axes[0][0].set_yticks(ypos, order)
     axes[0][0].invert_yaxis()
-    axes[0][0].set_ylabel("Subtheme")
+    for row in axes:
+        row[0].set_ylabel("Subtheme")
     fig.suptitle("How many participants mention each subtheme (n of N)", fontweight="bold")
     add_source_note(fig, _source_note(rows, by))
     fig.tight_layout()

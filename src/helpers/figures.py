@@ -33,10 +33,14 @@ GROUP_LABELS = {
     "esw": "Employment support workers",
     "hcp": "Healthcare professionals",
     "interviewer": "Interviewers",
+    "all": "All participants",
     "": "(no group)",
 }
 GROUP_ORDER = ["client", "esw", "hcp"]
 SEQUENTIAL_CMAP = "rocket_r"
+# For shares annotated in the cells: light to mid blue-green, never near-black, so a column of high
+# shares still shows its differences and every cell's text stays legible (text_colour_for).
+SHARE_CMAP_RANGE = ("YlGnBu", 0.04, 0.72)
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
 # Page width: every saved PNG is FIGURE_WIDTH_PX wide (a 1400 px report column) at FIGURE_DPI, so
 # a 9 pt label is 19 px high in every figure; FIGURE_WIDTH is the width figures are drawn at.
@@ -138,6 +142,15 @@ def human_label(name) -> str:
 def value_label(column: str, value) -> str:
     """A category shown in a figure: a stakeholder group by its name (group_label), others as words."""
     return group_label(value) if column == "group" else human_label(value)
+
+
+def share_cmap():
+    """The colour map for annotated shares (SHARE_CMAP_RANGE: a sequential map cut before its darkest end)."""
+    from matplotlib.colors import LinearSegmentedColormap
+
+    name, low, high = SHARE_CMAP_RANGE
+    base = plt.get_cmap(name)
+    return LinearSegmentedColormap.from_list(f"{name}_light", base(np.linspace(low, high, 256)))
 
 
 def new_figure(height: float, nrows: int = 1, ncols: int = 1, **kwargs):
