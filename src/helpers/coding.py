@@ -774,7 +774,7 @@ def plot_participant_counts(prev: pd.DataFrame, by: str = "group", per_row: int 
         ax.set_xlim(0, total * 1.5)
         ax.set_xticks(range(0, total + 1, max(1, -(-total // 4))))
         ax.set_title(_group_title(group, by, total), fontsize=11)
-        ax.set_xlabel("Participants")
+        ax.set_xlabel("Participants mentioning it", fontsize=9)
         ax.grid(axis="y", visible=False)
     for ax in axes.flat[len(groups):]:
         ax.set_visible(False)
