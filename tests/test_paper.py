@@ -133,6 +133,14 @@ def test_keyness_rows_follow_group_order_then_g2_then_term():
     assert got["Per 10,000 words in comparison"].isna().all()  # no words on that side: no rate, not a crash
 
 
+def test_keyness_by_another_column_is_headed_by_its_name():
+    key = pd.DataFrame({"term": ["a"], "target": ["female"], "reference": ["rest"], "target_count": [5],
+                        "reference_count": [1], "target_total": [50], "reference_total": [100], "g2": [5.0],
+                        "p_value": [0.02], "p_adjusted": [0.02], "log_ratio": [3.0]})
+    got = paper.keyness_table(key, by="gender")
+    assert list(got.columns[:3]) == ["Gender", "Compared with", "Term"] and got.loc[0, "Gender"] == "female"
+
+
 def test_keyness_against_a_named_group_says_which():
     key = pd.DataFrame({"term": ["a"], "target": ["client"], "reference": ["esw+hcp"], "target_count": [5],
                         "reference_count": [1], "target_total": [50], "reference_total": [100], "g2": [5.0],

@@ -152,8 +152,9 @@ def prevalence_table(prev: pd.DataFrame, by: str = "group") -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- keyness
-def keyness_table(key: pd.DataFrame) -> pd.DataFrame:
-    """Key terms for a paper, from a keyness table (e.g. keywords.top_key_terms' selection): group, the
+def keyness_table(key: pd.DataFrame, by: str = "group") -> pd.DataFrame:
+    """Key terms for a paper, from a keyness table (e.g. keywords.top_key_terms' selection): the value of
+    `by` (column headed by its name in words), the
     groups it is compared with, term, counts and rates per 10,000 counted words on both sides, G², p,
     Benjamini–Hochberg adjusted p and Log Ratio. Rows by group (project order), G² (highest first), term."""
     from .keywords import REST
@@ -168,7 +169,7 @@ def keyness_table(key: pd.DataFrame) -> pd.DataFrame:
         return np.round(10_000 * count / total.where(total > 0), 1)
 
     return pd.DataFrame({
-        "Group": rows["target"].astype(str).map(group_label).to_numpy(),
+        words(by): rows["target"].astype(str).map(group_label).to_numpy(),
         "Compared with": reference,
         "Term": rows["term"].to_numpy(),
         "Count in group": rows["target_count"].to_numpy(),
