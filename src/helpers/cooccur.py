@@ -401,9 +401,15 @@ def _label(code: str, labels: dict | None, width: int | None = None) -> str:
     return textwrap.fill(name, width) if width else name
 
 
+TRIANGLE_CELL = 0.4  # inches per heatmap cell: room for an annotation such as "0.23*" at 7.5 pt
+TRIANGLE_LABELS = 2.8  # inches kept for the wrapped code labels left of a row of panels
+TRIANGLES_PER_ROW = 3  # at most this many heatmaps side by side
+
+
 def _triangle(ax, table: pd.DataFrame, value: str, alpha: float, labels: dict | None, vmax: float | None,
-              cbar_label: str, fmt: str, ylabels: bool = True, cbar: bool = True, cbar_ax=None) -> None:
-    """Draw the lower triangle of one measure as an annotated heatmap; '*' marks p < alpha."""
+              fmt: str, ylabels: bool = True, xlabels: bool = True):
+    """Draw the lower triangle of one measure as an annotated heatmap ('*' marks p < alpha); returns its
+    image (for a colour bar). Code labels wrapped, on the y axis only when `ylabels`, on x when `xlabels`."""
     import seaborn as sns
 
     from .figures import SEQUENTIAL_CMAP
@@ -413,17 +419,41 @@ def _triangle(ax, table: pd.DataFrame, value: str, alpha: float, labels: dict | 
     mask = np.triu(np.ones(mat.shape, dtype=bool), k=1)
     text = mat.map(lambda v: "" if pd.isna(v) else format(v, fmt)) + p.map(
         lambda v: "*" if pd.notna(v) and v < alpha else "")
-    shown = mat.set_axis([_label(c, labels, 28) for c in mat.index], axis=0).set_axis(
+    shown = mat.set_axis([_label(c, labels, 30) for c in mat.index], axis=0).set_axis(
         [_label(c, labels) for c in mat.columns], axis=1)
     sns.heatmap(shown, mask=mask, annot=text.to_numpy(), fmt="", cmap=SEQUENTIAL_CMAP, vmin=0, vmax=vmax,
-                square=True, linewidths=0.5, linecolor="white", ax=ax, cbar=cbar, cbar_ax=cbar_ax,
-                cbar_kws={"label": cbar_label, "shrink": 0.8} if cbar else None,
-                annot_kws={"fontsize": 9 if len(mat) <= 8 else 7}, yticklabels=True if ylabels else False,
-                xticklabels=True)
+                square=True, linewidths=0.5, linecolor="white", ax=ax, cbar=False,
+                annot_kws={"fontsize": 7.5}, yticklabels=ylabels, xticklabels=xlabels)
     ax.grid(False)
     for tick in ax.get_xticklabels():
-        tick.set(rotation=40, horizontalalignment="right", rotation_mode="anchor")
-    ax.tick_params(axis="y", rotation=0)
+        tick.set(rotation=40, horizontalalignment="right", rotation_mode="anchor", fontsize=9)
+    ax.tick_params(axis="y", rotation=0, labelsize=9)
+    return ax.collections[0]
+
+
+def _triangle_grid(n_panels: int, n_codes: int, extra_height: float = 0.0):
+    """A page-wide figure of `n_panels` lower-triangle heatmaps of `n_codes` codes, wrapped so that every
+    cell is TRIANGLE_CELL wide (at most TRIANGLES_PER_ROW to a row); returns (fig, axes list, per_row).
+    Constrained layout, so colour bars take their room from the panels they belong to."""
+    import matplotlib.pyplot as plt
+
+    from .figures import FIGURE_WIDTH
+
+    side = max(n_codes - 1, 1) * TRIANGLE_CELL
+    room = FIGURE_WIDTH - TRIANGLE_LABELS - 0.9  # less the colour bar
+    per_row = int(max(1, min(TRIANGLES_PER_ROW, n_panels, room // (side + 0.25))))
+    rows = -(-max(n_panels, 1) // per_row)
+    height = rows * (side + 0.7) + (2.3 if n_codes > 1 else 0.5) + 0.9 + extra_height
+    fig, axes = plt.subplots(rows, per_row, figsize=(FIGURE_WIDTH, height), squeeze=False, layout="constrained")
+    flat = list(axes.flat)
+    for ax in flat[n_panels:]:
+        ax.set_visible(False)
+    return fig, flat[:max(n_panels, 1)], per_row
+
+
+def _lowest_in_column(i: int, n_panels: int, per_row: int) -> bool:
+    """Whether panel i (row-major) has no panel below it: it shows the x labels."""
+    return i + per_row >= n_panels
 
 
 def _note(table: pd.DataFrame, unit: str, permutations: int | None, alpha: float = 0.05) -> str:
@@ -437,69 +467,64 @@ def _note(table: pd.DataFrame, unit: str, permutations: int | None, alpha: float
 
 def plot_heatmaps(table: pd.DataFrame, unit: str = "segment", labels: dict | None = None, alpha: float = 0.05,
                   title: str = "How often codes meet", permutations: int | None = None):
-    """Two annotated lower-triangle heatmaps of a single-group pair table: n_ab and Jaccard."""
-    import matplotlib.pyplot as plt
-
+    """Two annotated lower-triangle heatmaps of a single-group pair table, n_ab and Jaccard, each with its
+    colour bar: side by side when they fit the page width, else one above the other."""
     from .figures import add_source_note
 
     codes = code_order(table)
-    size = max(4.0, 0.5 * len(codes) + 3.0)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 1, size))
-    if len(codes) < 2:
-        for ax in axes:
+    fig, axes, per_row = _triangle_grid(2, len(codes))
+    panels = [("n_ab", f"Co-occurrence counts (same {unit})", f"{unit}s coded with both", "g"),
+              ("jaccard", "Jaccard (share of either that has both)", "Jaccard", ".2f")]
+    for i, (ax, (value, panel_title, bar_label, fmt)) in enumerate(zip(axes, panels)):
+        if len(codes) < 2:
             ax.text(0.5, 0.5, "fewer than two codes: nothing to pair", ha="center", va="center")
-            ax.set_xlabel("code")
-            ax.set_ylabel("code")
-    else:
-        _triangle(axes[0], table, "n_ab", alpha, labels, None, f"{unit}s coded with both", "g")
-        _triangle(axes[1], table, "jaccard", alpha, labels, None, "Jaccard", ".2f")
-    axes[0].set_title(f"Co-occurrence counts (same {unit})")
-    axes[1].set_title("Jaccard (share of either that has both)")
-    for ax in axes:
-        ax.set_xlabel("code")
-        ax.set_ylabel("code")
+        else:
+            image = _triangle(ax, table, value, alpha, labels, None, fmt, ylabels=i % per_row == 0,
+                              xlabels=_lowest_in_column(i, 2, per_row))
+            fig.colorbar(image, ax=ax, shrink=0.8, label=bar_label)
+        ax.set_title(panel_title)
+        ax.set_xlabel("Code" if _lowest_in_column(i, 2, per_row) else "")
+        ax.set_ylabel("Code")
     fig.suptitle(title, fontsize=14, fontweight="bold")
     add_source_note(fig, _note(table, unit, permutations, alpha))
-    fig.tight_layout()
     return fig
 
 
 def plot_group_heatmaps(table: pd.DataFrame, by: str, measure: str = "jaccard", unit: str = "segment",
                         labels: dict | None = None, alpha: float = 0.05, title: str | None = None):
-    """One lower-triangle heatmap per value of `by`, side by side, on one colour scale."""
-    import matplotlib.pyplot as plt
-
-    from .figures import add_source_note, group_label, group_order, group_palette
+    """One lower-triangle heatmap per value of `by` on one colour scale, as small multiples wrapped in
+    rows at the page width (so every cell stays TRIANGLE_CELL wide; one per row for many codes)."""
+    from .figures import add_source_note, group_label, group_order, group_palette, human_label
 
     groups = group_order(table[by].unique())
     colours = group_palette(groups)
     codes = code_order(table) if len(table) else []
-    n = max(1, len(groups))
-    size = max(3.5, 0.45 * len(codes) + 1.5)
-    fig, axes = plt.subplots(1, n + 1, figsize=(size * n + 3.5, size + 2.5), squeeze=False,
-                             gridspec_kw={"width_ratios": [1] * n + [0.04]})
-    axes, cbar_ax = axes[0][:n], axes[0][n]
+    fig, axes, per_row = _triangle_grid(len(groups), len(codes))
     vmax = float(table[measure].max()) if len(table) and table[measure].notna().any() else 1.0
     fmt = ".2f" if measure in ("jaccard", "npmi") else "g"
-    notes = []
+    notes, image = [], None
     for i, (ax, group) in enumerate(zip(axes, groups)):
         part = table[table[by] == group]
+        lowest = _lowest_in_column(i, len(groups), per_row)
         if len(code_order(part)) >= 2:
-            _triangle(ax, part, measure, alpha, labels, vmax or 1.0, measure.replace("_", " "), fmt,
-                      ylabels=i == 0, cbar=i == 0, cbar_ax=cbar_ax)
-        ax.set_title(group_label(group) if by == "group" else f"{by} = {group}", color=colours[group])
-        ax.set_xlabel("code")
-        ax.set_ylabel("code" if i == 0 else "")
+            image = _triangle(ax, part, measure, alpha, labels, vmax or 1.0, fmt, ylabels=i % per_row == 0,
+                              xlabels=lowest)
+        name = group_label(group) if by == "group" else f"{human_label(by)}: {human_label(group)}"
+        ax.set_title(name, color=colours[group])
+        ax.set_xlabel("Code" if lowest else "")
+        ax.set_ylabel("Code" if i % per_row == 0 else "")
         notes.append(f"{group_label(group) if by == 'group' else group}: n = {int(part['n_units'].iloc[0])} {unit}s")
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8 / -(-len(axes) // per_row), anchor=(0.0, 1.0), aspect=15,
+                     label=human_label(measure))
     if not groups:
         axes[0].text(0.5, 0.5, "no data", ha="center", va="center")
-        axes[0].set_xlabel("code")
-        axes[0].set_ylabel("code")
-        cbar_ax.set_visible(False)
-    fig.suptitle(title or f"{measure.replace('_', ' ').capitalize()} of codes by {by}", fontsize=14, fontweight="bold")
+        axes[0].set_xlabel("Code")
+        axes[0].set_ylabel("Code")
+    fig.suptitle(title or f"{human_label(measure)} of codes by {human_label(by).lower()}", fontsize=14,
+                 fontweight="bold")
     star = f"; * p < {alpha:g} (permutation test)" if table["p_value"].notna().any() else ""
     add_source_note(fig, "; ".join(notes) + star)
-    fig.tight_layout()
     return fig
 
 

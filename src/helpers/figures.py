@@ -259,6 +259,7 @@ def page_box(fig):
     centred on a page FIGURE_WIDTH wide, or scaled down when the content is wider than that."""
     from matplotlib.transforms import Bbox
 
+    fig.draw_without_rendering()  # runs a constrained layout, as saving will
     content = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAGE_PAD)
     # a quarter pixel more, so that rounding the width down in the renderer still gives FIGURE_WIDTH_PX
     width_px = FIGURE_WIDTH_PX + 0.25
