@@ -22,6 +22,7 @@ REST = "rest"  # reference label when a group is compared with all the others
 KEYNESS_COLUMNS = ["term", "target", "reference", "target_count", "reference_count", "target_total",
                    "reference_total", "g2", "p_value", "p_adjusted", "log_ratio"]
 KWIC_COLUMNS = ["term", "segment_id", "participant_id", "group", "left", "match", "right", "start", "end"]
+KWIC_DISPLAY_LEFT, KWIC_DISPLAY_KEYWORD, KWIC_DISPLAY_RIGHT = "left context", "keyword", "right context"
 SEGMENT_COLUMNS = ["segment_id", "participant_id", "group", "text"]
 NOT_GROUPING = {"segment_id", "text", "turn", "sentence", "start", "end", "timestamp", "line", "source",
                 "token", "position", "row"}  # the last three: columns of token tables
@@ -368,21 +369,21 @@ def kwic_many(segments: pd.DataFrame, patterns, window: int = 8, per_term: int |
 
 
 def kwic_display(lines: pd.DataFrame) -> pd.DataFrame:
-    """KWIC lines for an HTML table: the concordance line with the match highlighted (column `line`)."""
-    from .tables import highlight_spans
-
-    shown = []
-    for left, match, right in zip(lines["left"], lines["match"], lines["right"]):
-        before = left + ("" if not left or left[-1] in "([{“‘\"'" else " ")
-        after = ("" if not right or right[0] in ".,;:!?…)]}”’\"'" else " ") + right
-        shown.append(highlight_spans(before + match + after, [(len(before), len(before) + len(match))]))
-    return pd.DataFrame({
+    """KWIC lines for a report table: left context | keyword | right context, each cell the source text
+    as `kwic` gives it (nothing joined, so no space is added or lost at the keyword), then who said
+    it. `attrs["align"]` right-aligns the left context and centres the keyword, so the keyword
+    column lines up (tables.interactive_table reads it)."""
+    out = pd.DataFrame({
         "term": lines["term"].to_numpy(dtype=object),
+        KWIC_DISPLAY_LEFT: lines["left"].to_numpy(dtype=object),
+        KWIC_DISPLAY_KEYWORD: lines["match"].to_numpy(dtype=object),
+        KWIC_DISPLAY_RIGHT: lines["right"].to_numpy(dtype=object),
         "group": lines["group"].to_numpy(dtype=object),
         "participant_id": lines["participant_id"].to_numpy(dtype=object),
         "segment_id": lines["segment_id"].to_numpy(dtype=object),
-        "line": pd.Series(shown, dtype=object),
     })
+    out.attrs["align"] = {KWIC_DISPLAY_LEFT: "right", KWIC_DISPLAY_KEYWORD: "center"}
+    return out
 
 
 def key_terms_in_context(segments: pd.DataFrame, table: pd.DataFrame, by: str = "group", top_n: int = 5,
