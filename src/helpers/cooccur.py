@@ -599,14 +599,27 @@ def _network_frame(ax, title: str, legend_line: str) -> None:
         spine.set_visible(False)
 
 
+def node_labels(ax, pos: dict, labels: dict, colours: dict, fontsize: float = 9) -> list:
+    """A label on each node, in a box of the node's colour with black or white text, whichever
+    contrasts more (figures.text_colour_for); returns the labels, to be kept apart by figures.repel_labels
+    once the layout is final."""
+    from .figures import text_colour_for
+
+    return [ax.text(x, y, labels[node], ha="center", va="center", fontsize=fontsize, zorder=5,
+                    color=text_colour_for(colours[node]), linespacing=1.05,
+                    bbox={"boxstyle": "round,pad=0.2", "fc": colours[node], "ec": "#333333", "lw": 0.5})
+            for node, (x, y) in pos.items()]
+
+
 def plot_code_network(graph, title: str = "Theme network", unit: str = "segment", seed: int = 7):
-    """Draw a code network: node size = share of units coded, edge width = Jaccard; fixed layout seed."""
-    import matplotlib.pyplot as plt
+    """Draw a code network: node size = share of units coded, edge width = Jaccard; fixed layout seed;
+    labels in the node's colour, kept apart (figures.repel_labels)."""
     import networkx as nx
 
-    from .figures import add_source_note
+    from .figures import add_source_note, new_figure, repel_labels
 
-    fig, ax = plt.subplots(figsize=(10, 8))
+    fig, ax = new_figure(7.5)
+    texts = []
     if graph.number_of_nodes():
         pos = network_layout(graph, seed)
         shares = np.array([graph.nodes[n]["share"] for n in graph.nodes])
@@ -620,15 +633,13 @@ def plot_code_network(graph, title: str = "Theme network", unit: str = "segment"
         theme_labels = {graph.nodes[n].get("theme", ""): graph.nodes[n].get("theme_label", "") for n in graph.nodes}
         for theme in themes if len(themes) > 1 else []:
             ax.scatter([], [], s=80, color=colours[theme], edgecolors="#333333", label=theme_labels[theme] or theme)
-        for node, (x, y) in pos.items():
-            ax.annotate(f"{graph.nodes[node]['label']} ({graph.nodes[node]['n']})", (x, y), xytext=(0, 12),
-                        textcoords="offset points", ha="center", va="bottom", fontsize=9,
-                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.75})
+        texts = node_labels(ax, pos, {n: f"{graph.nodes[n]['label']} ({graph.nodes[n]['n']})" for n in graph.nodes},
+                            {n: colours[graph.nodes[n].get("theme", "")] for n in graph.nodes}, fontsize=8.5)
         for value in (0.1, 0.25, 0.5):
             ax.plot([], [], color="#888888", linewidth=1 + 15 * value, label=f"Jaccard {value:g}")
-        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="theme; edge width",
+        ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8, title="Theme; edge width",
                   title_fontsize=8, labelspacing=1.0)
-        ax.margins(0.12)
+        ax.margins(0.14)
     else:
         ax.text(0.5, 0.5, "no codes to draw", ha="center", va="center")
     if graph.number_of_nodes() and not graph.number_of_edges():
@@ -639,6 +650,7 @@ def plot_code_network(graph, title: str = "Theme network", unit: str = "segment"
             else "edges: every pair that meets (not tested)")
     add_source_note(fig, f"n = {graph.graph.get('n_units', 0)} {unit}s; {kept}")
     fig.tight_layout()
+    repel_labels(ax, texts)
     return fig
 
 
@@ -653,14 +665,88 @@ def write_graphml(graph, path: str | Path) -> Path:
     return paths.atomic_write(paths.resolve(path), buffer.getvalue())
 
 
+COLLOCATION_MIN_COUNT = 3  # a word pair seen at least this often (and min_count) ...
+COLLOCATION_MIN_DICE = 0.5  # ... whose words mostly come together (Dice 2 n_ab / (n_a + n_b)) is one term
+
+
+def collocations(texts: pd.Series, stopwords=(), min_count: int = COLLOCATION_MIN_COUNT,
+                 min_dice: float = COLLOCATION_MIN_DICE, tokens: pd.DataFrame | None = None) -> list[str]:
+    """Two-word terms such as 'waiting list': word pairs side by side in one clause (neither a stopword,
+    a number or one letter) seen at least `min_count` times, whose words mostly stand together
+    (Dice 2 n_ab / (n_a + n_b) >= min_dice). Strongest first (count, then alphabetical)."""
+    from . import text as textmod
+
+    raw = tokens if tokens is not None else textmod.token_table(texts.reset_index(drop=True))
+    if len(raw) < 2:
+        return []
+    codes, vocab, ok, in_phrase = textmod.filter_parts(raw, numbers=False, min_length=2,
+                                                       stopwords=set(stopwords) or None)
+    codes = codes.astype(np.int64)
+    kept = ok[codes]
+    kept[in_phrase] = False
+    pair = textmod.adjacent(raw["row"].to_numpy(), raw["position"].to_numpy(), 2) & kept[:-1] & kept[1:]
+    first = np.flatnonzero(pair)
+    found = pd.DataFrame({"a": codes[first], "b": codes[first + 1]})
+    found = found[found["a"] != found["b"]].value_counts().rename("n_ab").reset_index()
+    words = np.bincount(codes[kept], minlength=len(vocab))
+    found["dice"] = 2 * found["n_ab"] / (words[found["a"]] + words[found["b"]])
+    found = found[(found["n_ab"] >= max(1, min_count)) & (found["dice"] >= min_dice)]
+    terms = pd.DataFrame({"term": [f"{vocab[a]} {vocab[b]}" for a, b in zip(found["a"], found["b"])],
+                          "n_ab": found["n_ab"].to_numpy()})
+    return terms.sort_values(["n_ab", "term"], ascending=[False, True], kind="stable")["term"].tolist()
+
+
+def codebook_phrases(codebook) -> list[str]:
+    """The codebook's multi-word keywords without wildcards ('waiting list'), in codebook order."""
+    from .text import normalise_phrase
+
+    rules = codebook.rules
+    terms = rules.loc[rules["kind"] == "keyword", "term"].astype(str).map(normalise_phrase)
+    return list(dict.fromkeys(t for t in terms if " " in t and not any(ch in t for ch in "*?")))
+
+
+def _join_phrases(raw: pd.DataFrame, codes: np.ndarray, vocab: list, ok: np.ndarray, dropped: np.ndarray,
+                  phrases) -> tuple[np.ndarray, list, np.ndarray, np.ndarray, list[str]]:
+    """Count each phrase (words side by side in one clause) as one term: its first token takes the
+    phrase's code, the others are dropped. Longer phrases first, then in the order given; a token joins
+    one phrase at most and never one inside a stopword phrase. Returns codes, vocab, ok, dropped and
+    the phrases found."""
+    from .text import match_term, normalise_phrase
+
+    wanted = sorted(dict.fromkeys(p for p in map(normalise_phrase, phrases) if " " in p and not any(
+        ch in p for ch in "*?")), key=lambda p: -len(p.split()))
+    if not wanted or not len(raw):
+        return codes, vocab, ok, dropped, []
+    codes, vocab = codes.astype(np.int64), list(vocab)
+    taken = np.zeros(len(codes), dtype=bool)
+    taken[dropped] = True
+    joined, found = [dropped], []
+    for phrase in wanted:
+        hits = match_term(raw, phrase)
+        first, width = hits["first"].to_numpy(), len(phrase.split())
+        spans = first[:, None] + np.arange(width)[None, :]
+        free = ~taken[spans].any(axis=1) if len(first) else np.zeros(0, dtype=bool)
+        first, spans = first[free], spans[free]
+        if not len(first):
+            continue
+        taken[spans.ravel()] = True
+        codes[first] = len(vocab)
+        vocab.append(phrase)
+        joined.append(spans[:, 1:].ravel())
+        found.append(phrase)
+    ok = np.concatenate([ok, np.ones(len(vocab) - len(ok), dtype=bool)])
+    return codes, vocab, ok, np.unique(np.concatenate(joined)).astype(np.int64), found
+
+
 def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges: int = 60, min_count: int = 2,
-                 tokens: pd.DataFrame | None = None):
+                 tokens: pd.DataFrame | None = None, phrases=()):
     """KH Coder-style word network: top terms by frequency (no stopwords), edges by Jaccard over texts.
 
     Keeps the `max_edges` strongest edges (ties: more shared texts, then alphabetical), drops
     terms left without an edge, and labels greedy-modularity communities (node attribute
-    `community`, 0 = largest). `tokens` may pass the unfiltered token table of `texts`
-    (text.token_table) when it is at hand, so the texts are not tokenised again.
+    `community`, 0 = largest). `phrases` (e.g. `collocations` or `codebook_phrases`) are counted as
+    one term each, so 'waiting list' is one node, not two. `tokens` may pass the unfiltered token
+    table of `texts` (text.token_table) when it is at hand, so the texts are not tokenised again.
     """
     import networkx as nx
 
@@ -670,6 +756,7 @@ def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges:
     # counted per distinct word, so only the tokens of the top terms are ever gathered
     codes, vocab, ok, in_phrase = textmod.filter_parts(raw, numbers=False, min_length=2,
                                                        stopwords=set(stopwords) or None)
+    codes, vocab, ok, in_phrase, joined = _join_phrases(raw, codes, vocab, ok, in_phrase, phrases)
     counts = np.bincount(codes, minlength=len(vocab)) - np.bincount(codes[in_phrase], minlength=len(vocab))
     frequent = np.flatnonzero(ok & (counts >= max(1, min_count)))
     ranked = pd.DataFrame({"term": np.asarray(vocab, dtype=object)[frequent], "n": counts[frequent],
@@ -702,20 +789,25 @@ def word_network(texts: pd.Series, stopwords=(), top_terms: int = 60, max_edges:
         for i, members in enumerate(ordered):
             for term in members:
                 graph.nodes[term]["community"] = i
-    graph.graph.update(texts=int(len(texts)), top_terms=int(top_terms), max_edges=int(max_edges))
+    graph.graph.update(texts=int(len(texts)), top_terms=int(top_terms), max_edges=int(max_edges),
+                       phrases="; ".join(joined))
     return graph
 
 
 def word_networks(segments: pd.DataFrame, codings: pd.DataFrame, stopwords=(), level: str = "theme",
-                  top_terms: int = 60, max_edges: int = 60, min_count: int = 2) -> dict:
+                  top_terms: int = 60, max_edges: int = 60, min_count: int = 2, phrases=None) -> dict:
     """A word network per code, built from the text of the segments coded with it (codes sorted).
 
     The segments are tokenised once; each code's network takes the tokens of its segments.
+    `phrases`: terms of several words counted whole; None = the `collocations` of all the segments
+    (seen at least max(COLLOCATION_MIN_COUNT, min_count) times), () = none.
     """
     from . import text as textmod
 
     texts = segments["text"].reset_index(drop=True)
     raw = textmod.token_table(texts)
+    if phrases is None:
+        phrases = collocations(texts, stopwords, max(COLLOCATION_MIN_COUNT, min_count), tokens=raw)
     token_rows = raw["row"].to_numpy()
     code_of_row = code_column(codings, level)
     out = {}
@@ -725,31 +817,33 @@ def word_networks(segments: pd.DataFrame, codings: pd.DataFrame, stopwords=(), l
         renumber[chosen] = np.arange(len(chosen))
         keep = renumber[token_rows] >= 0
         tokens = raw.loc[keep].assign(row=renumber[token_rows[keep]]).reset_index(drop=True)
-        out[code] = word_network(texts.iloc[chosen], stopwords, top_terms, max_edges, min_count, tokens=tokens)
+        out[code] = word_network(texts.iloc[chosen], stopwords, top_terms, max_edges, min_count, tokens=tokens,
+                                 phrases=phrases)
     return out
 
 
 def plot_word_network(graph, title: str = "Word network", seed: int = 7):
     """Draw a word network: node size = frequency, edge width = Jaccard, colour = community."""
-    import matplotlib.pyplot as plt
     import networkx as nx
     import seaborn as sns
+    from matplotlib.colors import to_hex
 
-    from .figures import add_source_note
+    from .figures import add_source_note, new_figure, repel_labels
 
-    fig, ax = plt.subplots(figsize=(9, 7.5))
+    fig, ax = new_figure(7.5)
+    texts = []
     if graph.number_of_nodes():
         pos = network_layout(graph, seed)
         n_comm = 1 + max(graph.nodes[n].get("community", 0) for n in graph.nodes)
         palette = sns.color_palette("colorblind", max(n_comm, 1))
-        colours = [palette[graph.nodes[n].get("community", 0) % len(palette)] for n in graph.nodes]
+        colours = {n: to_hex(palette[graph.nodes[n].get("community", 0) % len(palette)]) for n in graph.nodes}
         freq = np.array([graph.nodes[n]["frequency"] for n in graph.nodes], dtype=float)
         sizes = 100 + 1100 * freq / freq.max()
         nx.draw_networkx_edges(graph, pos, ax=ax, width=[0.5 + 6 * graph.edges[e]["jaccard"] for e in graph.edges],
                                edge_color="#999999", alpha=0.7)
-        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=sizes, node_color=colours, edgecolors="#333333",
-                               linewidths=0.6, alpha=0.9)
-        nx.draw_networkx_labels(graph, pos, ax=ax, font_size=9)
+        nx.draw_networkx_nodes(graph, pos, ax=ax, node_size=sizes, node_color=[colours[n] for n in graph.nodes],
+                               edgecolors="#333333", linewidths=0.6)
+        texts = node_labels(ax, pos, {n: str(n) for n in graph.nodes}, colours)
         ax.margins(0.08)
     else:
         ax.text(0.5, 0.5, "too few words to draw a network", ha="center", va="center")
@@ -757,6 +851,7 @@ def plot_word_network(graph, title: str = "Word network", seed: int = 7):
     add_source_note(fig, f"n = {graph.graph.get('texts', 0)} segments; top {graph.graph.get('top_terms')} terms "
                          f"by frequency (stopwords removed), the {graph.number_of_edges()} strongest edges")
     fig.tight_layout()
+    repel_labels(ax, texts)
     return fig
 
 
