@@ -237,16 +237,14 @@ def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: 
 def plot_agreement(table: pd.DataFrame, labels: dict | None = None, note: str = "",
                    measures_shown=("kappa", "alpha", "f1")):
     """Dot plot: one row per code (and the pooled overall row), one marker per measure (kappa, alpha, F1)."""
-    import matplotlib.pyplot as plt
-
-    from .figures import EXTRA_COLOURS, add_source_note
+    from .figures import EXTRA_COLOURS, add_source_note, new_figure
 
     names = {"kappa": "Cohen's kappa", "alpha": "Krippendorff's alpha", "f1": "F1 (A vs B)",
              "percent_agreement": "Percent agreement", "precision": "Precision", "recall": "Recall"}
     markers = ["o", "s", "D", "^", "v", "P"]
     rows = table[table["code"] != MACRO].reset_index(drop=True)
     shown = [(labels or {}).get(c, c) for c in rows["code"]]
-    fig, ax = plt.subplots(figsize=(7.5, 0.38 * len(rows) + 1.8))
+    fig, ax = new_figure(0.38 * len(rows) + 1.8)
     y = np.arange(len(rows))
     values = rows[list(measures_shown)].astype(float).to_numpy()
     dodge = 0.22 * (np.arange(len(measures_shown)) - (len(measures_shown) - 1) / 2)
