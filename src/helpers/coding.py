@@ -510,34 +510,83 @@ def prevalence_table(prev: pd.DataFrame, by: str = "group", value: str = "n_of_N
     return out.drop(columns=["level"])
 
 
+# Exemplar quotes: rule density (matches per word), weighted against segments that are only weakly
+# about the code: a single matched word, or a speaker introducing themselves ("I'm a physio, I do
+# the MSK ..."), where a job title matches a rule without the segment being about the subtheme.
+ONE_MATCH_WEIGHT = 0.5
+INTRODUCTION_WEIGHT = 0.25
+INTRODUCTION = re.compile(
+    r"^\W*(?:(?:and|so|well|yeah|yes|ok|okay|right|hi|hello|er+m?|um+|uh+)\b\W*)*"
+    r"(?:(?:i'?m|i am)\s+(?:a|an|the)\b|my name(?:'s| is)\b|i work as\b|i'?ve been (?:a|an|working as)\b"
+    r"|my (?:role|job) is\b)", re.IGNORECASE)
+
+
+def is_introduction(texts: pd.Series) -> pd.Series:
+    """True where a segment opens with the speaker introducing themselves ("I'm a physio, ...",
+    "And I'm a GP at ...", "My name is ...", "I work as ...")."""
+    straight = texts.fillna("").astype(str).str.slice(0, 200).str.translate(APOSTROPHES)
+    return straight.map(lambda t: INTRODUCTION.match(t) is not None).astype(bool)
+
+
+def _pick_quotes(candidates: pd.DataFrame, per_code: int) -> pd.DataFrame:
+    """Up to `per_code` quotes per code, each segment quoted for one code only (one quote never serves
+    two codes) and each participant once per code. In each round every code takes one quote, the code
+    with the strongest remaining candidate first; within a code the groups take turns (the group with
+    fewest quotes so far, then the highest score)."""
+    by_code = {key: part for key, part in candidates.groupby("code_rank", sort=True)}
+    used_segments: set = set()
+    taken: dict = {key: [] for key in by_code}
+    people: dict = {key: set() for key in by_code}
+    groups: dict = {key: {} for key in by_code}
+
+    def best(key):
+        part = by_code[key]
+        free = part[~part["segment_id"].isin(used_segments) & ~part["participant_id"].isin(people[key])]
+        if free.empty:
+            return None
+        turns = free["group"].map(groups[key]).fillna(0)
+        return free.assign(_turns=turns).sort_values(["_turns", "score", "seg_rank"],
+                                                     ascending=[True, False, True], kind="stable").iloc[0]
+
+    for _ in range(per_code):
+        nominees = [(key, best(key)) for key in by_code if len(taken[key]) < per_code]
+        nominees = [(key, row) for key, row in nominees if row is not None]
+        for key, _row in sorted(nominees, key=lambda kr: (-kr[1]["score"], kr[0])):
+            row = best(key)  # again: a code earlier in this round may have taken its first choice
+            if row is None:
+                continue
+            taken[key].append(row.name)
+            used_segments.add(row["segment_id"])
+            people[key].add(row["participant_id"])
+            groups[key][row["group"]] = groups[key].get(row["group"], 0) + 1
+    order = [index for key in sorted(taken) for index in taken[key]]
+    return candidates.loc[order].reset_index(drop=True)
+
+
 def exemplar_quotes(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Codebook, per_code: int = 3,
                     min_words: int = 20, text_col: str = "text") -> pd.DataFrame:
     """The strongest quotes for each coded (sub)theme, matched words highlighted.
 
-    Score = matches of the code in the segment / words in the segment (rule density), among
-    segments with at least `min_words` words. At most one quote per participant; quotes are
-    picked round-robin across groups (each group's best first). Columns: theme, subtheme,
-    label, participant_id, group, segment_id, matches, rules, n_words, density, quote,
-    quote_html (with <mark> around matches).
+    Score = rule density (matches of the code in the segment / words in the segment), times
+    ONE_MATCH_WEIGHT when a single word matched and INTRODUCTION_WEIGHT when the speaker is
+    introducing themselves (is_introduction), among segments with at least `min_words` words.
+    At most one quote per participant per code, and each segment quotes one code only (the code
+    whose round comes first, strongest candidates first); quotes are picked round-robin across
+    groups. Columns: theme, subtheme, label, participant_id, group, segment_id, matches, rules,
+    n_words, density, score, quote, quote_html (with <mark> around matches).
     """
     segments = _with_words(segments, text_col)
     seg = segments[["segment_id", "participant_id", "group", "n_words", text_col]].assign(
-        seg_rank=np.arange(len(segments)))
+        seg_rank=np.arange(len(segments)), introduction=is_introduction(segments[text_col]).to_numpy())
     per = (codings.groupby(["theme", "subtheme", "segment_id"], sort=False)
            .agg(matches=("term", "size"), rules=("term", "nunique")).reset_index())
     per = per.merge(seg, on="segment_id")
     per = per[per["n_words"] >= min_words]
     per["density"] = per["matches"] / per["n_words"]
+    per["score"] = (per["density"] * np.where(per["matches"] > 1, 1.0, ONE_MATCH_WEIGHT)
+                    * np.where(per["introduction"], INTRODUCTION_WEIGHT, 1.0))
     per = per.merge(_code_order(codebook), on=["theme", "subtheme"])
-    per = per.sort_values(["code_rank", "density", "matches", "seg_rank"], ascending=[True, False, False, True],
-                          kind="stable")
-    per = per.drop_duplicates(["theme", "subtheme", "participant_id"])
-    per["group_rank"] = per.groupby(["theme", "subtheme", "group"]).cumcount()
-    best = per.groupby(["theme", "subtheme", "group"])["density"].transform("max")
-    per = per.assign(group_best=best).sort_values(
-        ["code_rank", "group_rank", "group_best", "density", "seg_rank"],
-        ascending=[True, True, False, False, True], kind="stable")
-    picked = per.groupby(["theme", "subtheme"], sort=False).head(per_code).reset_index(drop=True)
+    picked = _pick_quotes(per.reset_index(drop=True), per_code)
     spans = codings.merge(picked[["theme", "subtheme", "segment_id"]], on=["theme", "subtheme", "segment_id"])
     span_lists = spans.groupby(["theme", "subtheme", "segment_id"])[["start", "end"]].apply(
         lambda g: list(zip(g["start"], g["end"])))
@@ -547,8 +596,8 @@ def exemplar_quotes(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Cod
                             for text, key in zip(picked["quote"], keys)]
     picked["label"] = [codebook.label(t, s) for t, s in zip(picked["theme"], picked["subtheme"])]
     cols = ["theme", "subtheme", "label", "participant_id", "group", "segment_id", "matches", "rules",
-            "n_words", "density", "quote", "quote_html"]
-    return picked[cols]
+            "n_words", "density", "score", "quote", "quote_html"]
+    return picked.reindex(columns=cols)
 
 
 def coverage(segments: pd.DataFrame, codings: pd.DataFrame, by: str = "group", text_col: str = "text") -> pd.DataFrame:
