@@ -170,7 +170,7 @@ def _cell(value, kind: str) -> str:
 def _export_body(raw_columns) -> str:
     """JavaScript for Buttons' exportOptions.format.body: numbers exported raw (their data-order),
     text stripped of markup and made spreadsheet-safe as `spreadsheet_safe` does."""
-    starts = "".join(re.escape(c) for c in FORMULA_STARTS).replace("\t", "\\t").replace("\r", "\\r")
+    starts = "".join({"\t": "\\t", "\r": "\\r"}.get(c, "\\" + c) for c in FORMULA_STARTS)
     return ("function (data, row, column, node) {"
             f" if ({json.dumps(sorted(raw_columns))}.indexOf(column) >= 0) {{ return node.getAttribute('data-order'); }}"
             " var text = $.fn.dataTable.Buttons.stripData(data, {stripHtml: true, trim: true, stripNewlines: true,"
@@ -282,7 +282,7 @@ class InteractiveTable:
             by_class.setdefault(ALIGN_CLASSES[side], []).append(i)
         column_defs = [{"targets": targets, "className": name} for name, targets in sorted(by_class.items())]
         raw = [i for i, kind in enumerate(self.kinds) if kind == "number"]
-        export = {"exportOptions": {"format": {"body": _export_body(raw)}}, "title": None,
+        export = {"exportOptions": {"format": {"body": _export_body(raw)}}, "title": None, "footer": False,
                   "filename": _file_name(self.caption)}
         buttons = [{"extend": "copyHtml5", **export}, {"extend": "csvHtml5", **export},
                    {"extend": "excelHtml5", **export}]
