@@ -521,11 +521,19 @@ INTRODUCTION = re.compile(
     r"|my (?:role|job) is\b)", re.IGNORECASE)
 
 
-def is_introduction(texts: pd.Series) -> pd.Series:
+INTRODUCTION_TURNS = 2  # a self-introduction is one of the speaker's first turns in the transcript
+
+
+def is_introduction(segments: pd.DataFrame, text_col: str = "text") -> pd.Series:
     """True where a segment opens with the speaker introducing themselves ("I'm a physio, ...",
-    "And I'm a GP at ...", "My name is ...", "I work as ...")."""
-    straight = texts.fillna("").astype(str).str.slice(0, 200).str.translate(APOSTROPHES)
-    return straight.map(lambda t: INTRODUCTION.match(t) is not None).astype(bool)
+    "And I'm a GP at ...", "My name is ...") in one of their first INTRODUCTION_TURNS turns of the
+    transcript (so "I'm a different man" late in an interview is not one)."""
+    straight = segments[text_col].fillna("").astype(str).str.slice(0, 200).str.translate(APOSTROPHES)
+    opens = straight.map(lambda t: INTRODUCTION.match(t) is not None).astype(bool)
+    if {"transcript_id", "participant_id", "turn"} <= set(segments.columns):
+        rank = segments.groupby(["transcript_id", "participant_id"], sort=False)["turn"].rank(method="dense")
+        opens &= (rank <= INTRODUCTION_TURNS).to_numpy()
+    return opens
 
 
 def _pick_quotes(candidates: pd.DataFrame, per_code: int) -> pd.DataFrame:
@@ -577,7 +585,7 @@ def exemplar_quotes(segments: pd.DataFrame, codings: pd.DataFrame, codebook: Cod
     """
     segments = _with_words(segments, text_col)
     seg = segments[["segment_id", "participant_id", "group", "n_words", text_col]].assign(
-        seg_rank=np.arange(len(segments)), introduction=is_introduction(segments[text_col]).to_numpy())
+        seg_rank=np.arange(len(segments)), introduction=is_introduction(segments, text_col).to_numpy())
     per = (codings.groupby(["theme", "subtheme", "segment_id"], sort=False)
            .agg(matches=("term", "size"), rules=("term", "nunique")).reset_index())
     per = per.merge(seg, on="segment_id")
