@@ -100,6 +100,13 @@ def test_prevalence_of_two_codings_keeps_both_and_puts_the_whole_corpus_last():
                                      "All participants (human)"]
 
 
+def test_prevalence_of_participants_without_a_group_names_them_as_table1_does():
+    prev = _prevalence().replace({"group": {"client": "(none)"}})
+    assert list(paper.prevalence_table(prev).columns[2:]) == ["Healthcare professionals", "(no group)",
+                                                             "All participants"]
+    assert paper.table1_participants(_participants().assign(group="")).loc[0, "Group"] == "(no group)"
+
+
 # ----------------------------------------------------------------------------- keyness
 def test_keyness_of_a_hand_counted_term():
     # client: 100 counted words, 10 of them "pain"; hcp: 200 words, 2 "pain".

@@ -126,9 +126,11 @@ def _group_columns(values) -> list[str]:
 
 def _group_heading(value: str) -> str:
     """A group's column heading: its readable name; the whole corpus is "All participants"."""
+    from .coding import NO_GROUP
+
     if value == ALL_GROUPS or value.startswith(f"{ALL_GROUPS} ("):
         return "All participants" + value[len(ALL_GROUPS):]
-    return group_label(value)
+    return group_label("" if value == NO_GROUP else value)
 
 
 def prevalence_table(prev: pd.DataFrame, by: str = "group") -> pd.DataFrame:
