@@ -17,6 +17,7 @@ import pandas as pd
 
 from . import paths
 from .figures import group_label, group_order
+from .tables import header_label as words  # 'age_band' -> 'Age band', 'focus_group' -> 'Focus group'
 
 # the files the notebooks write (name -> notebook), for the index and the README
 FILES = {
@@ -44,12 +45,6 @@ def p_text(p) -> str:
 def percent(part, whole) -> str:
     """A share as a whole percentage ("64%"); "" when the whole is 0."""
     return f"{round(100 * part / whole)}%" if whole else ""
-
-
-def words(name: str) -> str:
-    """A column or value name as words: 'age_band' -> 'Age band', 'focus_group' -> 'Focus group'."""
-    text = str(name).replace("_", " ").strip()
-    return text[:1].upper() + text[1:]
 
 
 def save_table(table: pd.DataFrame, name: str) -> Path:
