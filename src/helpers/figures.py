@@ -203,14 +203,15 @@ def repel_labels(ax, texts, gap: float = 3.0, max_steps: int = 400, leader_colou
     still overlapping (0 unless the axes are too crowded). Call it after the layout is final
     (tight_layout): labels keep their data positions. A label moved off its anchor gets a thin line to it.
     Each step moves both labels of an overlapping pair half the overlap apart along the axis where
-    they overlap least; steps stop when no pair overlaps (deterministic, no random jitter).
+    they overlap least (after the first quarter of the steps, every other step along the other axis,
+    for labels stuck against the frame); steps stop when no pair overlaps (deterministic, no jitter).
     """
     if len(texts) < 2:
         return 0
     boxes = label_extents(texts)
     frame = ax.get_window_extent().extents
     shift = np.zeros((len(texts), 2))
-    for _ in range(max_steps):
+    for step in range(max_steps):
         now = boxes + shift[:, [0, 1, 0, 1]]
         pairs = overlapping_pairs(now, gap)
         if not len(pairs):
@@ -220,6 +221,8 @@ def repel_labels(ax, texts, gap: float = 3.0, max_steps: int = 400, leader_colou
         ox = np.minimum(now[i, 2], now[j, 2]) - np.maximum(now[i, 0], now[j, 0]) + gap
         oy = np.minimum(now[i, 3], now[j, 3]) - np.maximum(now[i, 1], now[j, 1]) + gap
         along_x = ox < oy
+        if step > max_steps // 4 and step % 2:  # stuck against the frame: try the other way round too
+            along_x = ~along_x
         axis = np.where(along_x, 0, 1)
         side = np.sign(centre[j, axis] - centre[i, axis])
         side[side == 0] = 1  # same centre: the later label goes right/up
@@ -256,17 +259,19 @@ def title_of(fig) -> str:
 
 def page_box(fig):
     """(bbox_inches, dpi) that save the figure's drawn content FIGURE_WIDTH_PX pixels wide: at FIGURE_DPI
-    centred on a page FIGURE_WIDTH wide, or scaled down when the content is wider than that."""
+    centred on a page FIGURE_WIDTH wide (PAGE_PAD above and below), or scaled down when the content is
+    wider than that."""
     from matplotlib.transforms import Bbox
 
     fig.draw_without_rendering()  # runs a constrained layout, as saving will
-    content = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAGE_PAD)
+    content = fig.get_tightbbox(fig.canvas.get_renderer())
     # a quarter pixel more, so that rounding the width down in the renderer still gives FIGURE_WIDTH_PX
     width_px = FIGURE_WIDTH_PX + 0.25
     if content.width * FIGURE_DPI <= width_px:
         width = width_px / FIGURE_DPI
         x0 = content.x0 - (width - content.width) / 2
-        return Bbox.from_bounds(x0, content.y0, width, content.height), FIGURE_DPI
+        return Bbox.from_bounds(x0, content.y0 - PAGE_PAD, width, content.height + 2 * PAGE_PAD), FIGURE_DPI
+    content = content.padded(PAGE_PAD)
     return content, width_px / content.width
 
 
@@ -278,10 +283,10 @@ def save_figure(fig, name: str, folder: str | Path | None = None) -> list[Path]:
     out = Path(folder) if folder is not None else paths.figures_dir()
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
-    title = title_of(fig) or None
+    title = {"Title": title_of(fig)} if title_of(fig) else {}
     box, dpi = page_box(fig)
-    fig.savefig(png, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None, "Title": title})
-    fig.savefig(svg, format="svg", dpi=dpi, bbox_inches=box, metadata={"Date": None, "Creator": None, "Title": title})
+    fig.savefig(png, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None, **title})
+    fig.savefig(svg, format="svg", dpi=dpi, bbox_inches=box, metadata={"Date": None, "Creator": None, **title})
     return [png, svg]
 
 
