@@ -90,5 +90,7 @@ def test_one_quote_per_participant_per_subtheme_and_groups_in_turn():
     segs = segments(texts, ["C01", "C01", "C02", "E01"], ["client", "client", "client", "esw"], turns=[1, 2, 1, 1])
     picked = quotes(segs, per_code=3)
     support = picked[picked["subtheme"] == "hcp_support"]
+    # scores: C02 9/39, C01's second turn 9/40, C01's first and E01 8/37: the best client, then the
+    # esw (each group before a second client), then C01 by their better turn
+    assert support["segment_id"].tolist() == ["TC02:1", "TE01:1", "TC01:2"]
     assert support["participant_id"].is_unique
-    assert support["group"].tolist()[:2] in (["client", "esw"], ["esw", "client"])  # each group before a second client
