@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from helpers import paths, pipeline
+from helpers import paths, pipeline, run_index
 from helpers.errors import InputError
 
 
@@ -77,7 +77,7 @@ def test_input_files_follow_path_parameters(tmp_path):
     (tmp_path / "t").mkdir()
     (tmp_path / "t" / "a.txt").write_text("x")
     (tmp_path / "p.csv").write_text("y")
-    found = pipeline.input_files({"nb": {"d": str(tmp_path / "t"), "f": str(tmp_path / "p.csv"), "n": 3, "s": "group"}})
+    found = run_index.input_files({"nb": {"d": str(tmp_path / "t"), "f": str(tmp_path / "p.csv"), "n": 3, "s": "group"}})
     assert [p.name for p in found] == ["p.csv", "a.txt"] or [p.name for p in found] == ["a.txt", "p.csv"]
     assert len(found) == 2
 
@@ -85,7 +85,7 @@ def test_input_files_follow_path_parameters(tmp_path):
 def test_sha256_of_known_bytes(tmp_path):
     f = tmp_path / "abc.txt"
     f.write_bytes(b"abc")
-    assert pipeline.sha256(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    assert run_index.sha256(f) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 
 def test_duplicate_section_in_config_is_refused_with_its_line(tmp_path):

@@ -2,31 +2,24 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import html
 import io
-import json
 import os
-import shutil
 import sys
 import time
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from importlib import metadata
 from pathlib import Path
 
 from . import paths
 from .errors import InputError
 from .anonymise import check_outputs, load_register
 from .outputs import OutputFolders, die_with_parent
+from .run_index import RECORD_NAME, read_record, update_record, write_index, write_record
 from .project import (CONFIG_ENV, DEFAULT_TIMEOUT, RUN_ENV, TITLE_ENV, check_inputs, load_config,  # noqa: F401
                       load_project, notebook_defaults, notebook_names, parse_overrides, project_parameters,
                       resolve_parameters, select, skip_reason)
 
-REPORTED_PACKAGES = ["pandas", "numpy", "scipy", "matplotlib", "seaborn", "nltk", "papermill",
-                     "nbconvert", "ipykernel", "pyyaml", "python-docx", "networkx", "regex", "ips-workbench"]
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
 
@@ -125,106 +118,6 @@ def export_html(executed: Path, out_html: Path, show_code: bool) -> None:
                   for line in c.source.splitlines() if line.startswith("# ")), executed.stem)
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     paths.atomic_write(out_html, body)
-
-
-# ----------------------------------------------------------------------------- index.html
-def input_files(parameters: dict[str, dict]) -> list[Path]:
-    """Every existing file that a parameter value points to (folders expanded), sorted and unique."""
-    found = set()
-    for params in parameters.values():
-        for value in params.values():
-            if not isinstance(value, str) or not value or "\n" in value or len(value) > 500:
-                continue
-            p = paths.resolve(value)
-            try:
-                if p.is_file():
-                    found.add(p.resolve())
-                elif p.is_dir() and p.resolve() not in (paths.ROOT, Path(p.anchor)):
-                    found.update(f.resolve() for f in p.rglob("*") if f.is_file() and not f.name.startswith("."))
-            except OSError:
-                continue
-    return sorted(found)
-
-
-def sha256(path: Path) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def package_versions() -> dict[str, str]:
-    """Python and the key packages' versions, for the report's provenance section."""
-    out = {"python": sys.version.split()[0]}
-    for name in REPORTED_PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
-def write_index(reports: Path, pngs: list[Path], title: str, results: list[NotebookResult],
-                parameters: dict[str, dict], run_date: str, failure: str = "", private: bool = False) -> Path:
-    """Write reports/index.html: provenance, links to reports, a gallery of the figures `pngs` (copied
-    into reports/figures/ with their SVGs). `failure` is shown at the top; `private` leaves out the
-    parameters and input file names (when the leak guard found identifiers among them)."""
-    esc = html.escape
-    gallery_dir = reports / "figures"
-    if gallery_dir.exists():
-        shutil.rmtree(gallery_dir)
-    if pngs:
-        gallery_dir.mkdir(parents=True)
-        for png in pngs:
-            for f in (png, png.with_suffix(".svg")):
-                if f.exists():
-                    shutil.copy2(f, gallery_dir / f.name)
-    rows = []
-    for r in results:
-        link = (f'<a href="{esc(r.name)}.html">{esc(r.name)}</a>'
-                if (reports / f"{r.name}.html").exists() else esc(r.name))
-        badge = {"ok": "✔ ok", "failed": "✘ FAILED", "skipped": "– skipped", "not run": "– not run"}[r.status]
-        extra = f'<div class="err">{esc(r.error)}</div>' if r.error else ""
-        rows.append(f'<tr class="{r.status.replace(" ", "-")}"><td>{link}</td><td>{badge}{extra}</td>'
-                    f'<td>{r.seconds:.1f} s</td></tr>')
-    param_blocks = "".join(
-        f"<h3>{esc(nb)}</h3><table>" + "".join(
-            f"<tr><td><code>{esc(k)}</code></td><td><code>{esc(json.dumps(v, ensure_ascii=False))}</code></td></tr>"
-            for k, v in params.items()) + "</table>"
-        for nb, params in parameters.items()) if not private else "<p>Withheld (see the error above).</p>"
-    inputs = "" if private else "".join(f"<tr><td><code>{esc(paths.relative(p))}</code></td><td><code>{sha256(p)}</code></td></tr>"
-                     for p in input_files(parameters))
-    versions = "".join(f"<tr><td>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in package_versions().items())
-    thumbs = "".join(
-        f'<figure><a href="figures/{esc(p.name)}"><img src="figures/{esc(p.name)}" alt="{esc(p.stem)}"></a>'
-        f'<figcaption>{esc(p.stem)} (<a href="figures/{esc(p.with_suffix(".svg").name)}">SVG</a>)</figcaption></figure>'
-        for p in pngs)
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>{esc(title)}</title>
-<style>
-body {{font-family: system-ui, sans-serif; max-width: 70em; margin: 2em auto; padding: 0 1em; color: #222;}}
-table {{border-collapse: collapse; margin: .5em 0 1.5em 0;}} td, th {{padding: 3px 10px; border-bottom: 1px solid #ddd; text-align: left; vertical-align: top;}}
-tr.failed td {{background: #fde2e2;}} .failure {{background: #fde2e2; border: 2px solid #a00; padding: .6em; font-weight: bold;}} .err {{font-family: monospace; font-size: .85em; color: #a00;}}
-.gallery {{display: flex; flex-wrap: wrap; gap: 1em;}} figure {{margin: 0; width: 220px;}}
-figure img {{width: 220px; height: 160px; object-fit: contain; border: 1px solid #ccc; background: #fff;}}
-figcaption {{font-size: .8em; word-break: break-all;}} code {{font-size: .85em;}}
-</style></head><body>
-<h1>{esc(title)}</h1>
-{f'<p class="failure">{esc(failure)}</p>' if failure else ''}
-<p>Run on {esc(run_date)}. Each report below is a self-contained HTML page; open it in any browser, no Python needed.</p>
-<h2>Reports</h2>
-<table><tr><th>Notebook</th><th>Status</th><th>Time</th></tr>{''.join(rows)}</table>
-<h2>Figures</h2>
-<div class="gallery">{thumbs or '<p>No figures were produced.</p>'}</div>
-<h2>Parameters used</h2>{param_blocks}
-<h2>Input files (SHA-256)</h2>
-<table><tr><th>File</th><th>SHA-256</th></tr>{inputs}</table>
-<h2>Software</h2><table>{versions}</table>
-</body></html>
-"""
-    return paths.atomic_write(reports / "index.html", page)
 
 
 # ----------------------------------------------------------------------------- run
@@ -345,17 +238,30 @@ def _guard(register: str, outputs: OutputFolders, stage: dict[str, Path], out) -
 
 def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, NotebookResult], chosen, skipped,
              parameters, title, register, full: bool, out) -> int:
-    """Write index.html, run the leak guard over everything staged (identifying outputs are deleted,
-    never published), then swap the staged outputs in. Returns the run's exit code."""
-    figures, reports = outputs.folders["figures"], outputs.folders["reports"]
+    """Write the run record and index.html, run the leak guard over everything staged (identifying
+    outputs are deleted, never published), then swap the staged outputs in. Returns the exit code."""
+    figures, reports, processed = (outputs.folders[k] for k in ("figures", "reports", "processed"))
     staged_pngs = {p.name: p for p in stage["figures"].glob("*.png")}
     kept_pngs = {} if full else {p.name: p for p in figures.glob("*.png")}
     pngs = [p for _, p in sorted({**kept_pngs, **staged_pngs}.items())]
-    run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    names = list(parameters)
+    previous = read_record(reports)
+
+    def index(failure: str = "", withheld=(), page_title: str = title, private: bool = False) -> Path:
+        """Write the record and the page for the current results (without the outputs withheld)."""
+        rows = update_record(previous, [results[n] for n in chosen], run_date, names)
+        if stage["reports"] / RECORD_NAME not in withheld:
+            write_record(stage["reports"], rows)
+        files = {t.name: t for t in [*_visible_files(processed), *_visible_files(stage["processed"])]
+                 if t not in withheld and processed / t.name not in withheld}
+        tables = [(processed / name, files[name].stat().st_size) for name in sorted(files)]
+        gone = frozenset(reports / w.relative_to(stage["reports"]) for w in withheld if stage["reports"] in w.parents)
+        return write_index(stage["reports"], [p for p in pngs if p not in withheld], page_title, rows, run_date,
+                           tables=tables, final_reports=reports, failure=failure, private=private, gone=gone)
+
     failed = [results[n] for n in chosen if results[n].status == "failed"]
-    failure = "This run failed: see the notebooks marked FAILED." if failed else ""
-    index_args = (title, [results[n] for n in chosen], {n: parameters[n] for n in chosen}, run_date)
-    index = write_index(stage["reports"], pngs, *index_args, failure=failure)
+    page = index("This run failed: see the notebooks marked FAILED." if failed else "")
     withheld, earlier = _guard(register, outputs, stage, out) if register else ([], [])
     for leaking in withheld:
         name = leaking.stem
@@ -372,13 +278,10 @@ def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, 
                         f"left in place: {', '.join(paths.relative(e) for e in earlier)} (delete them or run "
                         "every notebook)")
         failure += ". Fix the input data and run again."
-        private = index in withheld or any(w.suffix == ".ipynb" for w in withheld)
-        index = write_index(stage["reports"], [p for p in pngs if p not in withheld], *index_args,
-                            failure=failure, private=private)
-        if check_outputs(register, [index], out=io.StringIO(), err=io.StringIO()):  # the title itself
-            index = write_index(stage["reports"], [p for p in pngs if p not in withheld],
-                                "Reports (title withheld by the leak check)", *index_args[1:],
-                                failure=failure, private=True)
+        private = page in withheld or any(w.suffix in (".ipynb", ".json") for w in withheld)
+        page = index(failure, withheld, private=private)
+        if check_outputs(register, [page], out=io.StringIO(), err=io.StringIO()):  # the title itself
+            page = index(failure, withheld, "Reports (title withheld by the leak check)", private=True)
     removed = []
     if full:  # a full run replaces every figure and the gallery; an --only run keeps the others
         removed += sorted(figures.glob("*.png")) + sorted(figures.glob("*.svg"))
@@ -401,6 +304,11 @@ def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, 
     return 0
 
 
+def _visible_files(folder: Path) -> list[Path]:
+    """The files directly in `folder` that are not hidden (staging, lock and temporary files are)."""
+    return sorted(f for f in folder.glob("*") if f.is_file() and not f.name.startswith(".")) if folder.is_dir() else []
+
+
 def add_commands(sub) -> None:
     """Register `run` on the command line."""
     p = sub.add_parser("run", help="run every notebook, write HTML reports and reports/index.html")
@@ -412,10 +320,13 @@ def add_commands(sub) -> None:
     p.add_argument("--only", action="append", default=None, metavar="NAME",
                    help="run only this notebook (name or number prefix); repeatable")
     p.add_argument("--show-code", action="store_true", help="show code cells in the HTML reports")
+    p.add_argument("--share", action="store_true",
+                   help="build reports for sharing outside the research team: no table or figure of whole turns, "
+                        "quotes limited to the chosen exemplars (the same as --set all.share=true)")
     p.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: CPU cores)")
     p.add_argument("--reports", type=Path, default=None, help="reports folder (default: the project's reports/)")
     p.add_argument("--figures", type=Path, default=None, help="figures folder (default: the project's figures/)")
     p.add_argument("--processed", type=Path, default=None,
                    help="generated tables (default: the project's processed/; data/processed/ for the demo)")
-    p.set_defaults(func=lambda a: run(a.config, a.overrides, a.only, a.show_code, a.jobs, a.reports, a.figures,
-                                      processed=a.processed))
+    p.set_defaults(func=lambda a: run(a.config, a.overrides + (["all.share=true"] if a.share else []), a.only,
+                                      a.show_code, a.jobs, a.reports, a.figures, processed=a.processed))
