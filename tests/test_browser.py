@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import re
 import time
+import zipfile
 from pathlib import Path
 
 import nbformat
@@ -160,6 +161,13 @@ def test_report_tables_sort_search_download_offline(report, browser, tmp_path):
     assert by_term["'=cmd"][1:4] == [repr(0.00402 / 3), "100.0", "0 of 11"]  # raw values; formula made safe
     assert by_term["term04"][2] == "0.475832" and by_term["term04"][4] == "pain <4> here"
     assert page.locator(f"{first_id} tbody td").filter(has_text="0.476").count() == 1  # shown rounded
+    with page.expect_download() as excel:  # JSZip is in itables' offline bundle: a real .xlsx
+        page.locator(f"{first_id}_wrapper button.buttons-excel").click()
+    excel.value.save_as(tmp_path / "table.xlsx")
+    assert excel.value.suggested_filename == "Keyness.xlsx"
+    with zipfile.ZipFile(tmp_path / "table.xlsx") as book:
+        sheet = book.read("xl/worksheets/sheet1.xml").decode()
+    assert "<v>0.475832</v>" in sheet and "Keyness" not in sheet  # raw number; no title row
 
     kwic = "table[id^=ipsw-] >> nth=1"
     aligns = page.locator(kwic).locator("tbody td").evaluate_all("cs => cs.map(c => getComputedStyle(c).textAlign)")
