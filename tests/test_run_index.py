@@ -61,3 +61,16 @@ def test_the_index_links_every_executed_notebook_and_every_table(tmp_path):
     for href in re.findall(r'(?:href|src)="([^"#:]+)"', index):
         assert (folders["reports"] / href).is_file(), f"broken link in index.html: {href}"
     assert ".ips-run.lock" not in index
+
+
+def test_gallery_captions_are_the_figures_titles(tmp_path):
+    nbs, cfg, folders = _project(tmp_path)
+    _notebook(nbs / "01_one.ipynb", "from helpers import figures\n"
+                                    "fig, ax = figures.new_figure(3)\n"
+                                    "ax.bar([1, 2], [3, 4])\n"
+                                    "fig.suptitle('Words per participant, by group')\n"
+                                    "figures.save_figure(fig, 'words_by_participant')\n")
+    assert _run(nbs, cfg, folders) == 0
+    index = (folders["reports"] / "index.html").read_text()
+    assert ('<figcaption>Words per participant, by group (<a href="figures/words_by_participant.svg">SVG</a>)'
+            '</figcaption>') in index
