@@ -248,7 +248,7 @@ def test_prevalence_counts_segments_participants_and_words(prev_case):
 def test_prevalence_table_is_n_of_n_per_group(prev_case):
     book, segs, codings = prev_case
     wide = coding.prevalence_table(coding.prevalence(segs, codings, book))
-    assert wide[["label", "client", "esw", "all"]].values.tolist() == [
+    assert wide[["label", "Clients", "Employment support workers", "All participants"]].values.tolist() == [
         ["T", "2 of 2", "1 of 1", "3 of 3"], ["   S one", "2 of 2", "0 of 1", "2 of 3"],
         ["   S two", "2 of 2", "1 of 1", "3 of 3"]]
 

@@ -507,6 +507,10 @@ def prevalence_table(prev: pd.DataFrame, by: str = "group", value: str = "n_of_N
     out = rows.merge(wide.reset_index(), on=["theme", "subtheme"])
     out["label"] = np.where(out["level"] == "subtheme", "   " + out["label"], out["label"].str.upper())
     out.columns.name = None
+    if by == "group":  # stakeholder groups by their names, as in the figures
+        from .figures import group_label
+
+        out = out.rename(columns={g: group_label(g) for g in groups})
     return out.drop(columns=["level"])
 
 

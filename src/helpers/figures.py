@@ -19,6 +19,7 @@ import numpy as np
 import seaborn as sns
 
 from . import paths
+from .tables import header_label
 
 # Okabe-Ito colour-blind-safe palette: one fixed colour per stakeholder group.
 GROUP_COLOURS = {
@@ -133,10 +134,7 @@ def human_label(name) -> str:
     """A column or value name as words for a figure: 'focus_group' -> 'Focus group',
     'collection' -> 'Collection', 'participant_id' -> 'Participant' (HUMAN_LABELS first)."""
     name = str(name)
-    if name in HUMAN_LABELS:
-        return HUMAN_LABELS[name]
-    words = re.sub(r"\s+", " ", name.replace("_", " ")).strip()
-    return words[:1].upper() + words[1:]
+    return HUMAN_LABELS.get(name) or header_label(re.sub(r"\s+", " ", name).strip())
 
 
 def value_label(column: str, value) -> str:
