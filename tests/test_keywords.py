@@ -490,3 +490,20 @@ def test_count_matrix_counts_terms_per_group_from_codes():
     as_categories = tokens.astype({"token": "category", "group": "category"})
     pd.testing.assert_frame_equal(kw.count_matrix(as_categories), counts, check_index_type=False,
                                   check_column_type=False)
+
+
+def test_keyword_figures_are_drawn_at_page_width_and_wrap_many_groups(tmp_path):
+    from PIL import Image
+
+    figures.apply_style()
+    many = segs(*[(f"{g}:{i}", f"{g}{i}", g, "pain and work and the fit note again") for g in "abcde" for i in range(2)])
+    table = kw.keyness(kw.segment_tokens(many), "group", min_count=1)
+    freq = kw.frequencies(kw.segment_tokens(many), "group")
+    for name, fig, panels in (("kt", kw.plot_key_terms(table, top_n=3, under_n=1), (2, 3)),
+                              ("ws", kw.plot_word_sizes(freq, "group", top_n=5), (3, 2)),
+                              ("fc", kw.plot_frequency_comparison(freq, ["pain", "work"]), (1, 1))):
+        assert figures.page_box(fig)[1] == figures.FIGURE_DPI  # drawn at page width, not scaled down
+        grid = fig.axes[0].get_subplotspec().get_gridspec().get_geometry()
+        assert grid == panels  # five groups: key terms 3 a row, word sizes 2 a row
+        with Image.open(figures.save_figure(fig, name, tmp_path)[0]) as image:
+            assert image.size[0] == figures.FIGURE_WIDTH_PX

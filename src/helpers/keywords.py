@@ -479,14 +479,16 @@ def source_note(segments: pd.DataFrame, extra: str = "") -> str:
     return f"{note}; {extra}" if extra else note
 
 
+KEY_TERM_PANELS_PER_ROW = 3  # panels of key terms side by side at page width; more wrap into rows
+WORD_SIZE_PANELS_PER_ROW = 2  # word-size pictures side by side
+
 def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha: float = 0.05,
                    note: str = ""):
     """Diverging bars: each target's top over-used terms (by G²) and a few under-used ones, by Log
     Ratio; solid bars are significant after Benjamini-Hochberg, hatched ones are not."""
-    import matplotlib.pyplot as plt
     from matplotlib.patches import Patch
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_label, group_palette, new_figure
 
     over = top_key_terms(table, top_n, alpha, over_used=True)
     under = top_key_terms(table, under_n, alpha, over_used=False) if under_n else over.iloc[:0]
@@ -494,8 +496,12 @@ def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha
     pairs = list(pairs)
     palette = group_palette([t for t, _ in pairs])
     height = max(3.0, 0.24 * (top_n + under_n) + 1.6)
-    fig, axes = plt.subplots(1, max(1, len(pairs)), figsize=(4.3 * max(1, len(pairs)), height), squeeze=False)
-    for ax, (target, reference) in zip(axes[0], pairs):
+    ncols = min(KEY_TERM_PANELS_PER_ROW, max(1, len(pairs)))
+    nrows = -(-max(1, len(pairs)) // ncols)
+    fig, axes = new_figure(height * nrows, nrows, ncols, squeeze=False)
+    for ax in axes.flat[len(pairs):]:
+        ax.set_visible(False)
+    for ax, (target, reference) in zip(axes.flat, pairs):
         rows = pd.concat([over.loc[(over.target == target) & (over.reference == reference)],
                           under.loc[(under.target == target) & (under.reference == reference)]])
         rows = rows.sort_values(["log_ratio", "term"], ascending=[True, True], kind="mergesort")
@@ -511,7 +517,7 @@ def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha
         ax.set_title(f"{group_label(target)}\nvs {against}", fontsize=11)
         ax.set_xlabel("Log Ratio: log₂(rate in group / rate in rest)" if reference == REST
                       else f"Log Ratio: log₂(rate in group / rate in {reference})")
-        ax.set_ylabel("Term" if ax is axes[0][0] else "")
+        ax.set_ylabel("Term" if ax in axes[:, 0] else "")
     handles = [Patch(facecolor="#333333", edgecolor="#333333", label=f"solid: significant (BH-adjusted p < {alpha:g})"),
                Patch(facecolor="white", edgecolor="#333333", hatch="///", label="hatched: not significant"),
                Patch(facecolor=UNDER_USED, edgecolor=UNDER_USED, label="grey: used less than by the rest")]
@@ -525,15 +531,14 @@ def plot_key_terms(table: pd.DataFrame, top_n: int = 15, under_n: int = 5, alpha
 
 def plot_frequency_comparison(freq: pd.DataFrame, terms, by: str = "group", note: str = ""):
     """Grouped horizontal bars: rate per 10,000 tokens of each term in each group."""
-    import matplotlib.pyplot as plt
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_label, group_palette, new_figure
 
     wide = rate_table(freq, terms, by)
     groups = list(wide.columns)
     palette = group_palette(groups)
     n_terms, n_groups = len(wide), max(1, len(groups))
-    fig, ax = plt.subplots(figsize=(8.0, max(3.0, 0.15 * n_terms * n_groups + 1.8)))
+    fig, ax = new_figure(max(3.0, 0.15 * n_terms * n_groups + 1.8))
     height = 0.8 / n_groups
     y = np.arange(n_terms)[::-1]
     for k, g in enumerate(groups):
@@ -556,15 +561,18 @@ def plot_word_sizes(freq: pd.DataFrame, by: str = "group", top_n: int = 40, note
     Words are laid out in order of frequency with matplotlib text (no random placement, no extra
     package such as wordcloud), so the same table always gives the same picture.
     """
-    import matplotlib.pyplot as plt
 
-    from .figures import add_source_note, group_label, group_palette
+    from .figures import add_source_note, group_label, group_palette, new_figure
 
     groups = _group_values(freq, by)
     palette = group_palette(groups)
-    fig, axes = plt.subplots(1, max(1, len(groups)), figsize=(5.0 * max(1, len(groups)), 4.2), squeeze=False)
+    ncols = min(WORD_SIZE_PANELS_PER_ROW, max(1, len(groups)))
+    nrows = -(-max(1, len(groups)) // ncols)
+    fig, axes = new_figure(4.2 * nrows, nrows, ncols, squeeze=False)
+    for ax in axes.flat[len(groups):]:
+        ax.set_visible(False)
     tops = {}
-    for ax, g in zip(axes[0], groups):
+    for ax, g in zip(axes.flat, groups):
         tops[g] = freq.loc[freq[by] == g].sort_values(["count", "term"], ascending=[False, True],
                                                       kind="mergesort").head(top_n)
         ax.set_xticks([])
@@ -575,7 +583,7 @@ def plot_word_sizes(freq: pd.DataFrame, by: str = "group", top_n: int = 40, note
         ax.set_ylabel("")
     fig.suptitle("Most frequent terms per group", fontweight="bold")
     fig.tight_layout()
-    for ax, g in zip(axes[0], groups):
+    for ax, g in zip(axes.flat, groups):
         box = ax.get_position()
         w_pt, h_pt = box.width * fig.get_figwidth() * 72, box.height * fig.get_figheight() * 72
         ax.set_xlim(0, w_pt)
