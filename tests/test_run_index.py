@@ -74,3 +74,19 @@ def test_gallery_captions_are_the_figures_titles(tmp_path):
     index = (folders["reports"] / "index.html").read_text()
     assert ('<figcaption>Words per participant, by group (<a href="figures/words_by_participant.svg">SVG</a>)'
             '</figcaption>') in index
+
+
+def test_a_run_built_for_sharing_links_only_its_own_tables(tmp_path):
+    nbs, cfg, folders = _project(tmp_path)
+    for name in ("01_one", "02_two"):
+        _notebook(nbs / f"{name}.ipynb", WRITES.replace("print(label)", "print(label, share)"))
+        text = (nbs / f"{name}.ipynb").read_text().replace('label: str = \\"first\\"  # a name',
+                                                          'label: str = \\"first\\"  # a name\\n",\n    "share: bool = False')
+        (nbs / f"{name}.ipynb").write_text(text)
+    assert _run(nbs, cfg, folders) == 0
+    (folders["processed"] / "auto_coding.qdpx").write_bytes(b"every turn of every transcript")
+    assert pipeline.run(cfg, ["all.share=true", "01_one.label=shared"], ["01"], False, 1, folders["reports"],
+                        folders["figures"], notebooks_dir=nbs, processed=folders["processed"]) == 0
+    index = (folders["reports"] / "index.html").read_text()
+    assert 'href="../processed/table_shared.csv"' in index
+    assert "auto_coding.qdpx" not in index and "table_two.csv" not in index

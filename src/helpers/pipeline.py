@@ -247,13 +247,15 @@ def _publish(outputs: OutputFolders, stage: dict[str, Path], results: dict[str, 
     run_date = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
     names = list(parameters)
     previous = read_record(reports)
+    shared = any(parameters[n].get("share") is True for n in chosen)  # built for sharing: link this run's tables only
 
     def index(failure: str = "", withheld=(), page_title: str = title, private: bool = False) -> Path:
         """Write the record and the page for the current results (without the outputs withheld)."""
         rows = update_record(previous, [results[n] for n in chosen], run_date, names)
         if stage["reports"] / RECORD_NAME not in withheld:
             write_record(stage["reports"], rows)
-        files = {t.name: t for t in [*_visible_files(processed), *_visible_files(stage["processed"])]
+        earlier_tables = [] if shared else _visible_files(processed)  # an earlier full run's may hold turns
+        files = {t.name: t for t in [*earlier_tables, *_visible_files(stage["processed"])]
                  if t not in withheld and processed / t.name not in withheld}
         tables = [(processed / name, files[name].stat().st_size) for name in sorted(files)]
         gone = frozenset(reports / w.relative_to(stage["reports"]) for w in withheld if stage["reports"] in w.parents)
