@@ -114,13 +114,6 @@ def participant_attributes(participants: pd.DataFrame) -> list[str]:
     return [c for c in participants.columns if c not in skip]
 
 
-def participants_table(participants: pd.DataFrame, rows: str = "group", columns: str = "collection") -> pd.DataFrame:
-    """A paper's Table 1: participants counted by `rows` x `columns`, with totals, plus data-collection events."""
-    counts = pd.crosstab(participants[rows], participants[columns], margins=True, margins_name="Total")
-    counts.index.name, counts.columns.name = rows, columns
-    return counts
-
-
 def collection_events(participants: pd.DataFrame, columns: str = "collection") -> pd.Series:
     """Number of data-collection events (distinct transcripts) per collection method."""
     return participants.groupby(columns)["transcript_id"].nunique().rename("transcripts")
