@@ -507,3 +507,9 @@ def test_keyword_figures_are_drawn_at_page_width_and_wrap_many_groups(tmp_path):
         assert grid == panels  # five groups: key terms 3 a row, word sizes 2 a row
         with Image.open(figures.save_figure(fig, name, tmp_path)[0]) as image:
             assert image.size[0] == figures.FIGURE_WIDTH_PX
+
+
+def test_frequencies_by_a_column_named_twice_count_once():
+    tokens = kw.segment_tokens(TWO_GROUPS)
+    twice = kw.frequencies(tokens, ["participant_id", "participant_id"])
+    pd.testing.assert_frame_equal(twice, kw.frequencies(tokens, "participant_id"))

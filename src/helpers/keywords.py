@@ -99,7 +99,7 @@ def frequencies(tokens: pd.DataFrame, by="group", term_column: str = "token", to
     group, then count (descending), then term. `totals`: another token table whose size per group
     is the denominator (e.g. the word tokens when counting n-grams).
     """
-    by = _as_list(by)
+    by = list(dict.fromkeys(_as_list(by)))  # [group, participant_id] with group = participant_id: once
     _require_columns(tokens, [*by, term_column], "tokens")
     counts = (tokens.groupby([*by, term_column], sort=True, observed=True).size()
               .rename("count").reset_index().rename(columns={term_column: "term"}))
