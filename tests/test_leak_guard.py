@@ -335,3 +335,16 @@ def test_guard_returns_nothing_for_clean_outputs_and_ignores_missing_folders(tmp
     withheld, said, errors = guard(register, figures, tmp_path / "processed")
     assert withheld == [figures / "Sarah_Jenkins.png"]
     assert errors[0] == f"leak: {shown(figures / 'Sarah_Jenkins.png')} (name): name"
+
+
+def test_a_notebooks_script_bundle_is_not_a_url_finding_but_its_text_is(tmp_path, register, capsys):
+    cell = {"cell_type": "code", "metadata": {}, "execution_count": 1, "source": ["x"], "outputs": [
+        {"output_type": "display_data", "metadata": {}, "data": {"text/html": [
+            "<script>\n", "/*! DataTables https://datatables.net/license */\n", "</script>\n",
+            "<table><tr><td>see www.example-clinic.org for details</td></tr></table>"]}}]}
+    nb = put(tmp_path / "out" / "01.ipynb", json.dumps({"cells": [cell], "metadata": {}, "nbformat": 4,
+                                                         "nbformat_minor": 5}, indent=1))
+    code, out, _ = leaks(capsys, nb.parent, "--register", register)
+    assert code == 1
+    assert [line.split(": ", 2)[1] for line in out if line.startswith(shown(nb))] == ["url"]
+    assert "www.example-clinic.org" in out[0] and "datatables" not in " ".join(out)

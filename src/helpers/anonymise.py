@@ -55,6 +55,7 @@ MARKER = ".anonymised"  # marks an output folder written by `anonymise` (replace
 SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".hypothesis", ".ipynb_checkpoints"}
 MARKUP_FORMATS = {".html", ".htm", ".svg", ".xml", ".graphml", ".gexf"}
 JSON_FORMATS = {".json", ".ipynb", ".geojson"}
+NOTEBOOK = ".ipynb"
 KNOWN_BINARY = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ico", ".pdf", ".zip",
                 ".gz", ".bz2", ".xz", ".7z", ".pkl", ".pickle", ".npy", ".npz", ".mp3", ".wav", ".m4a",
                 ".mp4", ".mov", ".doc", ".xls", ".xlsx", ".ppt", ".pptx", ".sqlite", ".db", ".woff",
@@ -1241,8 +1242,9 @@ def text_views(data: bytes, suffix: str, shown: str) -> tuple[str, str] | None:
     """(text for register matching, text for pattern detectors) of a file's bytes, with the same
     lines, or None if the bytes are not text.
 
-    JSON/notebooks are un-escaped and markup un-entitied line by line; in markup, tags, scripts and
-    styles are blanked for the pattern detectors (URLs of namespaces, CSS numbers)."""
+    JSON/notebooks are un-escaped and markup un-entitied line by line; in markup and notebooks (whose
+    outputs hold HTML, e.g. the tables' script bundle), tags, scripts and styles are blanked for the
+    pattern detectors (URLs of namespaces and licences, CSS numbers)."""
     if len(data) > SCAN_MAX_BYTES:
         raise InputError(f"{shown}: {len(data):,} bytes, over the limit of {SCAN_MAX_BYTES:,} for scanning; not read")
     if b"\x00" in data[:8192] and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -1264,7 +1266,7 @@ def text_views(data: bytes, suffix: str, shown: str) -> tuple[str, str] | None:
     if suffix in JSON_FORMATS or suffix in MARKUP_FORMATS:
         lines = [html.unescape(line) for line in lines]
     full = BASE64_RUN.sub(lambda m: " " * len(m.group()), "\n".join(lines))
-    if suffix in MARKUP_FORMATS:
+    if suffix in MARKUP_FORMATS or suffix == NOTEBOOK:  # a notebook's HTML outputs are markup too
         return full, BLANKED_BLOCKS.sub(_blank, full)
     return full, full
 
