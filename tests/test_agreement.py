@@ -126,11 +126,34 @@ def test_code_neither_coder_used_is_undefined_and_perfect_agreement_is_one():
     assert [x[m] for m in ag.MEASURE_COLUMNS] == [1.0] * 6
     macro = row(table, ag.MACRO)  # the mean of the defined values only
     assert macro["kappa"] == 1.0 and macro["percent_agreement"] == 1.0
-    pooled = row(table, ag.POOLED)  # 8 decisions: both 2, neither 6
-    assert [pooled[c] for c in ag.COUNT_COLUMNS] == [8, 2, 0, 0, 6] and pooled["kappa"] == 1.0
+    pooled = row(table, ag.POOLED)  # over the used code only: 4 decisions, both 2, neither 2
+    assert [pooled[c] for c in ag.COUNT_COLUMNS] == [4, 2, 0, 0, 2] and pooled["kappa"] == 1.0
+    assert table.attrs["unused_codes"] == ["unused"] and table.attrs["used_codes"] == ["x"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         assert np.isnan(cohen_kappa_score([0] * 4, [0] * 4))  # scikit-learn agrees it is undefined
+
+
+def test_pooled_and_macro_leave_out_codes_nobody_used():
+    rng = np.random.default_rng(11)
+    n = 60
+    units = units_frame(["t"] * n)
+    xa = rng.random((n, 2)) < 0.4
+    xb = np.where(rng.random((n, 2)) < 0.7, xa, rng.random((n, 2)) < 0.4)
+    codes = ["u1", "p", "q", "u2", "u3"]
+    table = ag.agreement_table(from_matrix(xa, units, ["p", "q"]), from_matrix(xb, units, ["p", "q"]), units,
+                               codes=codes)
+    pooled, macro = row(table, ag.POOLED), row(table, ag.MACRO)
+    assert pooled["n_units"] == 2 * n  # not 5 * n: the three unused codes add no "neither" decisions
+    assert pooled["kappa"] == pytest.approx(cohen_kappa_score(xa.ravel(), xb.ravel()), abs=1e-12)
+    assert pooled["percent_agreement"] == pytest.approx(accuracy_score(xb.ravel(), xa.ravel()), abs=1e-12)
+    assert macro["percent_agreement"] == pytest.approx(  # unused codes are not counted as 100 %
+        np.mean([accuracy_score(xb[:, k], xa[:, k]) for k in range(2)]), abs=1e-12)
+    assert table.attrs["unused_codes"] == ["u1", "u2", "u3"]
+    assert ag.unused_codes_line(table) == ("3 code(s) not used by either side, left out of the overall rows: "
+                                           "u1, u2, u3")
+    assert ag.units_line(table) == ("segment level, 60 segments of 3 participants in 1 transcripts (T1); overall "
+                                    "rows over 2 code(s) used by either side, 3 unused left out")
 
 
 def test_character_level_counts_by_hand_with_overlaps_and_clipping():
@@ -232,7 +255,8 @@ def test_cli_agree_matches_sklearn_and_filters_coders(tmp_path):
     assert table["code"].tolist() == ["p", "q", ag.MACRO, ag.POOLED]
     assert table.loc[0, "kappa"] == pytest.approx(cohen_kappa_score(xa[:, 0], xb[:, 0]), abs=1e-12)
     assert table.loc[3, "kappa"] == pytest.approx(cohen_kappa_score(xa.ravel(), xb.ravel()), abs=1e-12)
-    assert "segment level, 1 transcripts, 40 segments: pooled kappa" in proc.stderr
+    assert ("segment level, 40 segments of 1 participants in 1 transcripts (T1); overall rows over 2 code(s) used "
+            "by either side: pooled kappa") in proc.stderr
     proc = run_cli("agree", "--a", str(tmp_path / "a.csv"), "--b", str(tmp_path / "b.csv"), "--b-coder", "carol",
                    *common)
     assert proc.returncode == 2

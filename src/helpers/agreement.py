@@ -13,8 +13,10 @@ For one code, with n units: both = coded by A and B, a_only, b_only, neither.
 - precision = both / n_A, recall = both / n_B, F1 = 2 both / (n_A + n_B)  (A judged against B)
 A measure whose denominator is 0 is undefined (NaN): kappa and alpha when every unit got the same
 value from both coders (e.g. a code neither used), precision when A never used the code, etc.
-Overall rows: `macro` is the mean of the defined per-code values; `pooled` computes the measures
-from the per-code counts summed over codes (every unit x code decision counted once).
+Overall rows count only the codes that at least one side used (a code nobody used would add only
+"neither" decisions and inflate agreement): `macro` is the mean of their defined per-code values;
+`pooled` computes the measures from their counts summed (every unit x code decision counted once).
+The table's attrs name the units compared and the codes not used by either side.
 """
 
 from __future__ import annotations
@@ -177,16 +179,39 @@ def agreement_table(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit:
     table = counts(a, b, units, unit, level, codes)
     per_code = pd.concat([table, measures(table["both"], table["a_only"], table["b_only"], table["neither"])],
                          axis=1)
+    used = (table["both"] + table["a_only"] + table["b_only"]) > 0
     macro = {"code": MACRO, "theme": "", "subtheme": "", **{c: np.nan for c in COUNT_COLUMNS},
-             **per_code[MEASURE_COLUMNS].mean(skipna=True).to_dict()}
-    sums = table[COUNT_COLUMNS].sum()
+             **per_code.loc[used, MEASURE_COLUMNS].mean(skipna=True).to_dict()}
+    sums = table.loc[used, COUNT_COLUMNS].sum()
     pooled = {"code": POOLED, "theme": "", "subtheme": "", **sums.to_dict(),
               **measures(sums["both"], sums["a_only"], sums["b_only"], sums["neither"]).iloc[0].to_dict()}
     out = pd.concat([per_code, pd.DataFrame([macro, pooled])], ignore_index=True)[TABLE_COLUMNS]
     out = out.astype({c: "Int64" for c in COUNT_COLUMNS})
     out.attrs.update(unit=unit, level=level, n_segments=len(units),
-                     n_participants=int(units["participant_id"].replace("", np.nan).nunique()))
+                     n_participants=int(units["participant_id"].replace("", np.nan).nunique()),
+                     transcripts=sorted(units["transcript_id"].astype(str).unique()),
+                     used_codes=table.loc[used, "code"].tolist(), unused_codes=table.loc[~used, "code"].tolist())
     return out
+
+
+def unused_codes_line(table: pd.DataFrame) -> str:
+    """The codes neither side used (left out of the overall rows), with how many: one line, or ''."""
+    unused = table.attrs.get("unused_codes", [])
+    if not unused:
+        return ""
+    return f"{len(unused)} code(s) not used by either side, left out of the overall rows: {', '.join(unused)}"
+
+
+def units_line(table: pd.DataFrame) -> str:
+    """What a table compared: the unit, how many segments, participants and transcripts (named up to 5),
+    and how many codes are in the overall rows."""
+    names = table.attrs.get("transcripts", [])
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    used, unused = len(table.attrs.get("used_codes", [])), len(table.attrs.get("unused_codes", []))
+    unit = table.attrs.get("unit", "segment")
+    return (f"{unit} level, {table.attrs.get('n_segments', 0)} segments of {table.attrs.get('n_participants', 0)} "
+            f"participants in {len(names)} transcripts ({shown}); overall rows over {used} code(s) used by either "
+            f"side" + (f", {unused} unused left out" if unused else ""))
 
 
 def common_units(units: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -343,8 +368,10 @@ def run_agree(args) -> int:
     table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes)
     corpus.emit_table(table, args.out, "agreement")
     pooled = table[table["code"] == POOLED].iloc[0]
-    print(f"{args.unit} level, {units['transcript_id'].nunique()} transcripts, {len(units)} segments: pooled "
-          f"kappa {pooled['kappa']:.3f}, alpha {pooled['alpha']:.3f}, F1 {pooled['f1']:.3f}", file=sys.stderr)
+    if table.attrs["unused_codes"]:
+        print(unused_codes_line(table), file=sys.stderr)
+    print(f"{units_line(table)}: pooled kappa {pooled['kappa']:.3f}, alpha {pooled['alpha']:.3f}, "
+          f"F1 {pooled['f1']:.3f}", file=sys.stderr)
     return 0
 
 
