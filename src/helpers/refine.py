@@ -236,10 +236,15 @@ def report_text(result: dict, units: pd.DataFrame) -> str:
              f"({', '.join(sorted(units['transcript_id'].astype(str).unique()))})", "",
              "Rules (judged against the human's code)",
              f"{'code':<28} {'rule':<28} {'segs':>5} {'hits':>5} {'prec':>5} {'recall':>6}"]
-    for r in result["rules"].itertuples(index=False):
+    rules = result["rules"]
+    for r in rules[rules["segments"] > 0].itertuples(index=False):
         lines.append(f"{r.code[:28]:<28} {r.term[:28]:<28} {r.segments:>5} {r.hits:>5} {_fmt(r.precision):>5} "
                      f"{_fmt(r.recall):>6}")
-    wrong = result["rules"][result["rules"]["wrong"].str.len() > 0]
+    idle = rules[rules["segments"] == 0]
+    if len(idle):
+        lines += ["", f"Rules that code no segment here ({len(idle)})"]
+        lines += [f"  {code}: {', '.join(terms)}" for code, terms in idle.groupby("code", sort=False)["term"]]
+    wrong = rules[rules["wrong"].str.len() > 0]
     if len(wrong):
         lines += ["", "Segments rules code that the human did not code with that code (to read)"]
         for r in wrong.itertuples(index=False):
