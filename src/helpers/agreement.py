@@ -215,9 +215,37 @@ def units_line(table: pd.DataFrame) -> str:
 
 
 def common_units(units: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """The units of the transcripts that both A and B coded (a human often codes only some)."""
+    """The units of the transcripts that both A and B coded: a narrower set, asked for explicitly
+    (`--both-coded`); it drops transcripts one side read and left uncoded."""
     both = set(a["transcript_id"].astype(str)) & set(b["transcript_id"].astype(str))
     return units[units["transcript_id"].astype(str).isin(both)].reset_index(drop=True)
+
+
+def project_transcripts(result, turns: pd.DataFrame) -> set[str] | None:
+    """The transcripts a human coding covers when it is a QDA project: those its text sources are
+    (coded or not); None for a codings table, which does not say what its coder read."""
+    from . import exchange
+
+    if result is None or result.project.sources.empty:
+        return None
+    return set(exchange._match_sources(result.project, turns).values())
+
+
+def default_units(units: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame,
+                  covered: set[str] | None = None) -> pd.DataFrame:
+    """The units compared by default: the transcripts the human coding covers (`covered`, from
+    project_transcripts), else the transcripts either side coded."""
+    keep = covered if covered is not None else set(a["transcript_id"].astype(str)) | set(b["transcript_id"].astype(str))
+    return units[units["transcript_id"].astype(str).isin(keep)].reset_index(drop=True)
+
+
+def dropped_line(wider: pd.DataFrame, kept: pd.DataFrame, why: str) -> str:
+    """How many units (and transcripts) a narrower set drops, for the report: one line, or ''."""
+    lost = len(wider) - len(kept)
+    if lost <= 0:
+        return ""
+    gone = wider["transcript_id"].nunique() - kept["transcript_id"].nunique()
+    return f"{why}: {lost} of {len(wider)} units dropped ({gone} transcript(s))"
 
 
 # ----------------------------------------------------------------------------- reading the differences
@@ -335,15 +363,16 @@ def source_note(units: pd.DataFrame, label_a: str = "A", label_b: str = "B") -> 
 
 
 # ----------------------------------------------------------------------------- command line
-def read_side(path: str, turns: pd.DataFrame, coder: str | None, codebook_codes=None) -> pd.DataFrame:
-    """One side of a comparison: a codings table or a .qdpx/.qde (placed on the turns), optionally one coder's rows."""
+def read_side(path: str, turns: pd.DataFrame, coder: str | None, codebook_codes=None):
+    """One side of a comparison: a codings table or a .qdpx/.qde (placed on the turns), optionally one
+    coder's rows -> the import result (its `codings`, and its project's sources)."""
     from . import exchange
 
     result = exchange.read_human_coding(path, turns, codebook_codes, coder=coder or "",
                                         default_coder=exchange.AUTO_CODER)
     for w in result.warnings:
         print(f"warning: {w}", file=sys.stderr)
-    return result.codings
+    return result
 
 
 def run_agree(args) -> int:
@@ -352,19 +381,26 @@ def run_agree(args) -> int:
 
     turns = corpus.read_turns(args.corpus)
     book_codes = exchange.codebook_codes_or_none(args.codebook)
-    a = read_side(args.a, turns, args.a_coder, book_codes)
-    b = read_side(args.b, turns, args.b_coder, book_codes)
+    a = read_side(args.a, turns, args.a_coder, book_codes).codings
+    b_result = read_side(args.b, turns, args.b_coder, book_codes)
+    b = b_result.codings
     sentence = any(c["segment_id"].str.contains(r":\d+\.\d+$", regex=True).any() for c in (a, b))
     units = corpus.segments(turns, corpus.participants_for(args.participants, turns),
                             unit="sentence" if sentence else "turn", include_interviewer=args.include_interviewer)
+    if args.all_transcripts and args.both_coded:
+        raise InputError("--all-transcripts and --both-coded: choose one set of units")
     if not args.all_transcripts:
-        units = common_units(units, a, b)
+        covered = default_units(units, a, b, project_transcripts(b_result, turns))
+        units = common_units(covered, a, b) if args.both_coded else covered
+        dropped = dropped_line(covered, units, "--both-coded") if args.both_coded else ""
+        if dropped:
+            print(f"note: {dropped}, transcripts one side left uncoded", file=sys.stderr)
     codes = codebook_codes(book_codes, args.level) if book_codes is not None else None
     for side, coded in (("A", a), ("B", b)):
         outside = outside_units(coded, units)
         if len(outside):
             print(f"warning: {len(outside)} coding(s) of {side} are on segments outside the compared units "
-                  f"(interviewer turns or transcripts the other side did not code); not compared", file=sys.stderr)
+                  f"(interviewer turns or transcripts outside the compared set); not compared", file=sys.stderr)
     table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes)
     corpus.emit_table(table, args.out, "agreement")
     pooled = table[table["code"] == POOLED].iloc[0]
@@ -390,7 +426,10 @@ def add_commands(sub) -> None:
     p.add_argument("--a-coder", default=None, metavar="NAME", help="use only this coder's rows of A")
     p.add_argument("--b-coder", default=None, metavar="NAME", help="use only this coder's rows of B")
     p.add_argument("--all-transcripts", action="store_true",
-                   help="compare over every transcript (default: only transcripts both sides coded)")
+                   help="compare over every transcript of the corpus (default: the transcripts the human coding B "
+                        "covers: its .qdpx sources, coded or not, or for tables the transcripts either side coded)")
+    p.add_argument("--both-coded", action="store_true",
+                   help="narrower: only transcripts both sides coded (the summary says how many units it drops)")
     p.add_argument("--include-interviewer", action="store_true", help="also compare interviewer turns")
     p.add_argument("--out", default=None, metavar="FILE", help="table to write (.csv or .parquet; default stdout)")
     p.set_defaults(func=run_agree)
