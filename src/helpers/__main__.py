@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "agreement",
     "bench",
     "survey",
+    "refine",
 ]
 
 
