@@ -59,6 +59,7 @@ def test_default_units_keep_a_transcript_the_human_left_uncoded_in_a_table(tmp_p
     assert [p["n_units"], p["both"], p["a_only"], p["b_only"]] == [12, 1, 2, 1]
     assert p["kappa"] == pytest.approx(cohen_kappa_score(xa, xb), abs=1e-12)
     assert "12 segments of 2 participants in 2 transcripts (T1, T2)" in proc.stderr
+    assert ": pooled kappa 0.250 (95% " in proc.stderr
     proc = agree(tmp_path, str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--both-coded")
     assert proc.returncode == 0, proc.stderr
     assert "note: --both-coded: 6 of 12 units dropped (1 transcript(s)), transcripts one side left uncoded" \
@@ -85,3 +86,57 @@ def test_all_transcripts_and_both_coded_together_are_refused(tmp_path):
     proc = agree(tmp_path, str(tmp_path / "a.csv"), str(tmp_path / "a.csv"), "--all-transcripts", "--both-coded")
     assert proc.returncode == 2
     assert proc.stderr.strip() == "error: --all-transcripts and --both-coded: choose one set of units"
+
+
+# ----------------------------------------------------------------------------- bootstrap intervals
+def units_of(people: list[str]) -> pd.DataFrame:
+    return pd.DataFrame({"segment_id": [f"T1:{i}" for i in range(len(people))], "transcript_id": "T1",
+                         "turn": range(len(people)), "participant_id": people, "group": "client",
+                         "text": "some text"})
+
+
+def marks(rows, theme: str = "x") -> pd.DataFrame:
+    return codings([("T1", i, theme) for i in rows], "c").drop(columns="coder")
+
+
+def test_perfect_agreement_gives_the_interval_one_to_one():
+    units = units_of(["P1", "P1", "P2", "P2", "P3", "P3"])
+    a = b = marks([0, 2, 5])
+    table = ag.agreement_table(a, b, units, codes=["x"]).set_index("code")
+    for code in ("x", ag.POOLED):
+        assert table.loc[code, ag.INTERVAL_COLUMNS].astype(float).tolist() == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_interval_by_hand_on_two_participants_and_it_holds_the_estimate():
+    # P1: 4 units, both agree on 2 coded and 2 not (kappa 1); P2: 4 units, A codes 0,1, B codes 2,3 (kappa -1).
+    # Resampling two participants gives {P1,P1} (kappa 1), {P2,P2} (kappa -1), or P1+P2 (kappa 0),
+    # so the 95 % percentile interval is [-1, 1] and holds the point estimate 0.
+    units = units_of(["P1"] * 4 + ["P2"] * 4)
+    a, b = marks([0, 1, 4, 5]), marks([0, 1, 6, 7])
+    table = ag.agreement_table(a, b, units, codes=["x"]).set_index("code")
+    assert table.loc["x", "kappa"] == pytest.approx(0.0)
+    assert table.loc["x", ["kappa_low", "kappa_high"]].astype(float).tolist() == pytest.approx([-1.0, 1.0])
+    _, per_person = ag.participant_counts(a, b, units, codes=["x"])
+    assert per_person[:, 0, :].tolist() == [[2, 0, 0, 2], [0, 2, 2, 0]]
+
+
+def test_intervals_are_reproducible_with_a_seed_and_bracket_the_estimates():
+    rng = np.random.default_rng(5)
+    n = 120
+    units = units_of([f"P{i % 12}" for i in range(n)])
+    xa = rng.random((n, 3)) < 0.3
+    xb = np.where(rng.random((n, 3)) < 0.8, xa, rng.random((n, 3)) < 0.3)
+    a = pd.concat([marks(np.nonzero(xa[:, k])[0], c) for k, c in enumerate("pqr")], ignore_index=True)
+    b = pd.concat([marks(np.nonzero(xb[:, k])[0], c) for k, c in enumerate("pqr")], ignore_index=True)
+    one = ag.agreement_table(a, b, units, codes=["p", "q", "r", "unused"], seed=3)
+    two = ag.agreement_table(a, b, units, codes=["p", "q", "r", "unused"], seed=3)
+    other = ag.agreement_table(a, b, units, codes=["p", "q", "r", "unused"], seed=4)
+    pd.testing.assert_frame_equal(one, two)
+    assert not one[ag.INTERVAL_COLUMNS].equals(other[ag.INTERVAL_COLUMNS])
+    rows = one[one["code"].isin(["p", "q", "r", ag.POOLED])]
+    for m in ("kappa", "alpha"):
+        assert (rows[f"{m}_low"] <= rows[m]).all() and (rows[m] <= rows[f"{m}_high"]).all()
+        assert (rows[f"{m}_high"] - rows[f"{m}_low"] > 0.01).all()
+    assert one.set_index("code").loc["unused", ag.INTERVAL_COLUMNS].isna().all()
+    none = ag.agreement_table(a, b, units, codes=["p"], resamples=0)
+    assert none[ag.INTERVAL_COLUMNS].isna().all().all()

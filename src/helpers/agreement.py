@@ -22,6 +22,7 @@ The table's attrs name the units compared and the codes not used by either side.
 from __future__ import annotations
 
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -32,7 +33,9 @@ UNITS = ("segment", "character")
 LEVELS = ("theme", "subtheme")
 COUNT_COLUMNS = ["n_units", "both", "a_only", "b_only", "neither"]
 MEASURE_COLUMNS = ["percent_agreement", "kappa", "alpha", "precision", "recall", "f1"]
-TABLE_COLUMNS = ["code", "theme", "subtheme", *COUNT_COLUMNS, *MEASURE_COLUMNS]
+INTERVAL_COLUMNS = ["kappa_low", "kappa_high", "alpha_low", "alpha_high"]
+TABLE_COLUMNS = ["code", "theme", "subtheme", *COUNT_COLUMNS, *MEASURE_COLUMNS, *INTERVAL_COLUMNS]
+RESAMPLES, SEED = 1000, 0  # bootstrap over participants: resamples, and the seed that makes reruns identical
 MACRO, POOLED = "overall (macro)", "overall (pooled)"
 
 
@@ -142,49 +145,92 @@ def _char_masks(codings: pd.DataFrame, units: pd.DataFrame, codes: list[str], le
     return masks
 
 
-def counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment", level: str = "theme",
-           codes=None) -> pd.DataFrame:
-    """Per code: n_units, both, a_only, b_only, neither (segments or characters)."""
+def participant_counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment",
+                       level: str = "theme", codes=None) -> tuple[list[str], np.ndarray]:
+    """The codes compared, and a participant x code x 4 array of counts (both, a_only, b_only, neither)
+    of segments or characters: the per-participant pieces that `counts` sums and the bootstrap
+    resamples. Units without a participant id form one group."""
     if unit not in UNITS:
         raise InputError(f"unit {unit!r}: use one of {', '.join(UNITS)}")
     codes = code_list(a, b, level, codes)
+    owner, people = pd.factorize(units["participant_id"].fillna("").astype(str))
     if unit == "segment":
         xa, xb = presence(a, units, codes, level), presence(b, units, codes, level)
-        both = (xa & xb).sum(axis=0)
-        a_only = (xa & ~xb).sum(axis=0)
-        b_only = (~xa & xb).sum(axis=0)
-        n = np.full(len(codes), len(units))
+        cols = [(xa[:, k], xb[:, k]) for k in range(len(codes))]
     else:
         lengths = units["text"].fillna("").astype(str).str.len().to_numpy(dtype=np.int64)
         starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64) if len(lengths) else lengths
         total = int(lengths.sum())
-        ma = _char_masks(a, units, codes, level, starts, total)
-        mb = _char_masks(b, units, codes, level, starts, total)
-        both = np.array([np.count_nonzero(x & y) for x, y in zip(ma, mb)], dtype=np.int64)
-        a_only = np.array([np.count_nonzero(x & ~y) for x, y in zip(ma, mb)], dtype=np.int64)
-        b_only = np.array([np.count_nonzero(~x & y) for x, y in zip(ma, mb)], dtype=np.int64)
-        n = np.full(len(codes), total)
+        cols = list(zip(_char_masks(a, units, codes, level, starts, total),
+                        _char_masks(b, units, codes, level, starts, total)))
+        owner = np.repeat(owner, lengths)
+    out = np.zeros((len(people), len(codes), 4), dtype=np.int64)
+    for k, (x, y) in enumerate(cols):
+        for j, hit in enumerate((x & y, x & ~y, ~x & y, ~x & ~y)):
+            out[:, k, j] = np.bincount(owner[hit], minlength=len(people))
+    return codes, out
+
+
+def counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment", level: str = "theme",
+           codes=None) -> pd.DataFrame:
+    """Per code: n_units, both, a_only, b_only, neither (segments or characters)."""
+    return _count_table(*participant_counts(a, b, units, unit, level, codes))
+
+
+def _count_table(codes: list[str], per_person: np.ndarray) -> pd.DataFrame:
+    """The per-code counts table from the participant x code x 4 counts."""
+    summed = per_person.sum(axis=0)
     out = pd.DataFrame({"code": codes, "theme": [c.partition("/")[0] for c in codes],
-                        "subtheme": [c.partition("/")[2] for c in codes],
-                        "n_units": n.astype(np.int64), "both": np.asarray(both, dtype=np.int64),
-                        "a_only": np.asarray(a_only, dtype=np.int64), "b_only": np.asarray(b_only, dtype=np.int64)})
-    out["neither"] = out["n_units"] - out["both"] - out["a_only"] - out["b_only"]
-    return out
+                        "subtheme": [c.partition("/")[2] for c in codes], "n_units": summed.sum(axis=1),
+                        "both": summed[:, 0], "a_only": summed[:, 1], "b_only": summed[:, 2], "neither": summed[:, 3]})
+    return out.astype({c: np.int64 for c in COUNT_COLUMNS})
+
+
+def bootstrap_intervals(per_person: np.ndarray, used: np.ndarray, resamples: int = 1000, seed: int = 0,
+                        coverage: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile intervals of kappa and alpha by bootstrap over participants: each resample draws as many
+    participants as there are, with replacement, and sums their counts. Returns (per code: C x 4 array
+    kappa_low, kappa_high, alpha_low, alpha_high; pooled over the `used` codes: the same 4 values).
+    Resamples where a measure is undefined are left out of its interval; NaN when none is defined."""
+    n_people, n_codes = per_person.shape[:2]
+    if resamples <= 0 or n_people == 0:
+        return np.full((n_codes, 4), np.nan), np.full(4, np.nan)
+    rng = np.random.default_rng(seed)
+    draws = rng.integers(0, n_people, size=(resamples, n_people))
+    weights = np.stack([np.bincount(d, minlength=n_people) for d in draws]).astype(float)
+    boot = np.einsum("rp,pck->rck", weights, per_person.astype(float))  # resample x code x 4
+    tail = 100 * (1 - coverage) / 2
+
+    def interval(cells: np.ndarray) -> np.ndarray:
+        m = measures(*(cells[..., j].ravel() for j in range(4)))
+        out = []
+        for name in ("kappa", "alpha"):
+            values = m[name].to_numpy().reshape(cells.shape[:-1])
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                out.append(np.nanpercentile(values, [tail, 100 - tail], axis=0))
+        return np.concatenate(out, axis=0).T  # (..., 4)
+
+    return interval(boot), interval(boot[:, used, :].sum(axis=1))
 
 
 def agreement_table(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment",
-                    level: str = "theme", codes=None) -> pd.DataFrame:
+                    level: str = "theme", codes=None, resamples: int = RESAMPLES, seed: int = SEED) -> pd.DataFrame:
     """Per code and overall (macro, pooled): counts, percent agreement, kappa, alpha, precision,
-    recall and F1 of A against B."""
-    table = counts(a, b, units, unit, level, codes)
-    per_code = pd.concat([table, measures(table["both"], table["a_only"], table["b_only"], table["neither"])],
-                         axis=1)
+    recall and F1 of A against B, and 95 % bootstrap intervals (over participants, `resamples` draws
+    seeded by `seed`; 0 resamples: none) of kappa and alpha per code and pooled."""
+    codes, per_person = participant_counts(a, b, units, unit, level, codes)
+    table = _count_table(codes, per_person)
     used = (table["both"] + table["a_only"] + table["b_only"]) > 0
+    per_code_ci, pooled_ci = bootstrap_intervals(per_person, used.to_numpy(), resamples, seed)
+    per_code = pd.concat([table, measures(table["both"], table["a_only"], table["b_only"], table["neither"]),
+                          pd.DataFrame(per_code_ci, columns=INTERVAL_COLUMNS)], axis=1)
     macro = {"code": MACRO, "theme": "", "subtheme": "", **{c: np.nan for c in COUNT_COLUMNS},
              **per_code.loc[used, MEASURE_COLUMNS].mean(skipna=True).to_dict()}
     sums = table.loc[used, COUNT_COLUMNS].sum()
     pooled = {"code": POOLED, "theme": "", "subtheme": "", **sums.to_dict(),
-              **measures(sums["both"], sums["a_only"], sums["b_only"], sums["neither"]).iloc[0].to_dict()}
+              **measures(sums["both"], sums["a_only"], sums["b_only"], sums["neither"]).iloc[0].to_dict(),
+              **dict(zip(INTERVAL_COLUMNS, pooled_ci))}
     out = pd.concat([per_code, pd.DataFrame([macro, pooled])], ignore_index=True)[TABLE_COLUMNS]
     out = out.astype({c: "Int64" for c in COUNT_COLUMNS})
     out.attrs.update(unit=unit, level=level, n_segments=len(units),
@@ -289,7 +335,8 @@ def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: 
 
 def plot_agreement(table: pd.DataFrame, labels: dict | None = None, note: str = "",
                    measures_shown=("kappa", "alpha", "f1")):
-    """Dot plot: one row per code (and the pooled overall row), one marker per measure (kappa, alpha, F1)."""
+    """Dot plot: one row per code (and the pooled overall row), one marker per measure (kappa, alpha, F1),
+    kappa with its 95 % interval as a line when the table has one."""
     from .figures import EXTRA_COLOURS, add_source_note, new_figure
 
     names = {"kappa": "Cohen's kappa", "alpha": "Krippendorff's alpha", "f1": "F1 (A vs B)",
@@ -304,6 +351,10 @@ def plot_agreement(table: pd.DataFrame, labels: dict | None = None, note: str = 
     for i, m in enumerate(measures_shown):
         ax.scatter(values[:, i], y + dodge[i], s=40, marker=markers[i % len(markers)],
                    color=EXTRA_COLOURS[i % len(EXTRA_COLOURS)], label=names.get(m, m), zorder=3)
+    if "kappa" in measures_shown and "kappa_low" in rows:  # the 95 % bootstrap interval of kappa, as a line
+        k = list(measures_shown).index("kappa")
+        ax.hlines(y + dodge[k], rows["kappa_low"].astype(float), rows["kappa_high"].astype(float),
+                  color=EXTRA_COLOURS[k % len(EXTRA_COLOURS)], linewidth=1.2, zorder=2)
     for yy, row_values in zip(y, values):
         if np.isnan(row_values).all():
             ax.text(0.01, yy, "undefined: no unit coded by either side", va="center", fontsize=8, color="#555555")
@@ -337,8 +388,9 @@ def display_table(table: pd.DataFrame, labels: dict | None = None, label_a: str 
     """The agreement table with readable column names and code labels, measures rounded to 3 places."""
     out = table.drop(columns=["theme", "subtheme"]).copy()
     out.insert(0, "code", out.pop("code").map(lambda c: (labels or {}).get(c, c)))
-    out[MEASURE_COLUMNS] = out[MEASURE_COLUMNS].astype(float).round(3)
-    return out.rename(columns={"n_units": "units", "a_only": f"{label_a} only", "b_only": f"{label_b} only",
+    out[MEASURE_COLUMNS + INTERVAL_COLUMNS] = out[MEASURE_COLUMNS + INTERVAL_COLUMNS].astype(float).round(3)
+    return out.rename(columns={"kappa_low": "kappa 95% low", "kappa_high": "kappa 95% high",
+                               "alpha_low": "alpha 95% low", "alpha_high": "alpha 95% high","n_units": "units", "a_only": f"{label_a} only", "b_only": f"{label_b} only",
                                "percent_agreement": "agreement", "alpha": "Krippendorff alpha",
                                "kappa": "Cohen kappa", "precision": f"precision ({label_a} vs {label_b})",
                                "recall": f"recall ({label_a} vs {label_b})", "f1": "F1"})
@@ -347,8 +399,8 @@ def display_table(table: pd.DataFrame, labels: dict | None = None, label_a: str 
 def unit_comparison(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: str = "theme",
                     codes=None, labels: dict | None = None) -> pd.DataFrame:
     """Kappa and F1 per code at segment and at character level, side by side."""
-    seg = agreement_table(a, b, units, "segment", level, codes).set_index("code")
-    char = agreement_table(a, b, units, "character", level, codes).set_index("code")
+    seg = agreement_table(a, b, units, "segment", level, codes, resamples=0).set_index("code")
+    char = agreement_table(a, b, units, "character", level, codes, resamples=0).set_index("code")
     out = pd.DataFrame({"kappa (segments)": seg["kappa"], "kappa (characters)": char["kappa"],
                         "F1 (segments)": seg["f1"], "F1 (characters)": char["f1"]}).astype(float).round(3)
     out.index = [(labels or {}).get(c, c) for c in out.index]
@@ -401,12 +453,14 @@ def run_agree(args) -> int:
         if len(outside):
             print(f"warning: {len(outside)} coding(s) of {side} are on segments outside the compared units "
                   f"(interviewer turns or transcripts outside the compared set); not compared", file=sys.stderr)
-    table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes)
+    table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes,
+                            resamples=args.resamples, seed=args.seed)
     corpus.emit_table(table, args.out, "agreement")
     pooled = table[table["code"] == POOLED].iloc[0]
     if table.attrs["unused_codes"]:
         print(unused_codes_line(table), file=sys.stderr)
-    print(f"{units_line(table)}: pooled kappa {pooled['kappa']:.3f}, alpha {pooled['alpha']:.3f}, "
+    interval = f" (95% {pooled['kappa_low']:.3f} to {pooled['kappa_high']:.3f})" if args.resamples > 0 else ""
+    print(f"{units_line(table)}: pooled kappa {pooled['kappa']:.3f}{interval}, alpha {pooled['alpha']:.3f}, "
           f"F1 {pooled['f1']:.3f}", file=sys.stderr)
     return 0
 
@@ -431,5 +485,8 @@ def add_commands(sub) -> None:
     p.add_argument("--both-coded", action="store_true",
                    help="narrower: only transcripts both sides coded (the summary says how many units it drops)")
     p.add_argument("--include-interviewer", action="store_true", help="also compare interviewer turns")
+    p.add_argument("--resamples", type=int, default=RESAMPLES, metavar="N",
+                   help=f"bootstrap resamples over participants for the 95%% intervals (default {RESAMPLES}; 0: none)")
+    p.add_argument("--seed", type=int, default=SEED, help=f"bootstrap seed, so reruns are identical (default {SEED})")
     p.add_argument("--out", default=None, metavar="FILE", help="table to write (.csv or .parquet; default stdout)")
     p.set_defaults(func=run_agree)
