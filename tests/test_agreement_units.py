@@ -14,14 +14,14 @@ from helpers import exchange
 CODEBOOK = "themes:\n  - code: p\n    label: P\n    keywords: [apple]\n  - code: q\n    label: Q\n    keywords: [pear]\n"
 
 
-def write_corpus(tmp_path, n: int = 6) -> pd.DataFrame:
+def write_corpus(tmp_path, n: int = 6, filler: str = "") -> pd.DataFrame:
     """Turns of two transcripts T1 (participant C01) and T2 (C02), n turns each; returns the turns."""
     rows = []
     for t, who in (("T1", "C01"), ("T2", "C02")):
         for i in range(n):
             rows.append({"transcript_id": t, "turn": i, "speaker": who, "role": "participant", "participant_id": who,
                          "group": "client", "timestamp": "", "source": f"{t}.txt", "line": i + 1,
-                         "text": f"turn {i} of {t} about apple and pear"})
+                         "text": f"turn {i} of {t} about apple and pear{filler}"})
     turns = pd.DataFrame(rows)
     turns.to_csv(tmp_path / "turns.csv", index=False)
     pd.DataFrame({"participant_id": ["C01", "C02"], "group": ["client", "client"], "collection": ["interview"] * 2,
@@ -140,3 +140,36 @@ def test_intervals_are_reproducible_with_a_seed_and_bracket_the_estimates():
     assert one.set_index("code").loc["unused", ag.INTERVAL_COLUMNS].isna().all()
     none = ag.agreement_table(a, b, units, codes=["p"], resamples=0)
     assert none[ag.INTERVAL_COLUMNS].isna().all().all()
+
+
+# ----------------------------------------------------------------------------- granularity
+def test_granularity_warning_and_widening_auto_matches(tmp_path):
+    turns = write_corpus(tmp_path, filler=", and then some more words" * 4)  # 137 characters a turn
+    auto = codings([("T1", 0, "p", 19, 24), ("T1", 1, "p", 19, 24), ("T2", 3, "p", 19, 24)], "auto")  # 'apple'
+    human = codings([("T1", 0, "p", 0, 137), ("T1", 1, "p", 0, 137), ("T2", 3, "p", 0, 137)], "ann")
+    assert turns["text"].str.len().eq(137).all()
+    auto.to_csv(tmp_path / "a.csv", index=False)
+    human.to_csv(tmp_path / "b.csv", index=False)
+    note = ag.granularity_note(auto, human)
+    assert note == ("A's coded spans are 5 characters long at the median, B's 137 (27 times apart): character-level "
+                    "figures compare unlike things; compare at segment level, or widen the auto-coding's matches to "
+                    "their segments")
+    proc = agree(tmp_path, str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--unit", "character")
+    assert proc.returncode == 0, proc.stderr
+    assert f"warning: {note} (--widen-auto)" in proc.stderr
+    low = pd.read_csv(tmp_path / "agree.csv").set_index("code").loc["p", "kappa"]
+    assert low < 0.5
+    proc = agree(tmp_path, str(tmp_path / "a.csv"), str(tmp_path / "b.csv"), "--unit", "character", "--widen-auto")
+    assert proc.returncode == 0, proc.stderr
+    assert "warning:" not in proc.stderr
+    assert pd.read_csv(tmp_path / "agree.csv").set_index("code").loc["p", "kappa"] == pytest.approx(1.0)
+    proc = agree(tmp_path, str(tmp_path / "a.csv"), str(tmp_path / "b.csv"))  # segment level: no warning
+    assert proc.returncode == 0 and "warning:" not in proc.stderr
+
+
+def test_no_granularity_note_for_spans_of_like_length():
+    a = codings([("T1", 0, "p", 0, 20)], "a")
+    b = codings([("T1", 0, "p", 0, 150)], "b")
+    assert ag.granularity_note(a, b) == ""
+    assert ag.granularity_note(a, codings([("T1", 0, "p", 0, 200)], "b")).startswith(
+        "A's coded spans are 20 characters long at the median, B's 200 (10 times apart)")

@@ -294,6 +294,41 @@ def dropped_line(wider: pd.DataFrame, kept: pd.DataFrame, why: str) -> str:
     return f"{why}: {lost} of {len(wider)} units dropped ({gone} transcript(s))"
 
 
+# ----------------------------------------------------------------------------- granularity
+GRANULARITY_FACTOR = 10  # one side's median span this many times the other's: character level misleads
+
+
+def median_span(codings: pd.DataFrame) -> float:
+    """The median length in characters of a coding's spans (NaN when it has none)."""
+    lengths = codings["end"].astype(float) - codings["start"].astype(float)
+    return float(lengths.median()) if len(lengths) else float("nan")
+
+
+def granularity_note(a: pd.DataFrame, b: pd.DataFrame, label_a: str = "A", label_b: str = "B",
+                     factor: float = GRANULARITY_FACTOR) -> str:
+    """One line when one side's median span is at least `factor` times the other's (e.g. matched words
+    against whole answers), recommending segment level; '' otherwise."""
+    ma, mb = median_span(a), median_span(b)
+    if not (ma > 0 and mb > 0) or max(ma, mb) < factor * min(ma, mb):
+        return ""
+    return (f"{label_a}'s coded spans are {ma:g} characters long at the median, {label_b}'s {mb:g} "
+            f"({max(ma, mb) / min(ma, mb):.0f} times apart): character-level figures compare unlike things; "
+            f"compare at segment level, or widen the auto-coding's matches to their segments")
+
+
+def widen_to_segments(codings: pd.DataFrame, units: pd.DataFrame) -> pd.DataFrame:
+    """The codings with each span widened to its whole unit (segment), so that keyword matches compare
+    with whole coded answers at character level; codings outside the units are kept as they are."""
+    idx = _unit_index(codings, units)
+    inside = idx >= 0
+    out = codings.copy()
+    lengths = units["text"].fillna("").astype(str).str.len().to_numpy(dtype=np.int64)
+    out.loc[inside, "segment_id"] = units["segment_id"].astype(str).to_numpy()[idx[inside]]
+    out.loc[inside, "start"] = 0
+    out.loc[inside, "end"] = lengths[idx[inside]]
+    return out
+
+
 # ----------------------------------------------------------------------------- reading the differences
 def disagreements(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, level: str = "theme", codes=None,
                   label_a: str = "A", label_b: str = "B", labels: dict | None = None) -> pd.DataFrame:
@@ -453,6 +488,11 @@ def run_agree(args) -> int:
         if len(outside):
             print(f"warning: {len(outside)} coding(s) of {side} are on segments outside the compared units "
                   f"(interviewer turns or transcripts outside the compared set); not compared", file=sys.stderr)
+    if args.widen_auto:
+        a = widen_to_segments(a, units)
+    note = granularity_note(a, b) if args.unit == "character" else ""
+    if note:
+        print(f"warning: {note} (--widen-auto)", file=sys.stderr)
     table = agreement_table(a, b, units, unit=args.unit, level=args.level, codes=codes,
                             resamples=args.resamples, seed=args.seed)
     corpus.emit_table(table, args.out, "agreement")
@@ -485,6 +525,9 @@ def add_commands(sub) -> None:
     p.add_argument("--both-coded", action="store_true",
                    help="narrower: only transcripts both sides coded (the summary says how many units it drops)")
     p.add_argument("--include-interviewer", action="store_true", help="also compare interviewer turns")
+    p.add_argument("--widen-auto", action="store_true",
+                   help="widen A's spans (keyword matches) to their whole segments, for a character-level comparison "
+                        "with whole coded answers")
     p.add_argument("--resamples", type=int, default=RESAMPLES, metavar="N",
                    help=f"bootstrap resamples over participants for the 95%% intervals (default {RESAMPLES}; 0: none)")
     p.add_argument("--seed", type=int, default=SEED, help=f"bootstrap seed, so reruns are identical (default {SEED})")
