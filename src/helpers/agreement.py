@@ -274,7 +274,7 @@ def project_transcripts(result, turns: pd.DataFrame) -> set[str] | None:
 
     if result is None or result.project.sources.empty:
         return None
-    return set(exchange._match_sources(result.project, turns).values())
+    return set(exchange.source_transcripts(result.project, turns).values())
 
 
 def default_units(units: pd.DataFrame, a: pd.DataFrame, b: pd.DataFrame,

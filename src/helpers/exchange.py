@@ -703,7 +703,7 @@ def place_selections(starts: np.ndarray, ends: np.ndarray, cmap: CharMap) -> pd.
                          "end": cmap.turn_pos[hi - 1] + 1})
 
 
-def _match_sources(project: QdaProject, turns: pd.DataFrame) -> dict[str, str]:
+def source_transcripts(project: QdaProject, turns: pd.DataFrame) -> dict[str, str]:
     """source guid -> transcript_id: the transcript read from that very source (turns_from_project), else by
     source name (without extension), else by shared turn texts."""
     by_name = {str(t).lower(): str(t) for t in turns["transcript_id"].unique()}
@@ -788,7 +788,7 @@ def align(project: QdaProject, turns: pd.DataFrame, codebook_codes: pd.DataFrame
     src_of = project.sources.set_index("guid")
     reasons = pd.Series("", index=sels.index, dtype=object)
     _note(reasons, sels.index[~sels["code"].isin(code_of.index)], "its code GUID is not in the project's code tree")
-    matched = _match_sources(project, turns)
+    matched = source_transcripts(project, turns)
     turns = turns.reset_index(drop=True)
     placed = []
     for sguid, group in sels.groupby("source", sort=True):
