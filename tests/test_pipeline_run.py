@@ -71,3 +71,12 @@ def test_failing_notebook_stops_with_exit_1_and_is_marked_failed(tmp_path, capsy
     assert '<tr class="failed"><td><a href="02_broken.html">02_broken</a></td><td>✘ FAILED' in index
     assert '<tr class="ok"><td><a href="01_fine.html">01_fine</a>' in index
     assert "&quot;x&quot;" in index or "<code>x</code>" in index
+
+
+def test_agreement_report_shows_one_round_of_the_codebook_loop(pipeline_run):
+    proc, reports, _ = pipeline_run
+    assert proc.returncode == 0, proc.stderr
+    report = (reports / "05_agreement.html").read_text(encoding="utf-8")
+    assert "Refining the codebook from the human coding" in report
+    assert "Each rule of the codebook against the human coding, per theme" in report
+    assert "# Keywords suggested by `refine` from the human coding" in report  # the YAML snippet to paste
