@@ -173,3 +173,14 @@ def test_no_granularity_note_for_spans_of_like_length():
     assert ag.granularity_note(a, b) == ""
     assert ag.granularity_note(a, codings([("T1", 0, "p", 0, 200)], "b")).startswith(
         "A's coded spans are 20 characters long at the median, B's 200 (10 times apart)")
+
+
+def test_codes_named_differently_on_each_side_are_a_warning_naming_them():
+    from helpers import agreement as ag
+
+    a = pd.DataFrame({"theme": ["situations", "outcomes"], "subtheme": ["", ""]})
+    b = pd.DataFrame({"theme": ["situations_of_chronic_pain_patients", "outcomes"], "subtheme": ["", ""]})
+    assert ag.unmatched_codes_line(a, b) == (
+        "1 code(s) appear only in A (situations) and 1 only in B (situations_of_chronic_pain_patients); if they are "
+        "the same codes under other names, give --codebook to match them")
+    assert ag.unmatched_codes_line(a, a.iloc[:1]) == ""  # B coding fewer codes is no mismatch

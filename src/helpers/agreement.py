@@ -462,6 +462,18 @@ def read_side(path: str, turns: pd.DataFrame, coder: str | None, codebook_codes=
     return result
 
 
+def unmatched_codes_line(a: pd.DataFrame, b: pd.DataFrame, level: str = "theme") -> str:
+    """A warning when each side uses codes the other never names (the same codes under other names,
+    e.g. a QDA tool's labels against codebook codes), or '' when the names line up."""
+    only_a = sorted(set(code_of(a, level)) - set(code_of(b, level)))
+    only_b = sorted(set(code_of(b, level)) - set(code_of(a, level)))
+    if not only_a or not only_b:
+        return ""
+    shown = lambda codes: ", ".join(codes[:3]) + (" …" if len(codes) > 3 else "")  # noqa: E731
+    return (f"{len(only_a)} code(s) appear only in A ({shown(only_a)}) and {len(only_b)} only in B "
+            f"({shown(only_b)}); if they are the same codes under other names, give --codebook to match them")
+
+
 def run_agree(args) -> int:
     """`agree`: agreement table of codings A against codings B."""
     from . import corpus, exchange
@@ -483,6 +495,9 @@ def run_agree(args) -> int:
         if dropped:
             print(f"note: {dropped}, transcripts one side left uncoded", file=sys.stderr)
     codes = codebook_codes(book_codes, args.level) if book_codes is not None else None
+    unmatched = unmatched_codes_line(a, b, args.level) if book_codes is None else ""
+    if unmatched:
+        print(f"warning: {unmatched}", file=sys.stderr)
     for side, coded in (("A", a), ("B", b)):
         outside = outside_units(coded, units)
         if len(outside):
