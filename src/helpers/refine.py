@@ -41,11 +41,6 @@ SNIPPET_CHARS = 100     # characters of a segment shown
 
 
 # ----------------------------------------------------------------------------- segment sets
-def code_key(theme: str, subtheme: str, level: str) -> str:
-    """The agreement code a (theme, subtheme) is judged as: its theme, or `theme/subtheme` at subtheme level."""
-    return theme if level == "theme" or not subtheme else f"{theme}/{subtheme}"
-
-
 def segments_by_code(codings: pd.DataFrame, level: str = "theme") -> dict[str, set[str]]:
     """code -> the segment ids coded with it (a subtheme also codes its theme)."""
     pairs = coded_pairs(codings)
@@ -66,8 +61,7 @@ def rule_table(codebook: Codebook, auto: pd.DataFrame, human: dict[str, set[str]
     rules = codebook.rules[codebook.rules["kind"] != "exclude"]
     found = auto.groupby(["theme", "subtheme", "term"])["segment_id"].agg(lambda s: sorted(set(s)))
     rows = []
-    for r in rules.itertuples(index=False):
-        code = code_key(r.theme, r.subtheme, level)
+    for r, code in zip(rules.itertuples(index=False), agreement.code_of(rules, level)):
         segs = found.get((r.theme, r.subtheme, r.term), [])
         truth = human.get(code, set())
         hits = sum(s in truth for s in segs)
@@ -80,8 +74,7 @@ def rule_table(codebook: Codebook, auto: pd.DataFrame, human: dict[str, set[str]
 def _rule_terms(codebook: Codebook, code: str, level: str) -> set[str]:
     """The keywords (normalised) already in the codebook for a code."""
     rules = codebook.rules[codebook.rules["kind"] == "keyword"]
-    keys = [code_key(t, s, level) for t, s in zip(rules["theme"], rules["subtheme"])]
-    return {normalise_phrase(term) for term, k in zip(rules["term"], keys) if k == code}
+    return {normalise_phrase(term) for term, k in zip(rules["term"], agreement.code_of(rules, level)) if k == code}
 
 
 # ----------------------------------------------------------------------------- suggestions
@@ -210,8 +203,7 @@ def refine(units: pd.DataFrame, human: pd.DataFrame, codebook: Codebook, level: 
     found = segments_by_code(auto, level)
     codes = agreement.codebook_codes(codebook.codes, level)
     if level == "subtheme":  # a theme's own rules are judged against the theme
-        codes = list(dict.fromkeys(codes + [code_key(t, s, level) for t, s in
-                                            zip(codebook.rules["theme"], codebook.rules["subtheme"])]))
+        codes = list(dict.fromkeys(codes + agreement.code_of(codebook.rules, level).tolist()))
     rules = rule_table(codebook, auto, truth, level)
     table = suggestions(units, truth, found, codes, codebook, level)
     missed = {c: sorted((truth.get(c, set()) & set(units["segment_id"])) - found.get(c, set())) for c in codes}
