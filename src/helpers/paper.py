@@ -120,11 +120,9 @@ def _group_columns(values) -> list[str]:
 
 
 def _group_heading(value: str) -> str:
-    """A group's column heading: its readable name; the whole corpus is "All participants"."""
+    """A group's column heading: its readable name (group_label: the whole corpus is "All participants")."""
     from .coding import NO_GROUP
 
-    if value == ALL_GROUPS or value.startswith(f"{ALL_GROUPS} ("):
-        return "All participants" + value[len(ALL_GROUPS):]
     return group_label("" if value == NO_GROUP else value)
 
 
