@@ -171,12 +171,6 @@ def participant_counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, un
     return codes, out
 
 
-def counts(a: pd.DataFrame, b: pd.DataFrame, units: pd.DataFrame, unit: str = "segment", level: str = "theme",
-           codes=None) -> pd.DataFrame:
-    """Per code: n_units, both, a_only, b_only, neither (segments or characters)."""
-    return _count_table(*participant_counts(a, b, units, unit, level, codes))
-
-
 def _count_table(codes: list[str], per_person: np.ndarray) -> pd.DataFrame:
     """The per-code counts table from the participant x code x 4 counts."""
     summed = per_person.sum(axis=0)

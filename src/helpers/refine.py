@@ -176,10 +176,9 @@ def with_suggestions(codebook_path: str | Path, codebook: Codebook, terms: dict[
 def pooled_kappa(auto: pd.DataFrame, human: pd.DataFrame, units: pd.DataFrame, codes: list[str],
                  level: str = "theme") -> tuple[float, int]:
     """Pooled kappa (segment level) over the codes at least one side used, and how many codes that is."""
-    table = agreement.counts(auto, human, units, "segment", level, codes)
-    used = table[(table["both"] + table["a_only"] + table["b_only"]) > 0]
-    sums = used[agreement.COUNT_COLUMNS].sum()
-    return float(agreement.measures(sums["both"], sums["a_only"], sums["b_only"], sums["neither"])["kappa"].iloc[0]), len(used)
+    table = agreement.agreement_table(auto, human, units, "segment", level, codes, resamples=0)
+    pooled = table.loc[table["code"] == agreement.POOLED, "kappa"].iloc[0]
+    return float(pooled), len(table.attrs["used_codes"])
 
 
 # ----------------------------------------------------------------------------- the loop
