@@ -53,25 +53,43 @@ def _empty_matches() -> pd.DataFrame:
     return pd.DataFrame({c: np.empty(0, dtype=np.int64) for c in ("row", "rule_id", "start", "end")})
 
 
-def _vocabulary_hits(vocab: pd.Series, words: pd.DataFrame) -> pd.DataFrame:
-    """Pairs (word_id, token) for every keyword word and every vocabulary token it matches.
+class _Vocabulary:
+    """The distinct tokens of a token table joined by newlines, searched as one text (in C, not per token)."""
 
-    Exact words are a merge with the vocabulary; each wildcard word is one vectorised string
-    operation over the unique vocabulary (not over the tokens).
-    """
-    vocab_df = pd.DataFrame({"token": vocab.astype(object)})
-    exact = words[words["mode"] == "exact"]
-    pairs = [exact[["word_id", "stem"]].merge(vocab_df, left_on="stem", right_on="token")[["word_id", "token"]]]
-    wild = words[words["mode"] != "exact"]
-    text = vocab.astype(object)
-    ops = {"prefix": text.str.startswith, "suffix": text.str.endswith,
-           "infix": lambda s: text.str.contains(s, regex=False)}
-    for word_id, mode, stem in wild[["word_id", "mode", "stem"]].itertuples(index=False, name=None):
-        mask = ops[mode](stem).to_numpy(dtype=bool)
-        pairs.append(pd.DataFrame({"word_id": word_id, "token": text[mask].to_numpy(dtype=object)}))
-    out = pd.concat(pairs, ignore_index=True)
-    out["word_id"] = out["word_id"].astype(np.int64)
-    return out
+    def __init__(self, vocab: list[str]):
+        self.words = vocab
+        self.text = "\n".join(vocab)
+        lengths = np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))
+        self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        self._index = None
+
+    def _codes_at(self, rx) -> np.ndarray:
+        """Codes of the tokens holding a match of `rx` (which never crosses a newline)."""
+        found = np.fromiter((m.start() for m in rx.finditer(self.text)), dtype=np.int64)
+        return np.unique(np.searchsorted(self.starts, found, side="right") - 1)
+
+    def containing(self, piece: str) -> np.ndarray:
+        """Codes of the tokens that contain `piece`."""
+        return self._codes_at(re.compile(re.escape(piece)))
+
+    def matching(self, mode: str, stem: str) -> np.ndarray:
+        """Codes of the tokens a keyword word matches: exact, prefix (stem*), suffix (*stem) or infix (*stem*)."""
+        if mode == "exact":
+            if self._index is None:
+                self._index = {w: i for i, w in enumerate(self.words)}
+            code = self._index.get(stem)
+            return np.array([] if code is None else [code], dtype=np.int64)
+        piece = re.escape(stem)
+        form = {"prefix": f"(?m)^{piece}", "suffix": f"(?m){piece}$", "infix": piece}[mode]
+        return self._codes_at(re.compile(form))
+
+
+def _member(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
+    """True where a query is one of the sorted `keys`."""
+    if len(keys) == 0:
+        return np.zeros(len(queries), dtype=bool)
+    at = np.minimum(np.searchsorted(keys, queries), len(keys) - 1)
+    return keys[at] == queries
 
 
 def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
@@ -79,55 +97,71 @@ def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
 
     `tokens` is a token table in text order (helpers.text.tokenize_series); `words` is a
     codebook's word table (rule_id, position, mode, stem). A phrase matches consecutive tokens
-    of one row (transcription notes between words do not break it).
+    of one row (transcription notes between words do not break it). Rows follow the tokens'
+    order, then rule_id.
+
+    On integer token codes: each distinct keyword word is looked up once in the vocabulary;
+    the tokens that can start a rule are found in one pass, and each further word of a phrase
+    is one vectorised comparison over the candidates still alive.
     """
     if tokens.empty or words.empty:
         return _empty_matches()
-    words = words.copy()
-    distinct = words[["mode", "stem"]].drop_duplicates().reset_index(drop=True)
-    distinct["word_id"] = np.arange(len(distinct), dtype=np.int64)
-    words = words.merge(distinct, on=["mode", "stem"])
-    # a column, not an index: merging an index on an empty frame leaves an index named rule_id
-    n_words = words.groupby("rule_id", as_index=False)["position"].max()
-    n_words = n_words.assign(n_words=n_words["position"] + 1)[["rule_id", "n_words"]]
-    codes, vocab = token_codes(tokens["token"])  # small integers: only the few picked are widened
-    hits = _vocabulary_hits(pd.Series(vocab, dtype=object), distinct)
-    hits = pd.DataFrame({"word_id": hits["word_id"].to_numpy(dtype=np.int64),
-                         "code": pd.Index(vocab).get_indexer(hits["token"].to_numpy(dtype=object))})
+    codes, vocab = token_codes(tokens["token"])
+    n_tokens, n_vocab = len(codes), len(vocab)
+    lexicon = _Vocabulary(vocab)
+    word_keys = pd.MultiIndex.from_arrays([words["mode"], words["stem"]])
+    word_id, distinct = pd.factorize(word_keys)
+    hits = [lexicon.matching(mode, stem) for mode, stem in distinct]
+    # member_keys: sorted word_id * n_vocab + code, one per (keyword word, token it matches)
+    member_keys = np.sort(np.concatenate([np.empty(0, dtype=np.int64)] +
+                                         [w * n_vocab + h for w, h in enumerate(hits)]))
+    rule_ids, rule_of = np.unique(words["rule_id"].to_numpy(dtype=np.int64), return_inverse=True)
+    positions = words["position"].to_numpy(dtype=np.int64)
+    n_words = np.zeros(len(rule_ids), dtype=np.int64)
+    np.maximum.at(n_words, rule_of, positions + 1)
+    word_at = np.full((len(rule_ids), int(n_words.max())), -1, dtype=np.int64)  # -1: a gap never matches
+    word_at[rule_of, positions] = word_id
+    # first words: the rules (indices into rule_ids) each vocabulary code can start, code by code
+    starts_rule = [np.full(len(hits[w]), r, dtype=np.int64) if w >= 0 else np.empty(0, dtype=np.int64)
+                   for r, w in enumerate(word_at[:, 0])]
+    start_code = np.concatenate([hits[w] if w >= 0 else np.empty(0, dtype=np.int64) for w in word_at[:, 0]])
+    starts_rule = np.concatenate(starts_rule)
+    order = np.lexsort((starts_rule, start_code))
+    start_code, starts_rule = start_code[order], starts_rule[order]
+    first = np.searchsorted(start_code, np.arange(n_vocab + 1))
+    n_starts = np.diff(first)
+    # a token is a candidate if it starts a one-word rule, or the next token of its row can be a second word
+    one_word = np.zeros(n_vocab, dtype=bool)
+    one_word[start_code[n_words[starts_rule] == 1]] = True
+    second = np.zeros(n_vocab, dtype=bool)
+    for w in np.unique(word_at[n_words > 1, 1:2]):
+        if w >= 0:
+            second[hits[w]] = True
     rows = tokens["row"].to_numpy()
-    # candidates: every token that matches the first word of a rule (looked up by integer code)
-    first = hits.merge(words.loc[words["position"] == 0, ["rule_id", "word_id"]], on="word_id")[["code", "rule_id"]]
-    is_first = np.zeros(len(vocab), dtype=bool)
-    is_first[first["code"].to_numpy()] = True
-    idx = np.flatnonzero(is_first[codes]).astype(np.int64)
-    # keep a candidate only if a one-word rule starts there or the next token (same row) is the
-    # second word of some phrase: common first words ('a', 'in') do not flood the merges below
-    one_word_rules = n_words.loc[n_words["n_words"] == 1, "rule_id"]
-    one_word = np.zeros(len(vocab), dtype=bool)
-    one_word[first.loc[first["rule_id"].isin(one_word_rules), "code"].to_numpy()] = True
-    is_second = np.zeros(len(vocab), dtype=bool)
-    is_second[hits.loc[hits["word_id"].isin(words.loc[words["position"] == 1, "word_id"]), "code"].to_numpy()] = True
-    following = np.minimum(idx + 1, len(codes) - 1)
-    idx = idx[one_word[codes[idx]] |
-              ((idx + 1 < len(codes)) & (rows[following] == rows[idx]) & is_second[codes[following]])]
-    cands = (pd.DataFrame({"idx": idx, "code": codes[idx].astype(np.int64)})
-             .merge(first, on="code")[["idx", "rule_id"]].merge(n_words, on="rule_id"))
-    for k in range(1, int(n_words["n_words"].max())):
-        done, need = cands[cands["n_words"] <= k], cands[cands["n_words"] > k]
-        nxt = need["idx"].to_numpy() + k
-        inside = nxt < len(codes)
-        need, nxt = need[inside], nxt[inside]
-        same_row = rows[nxt] == rows[need["idx"].to_numpy()]
-        need = need[same_row].assign(code=codes[nxt[same_row]].astype(np.int64))
-        word_k = words[words["position"] == k][["rule_id", "word_id"]]
-        passed = need.merge(word_k, on="rule_id").merge(hits, on=["word_id", "code"])
-        cands = pd.concat([done, passed[["idx", "rule_id", "n_words"]]], ignore_index=True)
-    idx = cands["idx"].to_numpy(dtype=np.int64)
-    last = idx + cands["n_words"].to_numpy(dtype=np.int64) - 1
+    idx = np.flatnonzero((n_starts > 0)[codes])
+    nxt = np.minimum(idx + 1, n_tokens - 1)
+    idx = idx[one_word[codes[idx]] | ((idx + 1 < n_tokens) & (rows[nxt] == rows[idx]) & second[codes[nxt]])]
+    # one (token, rule) pair per rule each candidate can start
+    code_at = codes[idx].astype(np.int64)
+    counts = n_starts[code_at]
+    pair_idx = np.repeat(idx, counts)
+    offset = np.arange(len(pair_idx), dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    pair_rule = starts_rule[np.repeat(first[code_at], counts) + offset]
+    for k in range(1, word_at.shape[1]):
+        need = np.flatnonzero(n_words[pair_rule] > k)
+        at = pair_idx[need] + k
+        ok = at < n_tokens
+        at = np.where(ok, at, 0)
+        ok &= rows[at] == rows[pair_idx[need]]
+        ok &= _member(member_keys, word_at[pair_rule[need], k] * n_vocab + codes[at])
+        keep = np.ones(len(pair_idx), dtype=bool)
+        keep[need[~ok]] = False
+        pair_idx, pair_rule = pair_idx[keep], pair_rule[keep]
+    last = pair_idx + n_words[pair_rule] - 1
     return pd.DataFrame({
-        "row": rows[idx].astype(np.int64),
-        "rule_id": cands["rule_id"].to_numpy(dtype=np.int64),
-        "start": tokens["start"].to_numpy()[idx].astype(np.int64),
+        "row": rows[pair_idx].astype(np.int64),
+        "rule_id": rule_ids[pair_rule],
+        "start": tokens["start"].to_numpy()[pair_idx].astype(np.int64),
         "end": tokens["end"].to_numpy()[last].astype(np.int64),
     })
 
