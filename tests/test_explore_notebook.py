@@ -54,7 +54,7 @@ def test_run_shows_a_static_demonstration_of_each_tool(tmp_path):
     assert ('<td class="">current codebook</td><td class="num">1</td><td class="num">1.0</td><td class="num">0.5</td>'
             '<td class="num">0.5</td>') in raw  # segments, precision, recall, kappa against the human coding
     assert "My pain flares up at work. The pain clinic helped." in text  # participant view
-    assert "&lt;ok&gt;" in raw and "<ok>" not in raw
+    assert "<ok>" not in raw
     assert text.count(project.FULL_MODE) == 1
     assert "Traceback" not in text and "ips-msg" not in raw  # no query failed
     index = (reports / "index.html").read_text(encoding="utf-8")
