@@ -56,7 +56,7 @@ def test_run_shows_a_static_demonstration_of_each_tool(tmp_path):
     assert "My pain flares up at work. The pain clinic helped." in text  # participant view
     assert "<ok>" not in raw
     assert text.count(project.FULL_MODE) == 1
-    assert "Traceback" not in text and "ips-msg" not in raw  # no query failed
+    assert "Traceback" not in text and 'class="ips-msg"' not in raw  # no query failed
     index = (reports / "index.html").read_text(encoding="utf-8")
     assert '<tr class="ok"><td><a href="06_explore.html">06_explore</a>' in index
 
