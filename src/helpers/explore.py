@@ -82,6 +82,7 @@ class Explorer:
     codings: dict[str, pd.DataFrame]
     units: dict[str, pd.DataFrame]
     prevalence: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cache: dict = field(default_factory=dict)  # results that do not change between queries (agreement before)
 
     @property
     def groups(self) -> list[str]:
@@ -356,14 +357,18 @@ def _passages_of(ex: Explorer, codings: pd.DataFrame, order: str = "longest") ->
     """Segments of the codings with their spans, words, matches and density, longest or densest first."""
     if order not in ORDERS:
         raise InputError(f"order {order!r}: use one of {', '.join(ORDERS)}")
-    per = codings.groupby("segment_id", sort=False).agg(matches=("start", "size"),
-                                                         spans=("start", lambda s: list(zip(
-                                                             s, codings.loc[s.index, "end"]))))
+    ids = codings["segment_id"].to_numpy(dtype=object)
+    seg_ids, first, matches = np.unique(ids, return_index=True, return_counts=True)
+    pick = np.argsort(ids, kind="stable")
+    pairs = list(zip(codings["start"].to_numpy()[pick].tolist(), codings["end"].to_numpy()[pick].tolist()))
+    edges = np.concatenate([[0], np.cumsum(matches)])
+    per = pd.DataFrame({"segment_id": seg_ids, "matches": matches.astype(np.int64),
+                        "spans": [pairs[a:b] for a, b in zip(edges[:-1], edges[1:])]})
     seg = ex.segments.assign(seg_rank=np.arange(len(ex.segments)))
-    out = seg.merge(per.reset_index(), on="segment_id")
+    out = seg.merge(per, on="segment_id")
     out["density"] = out["matches"] / out["n_words"].clip(lower=1)
-    first = "n_words" if order == "longest" else "density"
-    out = out.sort_values([first, "seg_rank"], ascending=[False, True], kind="stable")
+    first_key = "n_words" if order == "longest" else "density"
+    out = out.sort_values([first_key, "seg_rank"], ascending=[False, True], kind="stable")
     return out[["segment_id", "transcript_id", "participant_id", "group", "text", "n_words", "matches", "density",
                 "spans"]].reset_index(drop=True)
 
@@ -444,15 +449,20 @@ def current_rules(book: Codebook, code: str) -> dict[str, list[str]]:
             for key, kind in (("keywords", "keyword"), ("patterns", "pattern"), ("exclude", "exclude"))}
 
 
-def theme_entry(book: Codebook, theme: str, replace: tuple[str, dict] | None = None) -> dict:
+def theme_entry(book: Codebook, theme: str, replace: tuple[str, dict] | None = None,
+                only: str | None = None) -> dict:
     """One theme of a codebook as its YAML mapping (codes, labels, rules; descriptions left out), with
-    the rules of the code `replace[0]` replaced by `replace[1]`."""
+    the rules of the code `replace[0]` replaced by `replace[1]`; with `only`, of its subthemes only that
+    one (and of the theme's own rules only its exclude rules, which keep the subtheme off too)."""
     def rules_of(code: str) -> dict:
         rules = replace[1] if replace and replace[0] == code else current_rules(book, code)
+        if only and code == theme:
+            rules = {"exclude": rules["exclude"]}
         return {k: list(v) for k, v in rules.items() if v}
 
     entry = {"code": theme, "label": book.label(theme), **rules_of(theme)}
-    subs = [{"code": s, "label": book.label(theme, s), **rules_of(f"{theme}/{s}")} for s in book.subthemes(theme)]
+    subs = [{"code": s, "label": book.label(theme, s), **rules_of(f"{theme}/{s}")} for s in book.subthemes(theme)
+            if only is None or s == only]
     if subs:
         entry["subthemes"] = subs
     return entry
@@ -477,7 +487,7 @@ def try_rules(ex: Explorer, code: str, keywords=(), patterns=(), exclude=()) -> 
     if not rules["keywords"] and not rules["patterns"]:
         raise InputError("type at least one keyword or pattern for the code")
     try:
-        book = parse_codebook({"themes": [theme_entry(ex.book, theme, (code, rules))]}, "rule tester")
+        book = parse_codebook({"themes": [theme_entry(ex.book, theme, (code, rules), sub or None)]}, "rule tester")
     except InputError as exc:
         raise InputError([_probe_problem(p) for p in exc.problems]) from None
     after = _of_code(coding.code_segments(ex.segments, book, tokens=ex.tokens), theme, sub)
@@ -492,10 +502,15 @@ def try_rules(ex: Explorer, code: str, keywords=(), patterns=(), exclude=()) -> 
         human, units = ex.codings["human"], ex.units["human"]
         rows = []
         for name, auto in (("current codebook", before), ("with these rules", after)):
-            t = agreement.agreement_table(auto, human, units, "segment", level, codes=[code], resamples=0)
-            r = t[t["code"] == code].iloc[0]
-            rows.append({"rules": name, "segments": int(r["both"] + r["a_only"]), "precision": r["precision"],
-                         "recall": r["recall"], "kappa": r["kappa"]})
+            key = ("agreement", code)
+            if name == "with these rules" or key not in ex.cache:
+                t = agreement.agreement_table(auto, human, units, "segment", level, codes=[code], resamples=0)
+                r = t[t["code"] == code].iloc[0]
+                row = {"rules": name, "segments": int(r["both"] + r["a_only"]), "precision": r["precision"],
+                       "recall": r["recall"], "kappa": r["kappa"]}
+                if name == "current codebook":
+                    ex.cache[key] = row
+            rows.append(row if name == "with these rules" else ex.cache[key])
         table = pd.DataFrame(rows).round(3)
     return RuleTest(code=code, new=new, current=current, kept=lists["kept"], added=lists["added"],
                     lost=lists["lost"], agreement=table, yaml=rules_yaml(ex.book, code, rules))
