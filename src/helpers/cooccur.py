@@ -235,6 +235,7 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     base = inc.base.toarray()[order].astype(np.float32)
     strata = inc.strata[order].astype(np.float64)
     to_units = inc.to_units[:, order].astype(np.float32) if inc.to_units is not None else None
+    blocks = StratumBlocks.of(inc.strata[order], base, to_units)
     x = inc.matrix
     observed = (x.T @ x).toarray()[a, b]
     n, batch = base.shape[0], max(1, PERMUTATION_CELLS // max(1, base.size))
@@ -246,7 +247,7 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     workers = max(1, min(4, os.cpu_count() or 1))
     with ThreadPoolExecutor(workers) as pool:
         for c in pool.map(lambda start: _shuffled_counts(seed, start * n * k, min(batch, permutations - start), strata,
-                                                         base, to_units, a, b), range(0, permutations, batch)):
+                                                         base, to_units, a, b, blocks), range(0, permutations, batch)):
             total += c.sum(axis=0)
             at_least += (c >= observed[None, :] - 0.5).sum(axis=0)
     out["expected_n_ab"] = total / permutations
@@ -254,19 +255,86 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     return out
 
 
+@dataclass
+class StratumBlocks:
+    """The base rows (sorted by stratum) regrouped so that strata of one size sit side by side.
+
+    position: for each regrouped place, its row in the stratum-sorted base; runs: (offset, strata,
+    size) of each run of equal-sized strata; stratum: per regrouped place, its stratum number;
+    base_t: code x place 0/1; to_units: unit x place, or None.
+    """
+
+    position: np.ndarray
+    runs: list[tuple[int, int, int]]
+    stratum: np.ndarray
+    base_t: np.ndarray
+    to_units: sparse.csr_matrix | None
+
+    @classmethod
+    def of(cls, strata: np.ndarray, base: np.ndarray, to_units) -> "StratumBlocks":
+        n = len(strata)
+        starts = np.flatnonzero(np.r_[True, strata[1:] != strata[:-1]]) if n else np.zeros(0, dtype=np.int64)
+        sizes = np.diff(np.r_[starts, n])
+        parts, runs, offset = [], [], 0
+        for size in np.unique(sizes):
+            first = starts[sizes == size]
+            parts.append((first[:, None] + np.arange(size)).ravel())
+            runs.append((offset, len(first), int(size)))
+            offset += len(first) * int(size)
+        position = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+        return cls(position, runs, strata[position].astype(np.float64), np.ascontiguousarray(base[position].T),
+                   to_units[:, position].tocsr() if to_units is not None else None)
+
+    def shuffled_counts(self, keys: np.ndarray) -> np.ndarray | None:
+        """Per permutation, the code x code counts of co-occurrence once every code's column is reordered
+        by `keys` within its stratum (as `argsort(keys, axis=1)` of the stratum-sorted rows would), each
+        stratum sorted on its own: short sorts instead of one of the whole column. None when two keys are
+        equal: the order of equal keys is the sort's own, so the caller then sorts the whole column."""
+        size, n, k = keys.shape
+        grouped = keys.transpose(0, 2, 1)[:, :, self.position]  # permutation x code x place, contiguous
+        counts = np.zeros((size, k, k), dtype=np.float32)
+        moved_all = np.empty((size, k, n), dtype=np.float32) if self.to_units is not None else None
+        for offset, count, width in self.runs:
+            span = slice(offset, offset + count * width)
+            part = grouped[:, :, span].reshape(size, k, count, width)
+            order = np.argsort(part, axis=-1)
+            ranked = np.take_along_axis(part, order, axis=-1)
+            ceiling = self.stratum[offset:offset + count * width:width] + 1  # keys of a stratum s lie in [s, s + 1)
+            if (ranked[..., 1:] <= ranked[..., :-1]).any() or (ranked[..., -1] >= ceiling).any():
+                return None
+            codes = np.broadcast_to(self.base_t[:, span].reshape(k, count, width), order.shape)
+            moved = np.take_along_axis(codes, order, axis=-1).reshape(size, k, count * width)
+            if moved_all is None:
+                counts += np.matmul(moved, moved.transpose(0, 2, 1))
+            else:
+                moved_all[:, :, span] = moved
+        if moved_all is not None:
+            wide = self.to_units @ moved_all.reshape(size * k, n).T  # unit x (permutation, code)
+            units = np.ascontiguousarray((np.asarray(wide) > 0).astype(np.float32).T).reshape(size, k, -1)
+            counts = np.matmul(units, units.transpose(0, 2, 1))
+        return counts
+
+
 def _shuffled_counts(seed: int, skip: int, size: int, strata: np.ndarray, base: np.ndarray, to_units,
-                     a: np.ndarray, b: np.ndarray) -> np.ndarray:
+                     a: np.ndarray, b: np.ndarray, blocks: StratumBlocks | None = None) -> np.ndarray:
     """n_ab of each pair (a[j], b[j]) in each of `size` permutations: every code's column of `base`
     reordered by random keys within its stratum (the seed's PCG64 stream from draw `skip` on),
-    rolled up to units when `to_units` is given."""
+    rolled up to units when `to_units` is given.
+
+    With `blocks`, each stratum is sorted on its own (`StratumBlocks.shuffled_counts`); when all keys
+    differ that is the same permutation, so the counts are the same."""
     n, k = base.shape
     rng = np.random.Generator(np.random.PCG64(seed).advance(skip))
-    keys = rng.random((size, n, k)) + strata[None, :, None]  # integer part keeps the stratum
-    shuffled = np.take_along_axis(np.broadcast_to(base, (size, n, k)), np.argsort(keys, axis=1), axis=1)
-    if to_units is not None:
-        wide = to_units @ shuffled.transpose(1, 0, 2).reshape(n, size * k)
-        shuffled = (np.asarray(wide) > 0).astype(np.float32).reshape(-1, size, k).transpose(1, 0, 2)
-    return np.matmul(shuffled.transpose(0, 2, 1), shuffled)[:, a, b]
+    keys = rng.random((size, n, k))
+    keys += strata[None, :, None]  # integer part keeps the stratum
+    counts = blocks.shuffled_counts(keys) if blocks is not None else None
+    if counts is None:
+        shuffled = np.take_along_axis(np.broadcast_to(base, (size, n, k)), np.argsort(keys, axis=1), axis=1)
+        if to_units is not None:
+            wide = to_units @ shuffled.transpose(1, 0, 2).reshape(n, size * k)
+            shuffled = (np.asarray(wide) > 0).astype(np.float32).reshape(-1, size, k).transpose(1, 0, 2)
+        counts = np.matmul(shuffled.transpose(0, 2, 1), shuffled)
+    return counts[:, a, b]
 
 
 def cooccurrence(codings: pd.DataFrame, level: str = "theme", unit: str = "segment", window: int = 3,
