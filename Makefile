@@ -28,8 +28,8 @@ test: $(STAMP) ## run the test suite
 lab: $(STAMP) ## open JupyterLab on notebooks/ (CONFIG=PROJECT/pipeline.yaml: the notebooks use that project)
 	$(if $(CONFIG),IPS_CONFIG=$(abspath $(CONFIG))) $(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(STAMP) ## scale benchmark at 1M and 10M words (baselines at 1M): time, words/s, peak memory per step
-	$(PY) -m helpers bench $(or $(ARGS),--words 1000000 --words 10000000)
+bench: $(STAMP) ## scale benchmark at 1M and 10M words: time, words/s, peak memory per step; baselines at 1M; peer libraries (the [bench] extra) side by side
+	$(PY) -m helpers bench $(or $(ARGS),--peers --words 1000000 --words 10000000)
 
 clean: ## remove generated outputs (reports, figures, processed tables); never data
 	rm -rf reports .pytest_cache
