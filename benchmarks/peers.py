@@ -140,11 +140,11 @@ def prepare_spacy_matcher(words: pd.DataFrame, token_rows: list[list[str]]):
     """spaCy's PhraseMatcher (attr='LOWER') with one pattern per vocabulary expansion of each keyword rule,
     over Docs built from our tokens (so both see the same words). Building the Docs and patterns is not
     timed. Returns the timed callable: matches per rule_id (a Counter)."""
-    from spacy.lang.en import English
+    import spacy
     from spacy.matcher import PhraseMatcher
     from spacy.tokens import Doc
 
-    nlp = English()
+    nlp = spacy.blank("en")
     docs = [Doc(nlp.vocab, words=toks) for toks in token_rows]
     vocabulary = sorted({w for toks in token_rows for w in toks})
     by_prefix = {"exact": set(vocabulary)}
