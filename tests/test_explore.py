@@ -231,8 +231,9 @@ def test_participant_view_turns_in_order_with_questions_and_codes(ex):
     turns = explore.participant_turns(ex, "P1")
     assert turns["segment_id"].tolist() == ["T1:0", "T1:1", "T1:2", "T1:3"]
     assert turns["role"].tolist() == ["interviewer", "participant", "interviewer", "participant"]
-    assert turns["codes"].tolist() == [[], [], [], ["Health", "Mood"]]
-    assert explore.participant_turns(ex, "P1", "human")["codes"].tolist()[1] == ["Health", "Pain"]
+    assert turns["codes"].tolist() == [[], [], [], ["Health › Mood"]]
+    assert explore.participant_turns(ex, "P1", "human")["codes"].tolist()[1] == ["Health › Pain"]
+    assert explore.participant_turns(ex, "P2")["codes"].tolist()[1] == ["Health › Pain", "Work"]
     with pytest.raises(InputError, match="unknown participant 'P9'"):
         explore.participant_turns(ex, "P9")
 

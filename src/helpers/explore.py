@@ -56,7 +56,7 @@ CSS = """<style>
 .ips-explore .ips-codes {font-size: .85em; color: #0072B2;}
 .ips-explore .ips-passage {margin: .3em 0 .6em 0; padding: .2em .5em; border-left: 4px solid #E69F00;}
 .ips-explore .ips-meta {font-size: .85em; color: #555;}
-.ips-explore pre {background: #f6f6f6; padding: .5em;}
+.ips-explore pre {background: #f6f6f6; padding: .5em; max-height: 14em; overflow: auto;}
 </style>"""
 
 esc = html.escape
@@ -536,9 +536,14 @@ def render_rule_test(result: RuleTest, share: bool = False, limit: int = MAX_PAS
 
 
 # ----------------------------------------------------------------------------- 4. participant view
+def code_label(book: Codebook, theme: str, subtheme: str = "") -> str:
+    """'Theme › Subtheme' (or the theme's label alone for a theme's own rule)."""
+    return book.label(theme) + (f" › {book.label(theme, subtheme)}" if subtheme else "")
+
+
 def participant_turns(ex: Explorer, participant: str, source: str = "auto") -> pd.DataFrame:
     """A participant's turns in order with the interviewer's turns of the same transcripts, each with
-    the codes of `source` on it (labels) and its matched spans. Columns: segment_id, transcript_id, turn,
+    the codes of `source` on it (code_label, in the order found) and its matched spans. Columns: segment_id, transcript_id, turn,
     speaker, role, text, codes, spans."""
     codings = _source(ex, source)
     if participant not in set(ex.people):
@@ -550,9 +555,9 @@ def participant_turns(ex: Explorer, participant: str, source: str = "auto") -> p
              & ((t["participant_id"].astype(str) == participant) | (t["role"] == "interviewer"))]
     mine = mine.assign(segment_id=mine["transcript_id"].astype(str) + ":" + mine["turn"].astype(str))
     coded = codings[codings["segment_id"].isin(set(mine["segment_id"]))]
-    pairs = coding.coded_pairs(coded)
-    labels = {sid: [ex.book.label(th, su) for th, su in zip(g["theme"], g["subtheme"])]
-              for sid, g in pairs.groupby("segment_id", sort=False)}
+    codes = coded[["segment_id", "theme", "subtheme"]].drop_duplicates()
+    labels = {sid: [code_label(ex.book, th, su) for th, su in zip(g["theme"], g["subtheme"])]
+              for sid, g in codes.groupby("segment_id", sort=False)}
     spans = {sid: list(zip(g["start"], g["end"])) for sid, g in coded.groupby("segment_id", sort=False)}
     out = mine[["segment_id", "transcript_id", "turn", "speaker", "role", "text"]].reset_index(drop=True)
     out["codes"] = [labels.get(s, []) for s in out["segment_id"]]
@@ -566,7 +571,7 @@ def render_participant(turns: pd.DataFrame, participant: str, focus: str = "") -
     body = []
     for r in turns.itertuples(index=False):
         cls = "ips-turn" + (" interviewer" if r.role == "interviewer" else "") + (" focus" if r.segment_id == focus else "")
-        codes = (f'<div class="ips-codes">{esc(" · ".join(dict.fromkeys(r.codes)))}</div>' if r.codes else "")
+        codes = (f'<div class="ips-codes">{esc(" · ".join(r.codes))}</div>' if r.codes else "")
         body.append(f'<div class="{cls}" id="{turn_anchor(r.segment_id)}"><b>{esc(str(r.speaker))}</b> '
                     f'<span class="ips-meta">{esc(str(r.segment_id))}</span><br>'
                     f'{highlight_spans(str(r.text), r.spans)}{codes}</div>')
@@ -600,7 +605,10 @@ def _coding_choice(ex: Explorer):
     import ipywidgets as w
 
     options = [("auto-coding", "auto")] + ([("human coding", "human")] if ex.has_human else [])
-    return w.ToggleButtons(options=options, value="auto", description="Coding")
+    toggle = w.ToggleButtons(options=options, value="auto", description="Coding")
+    if not ex.has_human:
+        toggle.layout.display = "none"  # nothing to switch to
+    return toggle
 
 
 class _Tool:
