@@ -54,7 +54,7 @@ import zipfile
 import zlib
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import yaml
 
@@ -106,6 +106,7 @@ MARKDOWN_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
 COLON_LINE = re.compile(r"^[A-Z\u00C0-\u00DE][\w.'’\-]*(?:[ \t]+[\w.'’\-]+){0,3}[ \t]*:$")  # 'Initial steps:' alone
 PREAMBLE_END = re.compile(r"^(?:#{1,6}[ \t]*)?(?:begin[ \t]+transcript|(?:-{3,}|={3,})[ \t]*(?:begin[ \t]+)?"
                           r"transcript[ \t]*(?:-{3,}|={3,}))[ \t]*:?$", re.IGNORECASE)
+PREAMBLE_WORD = re.compile("transcript", re.IGNORECASE)
 LEGEND_LINE = re.compile(r"^(?P<initials>(?![A-Z][a-z]{2,}\b)[A-Z][A-Za-z]{0,3}\d{0,2})\s*[-–—=]\s*(?P<who>\S.*)$")
 TIME_RE = re.compile(r"^(?:(?P<h>\d{1,3}):)?(?P<m>\d{1,3}):(?P<s>\d{1,2})(?:[.,](?P<f>\d{1,6}))?$")
 VTT_TIMING = re.compile(r"^(?P<start>\S+)\s+-->\s+(?P<end>\S+)(?:\s+.*)?$")
@@ -146,14 +147,35 @@ class Transcript:
 
 
 # ----------------------------------------------------------------------------- small parts
+WHITESPACE = re.compile(r"\s+")
+
+
+@functools.lru_cache(maxsize=65536)  # a transcript uses few labels, each on many lines
 def label_key(label: str) -> str:
     """How labels are compared: case-folded, NFC, whitespace removed ('Interviewer 2' == 'interviewer2')."""
-    return re.sub(r"\s+", "", unicodedata.normalize("NFC", str(label)).casefold())
+    return WHITESPACE.sub("", unicodedata.normalize("NFC", str(label)).casefold())
 
 
 def _spaces(text: str) -> str:
     """Runs of whitespace as one space, trimmed."""
-    return re.sub(r"\s+", " ", text).strip()
+    return WHITESPACE.sub(" ", text).strip()
+
+
+_label_name = functools.lru_cache(maxsize=65536)(_spaces)  # a speaker label as written, spaces tidied
+
+
+# Which kinds of line can start with a character: each label pattern is tried only on lines whose first
+# character it can match (the same result as trying them all, without the failing attempts).
+LEADS = {"star": re.compile(r"\*"), "bracket": re.compile(r"\["), "time": re.compile(r"[(\d]"),
+         "name": re.compile(r"[A-Z\u00C0-\u00DE]"), "bullet": re.compile(r"[*\-•+]"),
+         "lower": re.compile(r"[a-z\u00DF-\u00FF]"), "hash": re.compile("#")}
+LABEL_PATTERN_LEADS = ["star", "star", "bracket", "time", "name", "name"]  # first character of each LABEL_PATTERNS
+
+
+@functools.lru_cache(maxsize=None)
+def _leads(first: str) -> frozenset[str]:
+    """The LEADS a line's first character belongs to."""
+    return frozenset(name for name, rx in LEADS.items() if rx.match(first))
 
 
 def parse_timestamp(value: str) -> float:
@@ -345,6 +367,8 @@ def front_matter(lines: list[str], shown: str) -> tuple[dict, int]:
 
 def read_preamble(numbered: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], int]:
     """A preamble ending in a marker line ('# BEGIN TRANSCRIPT') -> (its non-blank lines, lines used)."""
+    if not PREAMBLE_WORD.search("\n".join(t for _, t in numbered)):  # every marker holds the word
+        return [], 0
     for i, (_, text) in enumerate(numbered):
         if PREAMBLE_END.match(text.strip()):
             return [(n, t.strip()) for n, t in numbered[:i + 1] if t.strip()], i + 1
@@ -389,13 +413,16 @@ def _label(stripped: str, legend: dict[str, str] | None) -> tuple[str, str | Non
         m = _legend_label(tuple(legend)).match(stripped)
         if m:
             return m["name"], None, m["rest"], "legend"
-    m = BULLET_LABEL.match(stripped)
-    if m:
-        return _spaces(m["name"]), None, m["rest"], "bullet"
-    for pattern in LABEL_PATTERNS:
-        m = pattern.match(stripped)
+    leads = _leads(stripped[:1])
+    if "bullet" in leads:
+        m = BULLET_LABEL.match(stripped)
         if m:
-            return _spaces(m["name"]), m.groupdict().get("ts"), m["rest"], "colon"
+            return _label_name(m["name"]), None, m["rest"], "bullet"
+    for pattern, lead in zip(LABEL_PATTERNS, LABEL_PATTERN_LEADS):
+        if lead in leads:
+            m = pattern.match(stripped)
+            if m:
+                return _label_name(m["name"]), m.groupdict().get("ts"), m["rest"], "colon"
     return None
 
 
@@ -417,18 +444,20 @@ def classify_lines(numbered: list[tuple[int, str]], legend: dict[str, str] | Non
         s = text.strip()
         if not s:
             kinds.append(("blank",))
-        elif MARKDOWN_HEADING.match(s):
+            continue
+        leads = _leads(s[0])
+        if "hash" in leads and MARKDOWN_HEADING.match(s):
             kinds.append(("heading", s))
         elif found := _label(s, legend):
             kinds.append(("label", *found))
-        elif m := LOWER_LABEL.match(s):
-            kinds.append(("lower", _spaces(m["name"]), m["rest"]))
-        elif m := DASH_LABEL.match(s):
-            kinds.append(("dash", _spaces(m["name"]), m["rest"]))
-        elif m := BULLET_UNOPENED.match(s):
+        elif "lower" in leads and (m := LOWER_LABEL.match(s)):
+            kinds.append(("lower", _label_name(m["name"]), m["rest"]))
+        elif "name" in leads and (m := DASH_LABEL.match(s)):
+            kinds.append(("dash", _label_name(m["name"]), m["rest"]))
+        elif "bullet" in leads and (m := BULLET_UNOPENED.match(s)):
             kinds.append(("doubtful", m["name"] + ":", "a bullet whose role code has no opening '('",
                           "write it as '* (CODE): …' if it is a quote"))
-        elif COLON_LINE.match(s):
+        elif "name" in leads and COLON_LINE.match(s):
             kinds.append(("doubtful", s, "a short line ending in ':' with nothing after it (a heading?)",
                           "make it a Markdown heading ('# …') if it is one, or write the speaker's label"))
         else:
@@ -1064,12 +1093,15 @@ def _line_of(message: str) -> int:
     return int(tail) if tail.isdigit() else 0
 
 
-def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | None = None) -> list[Transcript]:
-    """Read one transcript file (any supported format) -> list of Transcript (a CSV may hold several)."""
+def read_transcript(path: str | Path, fmt: str = "auto", csv_columns: dict | None = None,
+                    shown: str | None = None) -> list[Transcript]:
+    """Read one transcript file (any supported format) -> list of Transcript (a CSV may hold several).
+
+    `shown`: how messages name the file (default `paths.relative(path)`)."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{_entry_shown(path)}: {not_a_file(path) or 'file not found'}")
-    shown = paths.relative(path)
+    shown = shown or paths.relative(path)
     kind = detect_format(path, fmt)
     docs = _read_by_format(path, shown, kind, csv_columns)
     for doc in docs:
@@ -1198,6 +1230,16 @@ def emit_warnings(docs) -> None:
             warnings.warn(message, IngestWarning, stacklevel=3)
 
 
+def _shown_in_folder(path: Path, folders: dict[Path, str]) -> str:
+    """`paths.relative(path)`, with each folder resolved once (`folders` remembers them): the same name
+    for a file that is not a symbolic link (a link is resolved on its own)."""
+    if path.is_symlink() or path.name.startswith(paths.STAGING_PREFIX):
+        return paths.relative(path)
+    if path.parent not in folders:
+        folders[path.parent] = paths.relative(path.parent)
+    return PurePosixPath(folders[path.parent], path.name).as_posix()
+
+
 def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None, exclude=()) -> list[Transcript]:
     """Read every transcript under `sources` (files or folders); every problem in every file at once.
 
@@ -1208,9 +1250,10 @@ def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None
     files = transcript_files(sources, fmt, exclude)
     for message in skip_warnings(skipped_files(sources, fmt, exclude)):
         warnings.warn(message, IngestWarning, stacklevel=2)
+    folders: dict[Path, str] = {}
     for path in files:
         try:
-            docs = read_transcript(path, fmt, csv_columns)
+            docs = read_transcript(path, fmt, csv_columns, _shown_in_folder(path, folders))
         except InputError as exc:
             problems.extend(exc.problems)
             continue
