@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -24,11 +25,11 @@ import pandas as pd
 import regex
 
 from . import paths
-from .codebook import Codebook, load_codebook
+from .codebook import WORD_COLUMNS, Codebook, load_codebook
 from .corpus import check_coded_segments
 from .errors import InputError
 from .tables import highlight_spans
-from .text import APOSTROPHES, mask_notes, slice_edges, token_codes, tokenize_series
+from .text import APOSTROPHES, NOTE_RE, SPACE_RE, TOKEN_RE, mask_notes, slice_edges, token_codes, tokenize_series
 from .text import word_counts as text_word_counts
 
 CODINGS_COLUMNS = ["segment_id", "transcript_id", "participant_id", "group", "theme", "subtheme",
@@ -168,7 +169,7 @@ def match_keywords(tokens: pd.DataFrame, words: pd.DataFrame) -> pd.DataFrame:
 
 def _pattern_text_of(text: str) -> str:
     """One text as patterns search it (see pattern_text); ASCII text is never copied for the apostrophes."""
-    masked = mask_notes(text)
+    masked = mask_notes(text) if "[" in text or "(" in text else text  # every note starts with one of them
     return masked if masked.isascii() else masked.translate(APOSTROPHES)
 
 
@@ -230,63 +231,18 @@ def necessary_literals(rx) -> list[set[str]]:
     expression it cannot read gives no clause and is run on every text. Codebook patterns are
     in `re` syntax (checked on loading), so re's parser reads them.
     """
+    items = _parsed(rx)
+    return [] if items is None else [c for c in _literal_runs(list(items))[0] if all(a.isascii() and a for a in c)]
+
+
+def _parsed(rx):
+    """A compiled pattern read by re's parser (None if it cannot read it)."""
     import re._parser as parser
 
     try:
-        items = parser.parse(rx.pattern, _re_flags(rx))
+        return parser.parse(rx.pattern, _re_flags(rx))
     except Exception:  # pragma: no cover - the pattern compiled already
-        return []
-    return [c for c in _literal_runs(list(items))[0] if all(a.isascii() and a for a in c)]
-
-
-class _TokenIndex:
-    """Which rows hold a token containing a given run of letters, from one sort of the tokens."""
-
-    def __init__(self, tokens: pd.DataFrame, n_rows: int):
-        codes, vocab = token_codes(tokens["token"])
-        self.vocab = pd.Series(vocab, dtype=object)
-        self.counts = np.bincount(codes, minlength=len(vocab))
-        order = np.argsort(codes, kind="stable")
-        self.rows_by_code = tokens["row"].to_numpy()[order]  # the table's (small) integer type
-        self.bounds = np.concatenate([[0], np.cumsum(self.counts)])
-        self.n_rows = n_rows
-
-    def codes_containing(self, piece: str) -> np.ndarray:
-        return np.flatnonzero(self.vocab.str.contains(piece, regex=False).to_numpy(dtype=bool))
-
-    def rows(self, codes: np.ndarray) -> np.ndarray:
-        if len(codes) == 0:
-            return np.empty(0, dtype=np.int64)
-        parts = [self.rows_by_code[self.bounds[c]:self.bounds[c + 1]] for c in codes]
-        return np.unique(np.concatenate(parts))
-
-
-LETTER_RUN = re.compile(r"[^\W\d_]+")
-
-
-def _candidate_rows(rx, index: _TokenIndex) -> np.ndarray | None:
-    """Rows that can hold a match of `rx`: those with a token containing the letters of its most
-    selective necessary literal (each run of letters of a literal lies inside one token, as
-    tokens are maximal runs of letters). None when nothing narrows the search.
-    """
-    if not _re_flags(rx) & re.IGNORECASE:
         return None
-    best = None
-    for clause in necessary_literals(rx):
-        codes = []
-        for literal in clause:
-            pieces = LETTER_RUN.findall(literal)
-            if not pieces or max(map(len, pieces)) < 2:
-                codes = None
-                break
-            codes.append(index.codes_containing(max(pieces, key=len)))
-        if codes is None:
-            continue
-        codes = np.unique(np.concatenate(codes))
-        hits = int(index.counts[codes].sum())
-        if best is None or hits < best[0]:
-            best = (hits, codes)
-    return None if best is None else index.rows(best[1])
 
 
 class PatternTimeout(Exception):
@@ -330,41 +286,341 @@ def _run_spans(rx, texts: list[str], rows: np.ndarray, rule_id: int) -> np.ndarr
     return np.concatenate(found)
 
 
+# ----------------------------------------------------------------------------- where patterns can match
+# A text longer than LONG_ROW_CHARS is tokenised in pieces of about that size (cut at white space
+# outside notes) and searched by a pattern only in windows around the places that can hold a match,
+# so coding it needs memory for a piece, not for copies of the whole text.
+LONG_ROW_CHARS = 1_000_000
+REACH_LIMIT = 10_000  # a pattern whose match (with what its assertions read) may be longer searches whole texts
+# lower-case letters an ASCII letter of a case-insensitive pattern matches (ı, ſ, and the dot of İ
+# lower-cased) although no lower-cased token holds that ASCII letter: texts with them are searched whole
+UNCASED = ("\u0131", "\u017f", "\u0307")
+
+
+def _literal_words(literal: str) -> list[tuple[str, str]] | None:
+    """The keyword words (mode, stem) whose consecutive tokens hold every occurrence of a literal
+    (lower case): 'i got it' -> *i got it*; ' hours' -> hours*. None when a piece between white
+    space is not a whole token ('it,')."""
+    chunks = literal.split()
+    if not chunks or not all(TOKEN_RE.fullmatch(c) for c in chunks):
+        return None
+    words = []
+    for i, chunk in enumerate(chunks):
+        starts = i > 0 or literal[0].isspace()  # white space before it: a token starts where it starts
+        ends = i < len(chunks) - 1 or literal[-1].isspace()
+        words.append(("exact" if starts and ends else "prefix" if starts else "suffix" if ends else "infix", chunk))
+    return words
+
+
+def _parsed_parts(value):
+    """The parsed subpatterns inside one argument of a parsed regex node."""
+    from re._parser import SubPattern
+
+    if isinstance(value, SubPattern):
+        yield value
+    elif isinstance(value, (tuple, list)):
+        for item in value:
+            yield from _parsed_parts(item)
+
+
+def _lookaround_width(items) -> int:
+    """Characters the lookahead and lookbehind assertions of a parsed regex may read, added up."""
+    from re import _constants as C
+
+    total = 0
+    for op, arg in items:
+        if op in (C.ASSERT, C.ASSERT_NOT):
+            total += arg[1].getwidth()[1]
+        total += sum(_lookaround_width(part) for part in _parsed_parts(arg))
+    return total
+
+
+def pattern_reach(rx) -> int | None:
+    """How far from a character inside a match of `rx` the search reads: the longest match plus what
+    its assertions (lookarounds, \\b, ^, $) read; None when unbounded or past REACH_LIMIT."""
+    items = _parsed(rx)
+    if items is None:  # pragma: no cover - the pattern compiled already
+        return None
+    reach = items.getwidth()[1] + _lookaround_width(items) + 1
+    return reach if reach <= REACH_LIMIT else None
+
+
+@dataclass
+class _PatternPlan:
+    """How one pattern is searched: the anchor rules of each clause of literals it needs that is
+    used (a text must hold one anchor of every used clause; the first is the rarest) and its reach
+    (pattern_reach)."""
+
+    rule_id: int
+    rx: object
+    clauses: list[list[int]]
+    reach: int | None
+
+
+COMMON_CLAUSE_SHARE = 0.01  # a clause whose anchors are more common than this share of the tokens is not used
+USED_CLAUSES = 3  # at most this many clauses of a pattern are used, the rarest first
+
+
+class _WordCounts:
+    """How many tokens of a token table each keyword word (mode, stem) matches."""
+
+    def __init__(self, tokens: pd.DataFrame):
+        codes, vocab = token_codes(tokens["token"])
+        self.counts = np.bincount(codes.astype(np.int64), minlength=len(vocab))
+        self.lexicon = _Vocabulary(vocab)
+        self.total = len(codes)
+        self._cache: dict[tuple[str, str], int] = {}
+
+    def phrase(self, words) -> float:
+        """About how many matches a phrase has: its words' counts as if they followed each other at random."""
+        for word in words:
+            if word not in self._cache:
+                self._cache[word] = int(self.counts[self.lexicon.matching(*word)].sum())
+        return float(np.prod([self._cache[word] / max(self.total, 1) for word in words])) * self.total
+
+
+def _pattern_plans(patterns: dict, first_id: int, counts: _WordCounts) -> tuple[list[_PatternPlan], list[int], pd.DataFrame]:
+    """The plans of the patterns, the anchor rules of the UNCASED letters, and the word table of all
+    anchor rules (numbered from `first_id`): each literal of a used clause, as a keyword phrase.
+    Clauses are used rarest first (by `counts`), the rarest always, the others while their anchors
+    are rarer than COMMON_CLAUSE_SHARE of the tokens (common ones narrow little and cost a lot)."""
+    ids: dict[tuple, int] = {}
+    words: list[tuple] = []
+
+    def anchor(phrase: tuple) -> int:
+        if phrase not in ids:
+            ids[phrase] = first_id + len(ids)
+            words.extend((ids[phrase], pos, mode, stem) for pos, (mode, stem) in enumerate(phrase))
+        return ids[phrase]
+
+    uncased = [anchor((("infix", letter),)) for letter in UNCASED]
+    plans = []
+    for rule_id, rx in sorted(patterns.items()):
+        clauses = []
+        for clause in necessary_literals(rx):
+            phrases = [_literal_words(literal) for literal in sorted(clause)]
+            if all(phrases):
+                clauses.append((sum(counts.phrase(p) for p in phrases), [tuple(p) for p in phrases]))
+        clauses.sort(key=lambda c: c[0])
+        used = [c for i, c in enumerate(clauses[:USED_CLAUSES]) if i == 0 or c[0] <= COMMON_CLAUSE_SHARE * counts.total]
+        plans.append(_PatternPlan(int(rule_id), rx, [[anchor(p) for p in phrases] for _, phrases in used],
+                                  pattern_reach(rx)))
+    return plans, uncased, pd.DataFrame(words, columns=WORD_COLUMNS).astype({"rule_id": "int64", "position": "int64"})
+
+
+def _note_spans(text: str) -> np.ndarray:
+    """(start, end) of each transcription note of a text, as mask_notes finds them."""
+    found = np.fromiter((x for m in NOTE_RE.finditer(text) for x in m.span()), dtype=np.int64)
+    return found.reshape(-1, 2)
+
+
+def _safe_cut(text: str, at: int, notes: np.ndarray) -> int:
+    """The first white-space character at or after `at` outside every note (len(text) if none): a
+    cut there splits no token and no note."""
+    while at < len(text):
+        space = SPACE_RE.search(text, at)
+        if space is None:
+            break
+        at = space.start()
+        i = int(np.searchsorted(notes[:, 0], at, side="right")) - 1
+        if i < 0 or notes[i, 1] <= at:
+            return at
+        at = int(notes[i, 1])
+    return len(text)
+
+
+def _outside_notes(at: np.ndarray, notes: np.ndarray, side: int) -> np.ndarray:
+    """Each position of `at`, or the start (side 0) or end (side 1) of the note it falls inside."""
+    if len(notes) == 0:
+        return at
+    i = np.searchsorted(notes[:, 0], at, side="right") - 1
+    j = np.maximum(i, 0)
+    inside = (i >= 0) & (notes[j, 0] < at) & (at < notes[j, 1])
+    return np.where(inside, notes[j, side], at)
+
+
+class _Texts:
+    """The texts being coded, with what is worked out once: their tokens (`tokens`, a ready token
+    table of all of them, or made here for the texts up to LONG_ROW_CHARS long), the note spans of
+    long texts, and the text as patterns search it (pattern_text) for texts searched whole."""
+
+    def __init__(self, texts: pd.Series, tokens: pd.DataFrame | None = None):
+        self.values = texts.fillna("").astype(str).tolist()
+        self.lengths = np.fromiter(map(len, self.values), dtype=np.int64, count=len(self.values))
+        self.tokens = tokens
+        self.short = np.flatnonzero(self.lengths <= LONG_ROW_CHARS)
+        self.long = np.flatnonzero(self.lengths > LONG_ROW_CHARS)
+        self._short_tokens: pd.DataFrame | None = None
+        self._notes: dict[int, np.ndarray] = {}
+        self._searched: dict[int, str] = {}
+
+    def short_tokens(self) -> pd.DataFrame:
+        """The token table of the texts up to LONG_ROW_CHARS long (rows numbered among them)."""
+        if self._short_tokens is None:
+            self._short_tokens = tokenize_series(pd.Series([self.values[i] for i in self.short], dtype=object))
+        return self._short_tokens
+
+    def sample(self) -> pd.DataFrame:
+        """Tokens to count words on: all of them, or those of the short texts, or of the first long text's first piece."""
+        if self.tokens is not None:
+            return self.tokens
+        if len(self.short) or not len(self.long):
+            return self.short_tokens()
+        text = self.values[self.long[0]]
+        return tokenize_series(pd.Series([text[:_safe_cut(text, LONG_ROW_CHARS, self.notes(int(self.long[0])))]]))
+
+    def notes(self, row: int) -> np.ndarray:
+        if row not in self._notes:
+            self._notes[row] = _note_spans(self.values[row])
+        return self._notes[row]
+
+    def searched(self, row: int, start: int, end: int) -> str:
+        """The text patterns search (pattern_text) between `start` and `end`: a long text masked
+        between those (cut outside notes), any other masked whole once and cut."""
+        if self.lengths[row] > LONG_ROW_CHARS and not (start == 0 and end == self.lengths[row]):
+            return _pattern_text_of(self.values[row][start:end])
+        if row not in self._searched:
+            self._searched[row] = _pattern_text_of(self.values[row])
+        text = self._searched[row]
+        return text if start == 0 and end == len(text) else text[start:end]
+
+
+def _long_text_matches(texts: _Texts, row: int, words: pd.DataFrame) -> pd.DataFrame:
+    """match_keywords on one long text, tokenised piece by piece: each piece reaches far enough past
+    its end for a phrase that starts in it, and keeps only the matches that start in it."""
+    text, notes, frames = texts.values[row], texts.notes(row), []
+    longest = int(words["position"].max()) + 1
+    cut = 0
+    while cut < len(text):
+        end = _safe_cut(text, cut + LONG_ROW_CHARS, notes)
+        margin = 1000
+        while True:  # reach on until the longest phrase starting before `end` fits
+            stop = _safe_cut(text, end + margin, notes) if end < len(text) else end
+            tokens = tokenize_series(pd.Series([text[cut:stop]], dtype=object))
+            if stop >= len(text) or int((tokens["start"].to_numpy() >= end - cut).sum()) >= longest - 1:
+                break
+            margin *= 8
+        found = match_keywords(tokens, words)
+        found = found[found["start"].to_numpy() < end - cut]
+        frames.append(found.assign(row=np.int64(row), start=found["start"] + cut, end=found["end"] + cut))
+        cut = end
+    return pd.concat(frames, ignore_index=True)
+
+
+def _token_matches(texts: _Texts, words: pd.DataFrame) -> pd.DataFrame:
+    """match_keywords over all the texts: on their ready token table when given, else on tokens made
+    here (a text longer than LONG_ROW_CHARS piece by piece). Rows in text order."""
+    if texts.tokens is not None or words.empty:
+        return match_keywords(texts.tokens if texts.tokens is not None else pd.DataFrame(), words)
+    found = match_keywords(texts.short_tokens(), words)
+    if not len(texts.long):
+        return found
+    frames = [found.assign(row=texts.short[found["row"].to_numpy()])]
+    frames += [_long_text_matches(texts, row, words) for row in texts.long.tolist()]
+    return pd.concat(frames, ignore_index=True).sort_values("row", kind="stable").reset_index(drop=True)
+
+
+def _rows_with(anchors: dict, ids: list[int]) -> np.ndarray:
+    """Rows holding a match of any of the anchor rules `ids` (sorted, distinct)."""
+    parts = [anchors[i][0] for i in ids if i in anchors]
+    return np.unique(np.concatenate(parts)) if parts else np.empty(0, dtype=np.int64)
+
+
+def _windows(plan: _PatternPlan, texts: _Texts, anchors: dict, uncased: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Where one pattern is searched: (row, start, end) of each window, in text order.
+
+    Only texts that hold an anchor of every used clause can hold a match (and those with an UNCASED
+    letter, searched whole). A pattern of bounded reach is searched only around the anchors of its
+    rarest clause, `reach` characters either side, windows that overlap merged (in a long text
+    widened to lie outside notes): every match contains an anchor of that clause, and all the
+    search reads for it lies inside the anchor's window, so each window finds exactly the matches
+    the whole text has there. Other patterns search each of those texts whole.
+    """
+    if not plan.clauses:
+        rows = np.arange(len(texts.values), dtype=np.int64)
+    else:
+        rows = _rows_with(anchors, plan.clauses[0])
+        for clause in plan.clauses[1:]:
+            rows = np.intersect1d(rows, _rows_with(anchors, clause), assume_unique=True)
+        rows = np.union1d(rows, uncased)
+    if plan.reach is None or not plan.clauses:
+        return rows, np.zeros(len(rows), dtype=np.int64), texts.lengths[rows]
+    whole = np.intersect1d(rows, uncased, assume_unique=True)
+    parts = [anchors[i] for i in plan.clauses[0] if i in anchors]
+    row, start, end = (np.concatenate([np.empty(0, dtype=np.int64)] + [p[k] for p in parts]) for k in range(3))
+    keep = np.isin(row, rows) & ~np.isin(row, whole)
+    row, start = row[keep], np.maximum(start[keep] - plan.reach, 0)
+    end = np.minimum(end[keep] + plan.reach, texts.lengths[row])
+    for r in np.intersect1d(row, texts.long).tolist():  # a long text is masked window by window
+        at = row == r
+        start[at] = _outside_notes(start[at], texts.notes(r), 0)
+        end[at] = _outside_notes(end[at], texts.notes(r), 1)
+    # merge windows that overlap or touch, text by text (offsets made distinct across texts)
+    stride = int(texts.lengths.max()) + 1
+    order = np.lexsort((start, row))
+    row, start, end = row[order], start[order] + row[order] * stride, end[order] + row[order] * stride
+    reached = np.maximum.accumulate(end)
+    first = np.flatnonzero(np.r_[True, start[1:] > reached[:-1]]) if len(row) else np.empty(0, dtype=np.int64)
+    last = np.append(first[1:], len(row))[:len(first)] - 1
+    w_row = row[first]
+    all_rows = np.r_[whole, w_row]
+    all_start = np.r_[np.zeros(len(whole), dtype=np.int64), start[first] - w_row * stride]
+    all_end = np.r_[texts.lengths[whole], reached[last] - w_row * stride]
+    order = np.lexsort((all_start, all_rows))
+    return all_rows[order], all_start[order], all_end[order]
+
+
+def _search(plan: _PatternPlan, texts: _Texts, windows: tuple[np.ndarray, ...]) -> pd.DataFrame:
+    """Matches of one pattern in its windows: the windows joined by SEPARATOR in runs of about
+    PATTERN_CHUNK_CHARS characters, each run searched within its time limit; a match is mapped back to
+    its window by binary search, and one that would cross from one window into the next is dropped."""
+    rows, first, last = windows
+    lengths = last - first
+    starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+    edges = slice_edges(lengths, PATTERN_CHUNK_CHARS)
+    spans = [np.empty((0, 2), dtype=np.int64)]
+    for a, b in zip(edges[:-1], edges[1:]):
+        run = [texts.searched(r, s, e) for r, s, e in zip(rows[a:b].tolist(), first[a:b].tolist(), last[a:b].tolist())]
+        spans.append(_run_spans(plan.rx, run, rows[a:b], plan.rule_id) + starts[a])
+    spans = np.concatenate(spans)
+    which = np.searchsorted(starts, spans[:, 0], side="right") - 1
+    local_start, local_end = spans[:, 0] - starts[which], spans[:, 1] - starts[which]
+    ok = (local_end <= lengths[which]) & (local_end > local_start)
+    return pd.DataFrame({"row": rows[which[ok]], "rule_id": np.int64(plan.rule_id),
+                         "start": local_start[ok] + first[which[ok]], "end": local_end[ok] + first[which[ok]]})
+
+
+def _pattern_matches(texts: _Texts, plans: list[_PatternPlan], uncased: list[int], anchors: pd.DataFrame) -> pd.DataFrame:
+    """Matches of each planned pattern, searched in its windows (`_windows`), given the anchor matches."""
+    if not plans:
+        return _empty_matches()
+    anchors = anchors.sort_values(["rule_id", "row", "start"], kind="stable")
+    ids, bounds = np.unique(anchors["rule_id"].to_numpy(), return_index=True)
+    columns = [anchors[c].to_numpy(dtype=np.int64) for c in ("row", "start", "end")]
+    cuts = np.r_[bounds[1:], len(anchors)]
+    by_rule = {int(i): tuple(c[a:b] for c in columns) for i, a, b in zip(ids, bounds, cuts)}
+    uncased_rows = _rows_with(by_rule, uncased)
+    frames = [_search(plan, texts, _windows(plan, texts, by_rule, uncased_rows)) for plan in plans]
+    out = pd.concat(frames, ignore_index=True)
+    return out.astype({c: np.int64 for c in out.columns})
+
+
 def match_patterns(texts: pd.Series, patterns: dict, tokens: pd.DataFrame | None = None) -> pd.DataFrame:
     """Where regular expressions match: row, rule_id, start, end (offsets inside each text).
 
-    `patterns` are compiled with the `regex` package (as a codebook holds them). Each pattern
-    runs over the segments that can hold a match (found through the token index: see
-    `_candidate_rows`), joined in runs of about PATTERN_CHUNK_CHARS characters, each run searched
-    within its time limit (a pattern past it raises PatternTimeout naming the text); matches are
-    mapped back to their text by binary search, and a match that would cross from one text into
-    the next is dropped. Notes such as [laughs] and placeholders such as [NAME-1] are blanked
-    first. `tokens` may pass the token table of `texts` (tokenize_series) when it is at hand.
+    `patterns` are compiled with the `regex` package (as a codebook holds them). Each pattern is
+    searched only where it can match: in the texts that hold, for each clause of literals every
+    match contains (necessary_literals), one of them as consecutive tokens (found with
+    match_keywords), and in a long text only around those places (`_windows`); each search
+    within its time limit (a pattern past it raises PatternTimeout naming the text). Notes such
+    as [laughs] and placeholders such as [NAME-1] are blanked first. `tokens` may pass the token
+    table of `texts` (tokenize_series) when it is at hand.
     """
     if not patterns or texts.empty:
         return _empty_matches()
-    prepared = pattern_text(texts).tolist()
-    # the index narrows the search to some of the texts: nothing to narrow in a single one
-    index = _TokenIndex(tokens if tokens is not None else tokenize_series(texts), len(prepared)) \
-        if len(prepared) > 1 else None
-    everything = np.arange(len(prepared), dtype=np.int64)
-    frames = []
-    for rule_id, rx in sorted(patterns.items()):
-        rows = _candidate_rows(rx, index) if index is not None else None
-        rows = everything if rows is None else rows.astype(np.int64)
-        chosen = [prepared[i] for i in rows]
-        lengths = np.fromiter((len(t) for t in chosen), dtype=np.int64, count=len(chosen))
-        starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
-        edges = slice_edges(lengths, PATTERN_CHUNK_CHARS)
-        spans = np.concatenate([np.empty((0, 2), dtype=np.int64)] + [
-            _run_spans(rx, chosen[a:b], rows[a:b], rule_id) + starts[a] for a, b in zip(edges[:-1], edges[1:])])
-        which = np.searchsorted(starts, spans[:, 0], side="right") - 1
-        local_start, local_end = spans[:, 0] - starts[which], spans[:, 1] - starts[which]
-        ok = (local_end <= lengths[which]) & (local_end > local_start)
-        frames.append(pd.DataFrame({"row": rows[which[ok]], "rule_id": np.int64(rule_id),
-                                    "start": local_start[ok], "end": local_end[ok]}))
-    out = pd.concat(frames, ignore_index=True)
-    return out.astype({c: np.int64 for c in out.columns})
+    searched = _Texts(texts, tokens)
+    plans, uncased, anchor_words = _pattern_plans(patterns, 0, _WordCounts(searched.sample()))
+    return _pattern_matches(searched, plans, uncased, _token_matches(searched, anchor_words))
 
 
 def _check_segments(segments: pd.DataFrame, text_col: str) -> None:
@@ -402,23 +658,24 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "t
     """
     _check_segments(segments, text_col)
     segments = segments.reset_index(drop=True)
-    texts = segments[text_col]
-    if tokens is None:
-        tokens = tokenize_series(texts)
+    texts = _Texts(segments[text_col], tokens)
     rules = codebook.rules
-    keyword_ids = rules.loc[rules["kind"] == "keyword", "rule_id"]
-    exclude_ids = rules.loc[rules["kind"] == "exclude", "rule_id"]
-    words = codebook.words
+    first_anchor = int(rules["rule_id"].max()) + 1 if len(rules) else 0
+    plans, uncased, anchor_words = _pattern_plans(codebook.patterns, first_anchor, _WordCounts(texts.sample()))
+    # keywords, excludes and the anchors of the patterns in one pass over the tokens
+    found = _token_matches(texts, pd.concat([codebook.words, anchor_words], ignore_index=True))
+    is_anchor = found["rule_id"].to_numpy() >= first_anchor
     try:
-        pattern_matches = match_patterns(texts, codebook.patterns, tokens)
+        pattern_found = _pattern_matches(texts, plans, uncased, found[is_anchor])
     except PatternTimeout as exc:
         raise InputError(_timeout_problem(codebook, segments, exc)) from None
-    matches = pd.concat([match_keywords(tokens, words[words["rule_id"].isin(keyword_ids)]), pattern_matches],
+    found = found[~is_anchor].merge(rules[["rule_id", "kind", "theme", "subtheme", "term"]], on="rule_id")
+    is_exclude = found["kind"] == "exclude"
+    matches = pd.concat([found[~is_exclude].drop(columns="kind"),
+                         pattern_found.merge(rules[["rule_id", "theme", "subtheme", "term"]], on="rule_id")],
                         ignore_index=True)
-    matches = matches.merge(rules[["rule_id", "theme", "subtheme", "term"]], on="rule_id")
-    excluded = match_keywords(tokens, words[words["rule_id"].isin(exclude_ids)])
+    excluded = found[is_exclude]
     if len(excluded):
-        excluded = excluded.merge(rules[["rule_id", "theme", "subtheme"]], on="rule_id")
         whole = excluded.loc[excluded["subtheme"] == "", ["row", "theme"]].drop_duplicates()
         part = excluded.loc[excluded["subtheme"] != "", ["row", "theme", "subtheme"]].drop_duplicates()
         in_whole = matches.merge(whole, on=["row", "theme"], how="left", indicator="w")["w"] == "both"
