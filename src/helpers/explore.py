@@ -591,7 +591,7 @@ def answer(compute) -> str:
 
 def _choices(all_label: str, values, labels=None) -> list[tuple[str, str]]:
     """Dropdown options: ('all …', '') first, then each value (shown by its label when given)."""
-    return [(all_label, "")] + [((labels or {}).get(v, v), v) for v in values]
+    return [(all_label, "")] + [((labels or {}).get(v, v), v) for v in values if v != ""]
 
 
 def starting_code(ex: Explorer, code: str = "") -> str:
