@@ -519,7 +519,8 @@ def try_rules(ex: Explorer, code: str, keywords=(), patterns=(), exclude=()) -> 
 def render_rule_test(result: RuleTest, share: bool = False, limit: int = MAX_PASSAGES) -> str:
     """Counts, agreement before/after, then the added, lost and kept passages (marked words highlighted)."""
     head = (f"<p><b>{esc(result.code)}</b>: these rules code <b>{len(result.new)}</b> "
-            f"segment{'s' if len(result.new) != 1 else ''}; the current codebook codes {len(result.current)}. Already coded: <b>{len(result.kept)}</b> · added: "
+            f"segment{'s' if len(result.new) != 1 else ''}; the current codebook codes {len(result.current)}. "
+            f"Already coded: <b>{len(result.kept)}</b> · added: "
             f"<b>{len(result.added)}</b> · lost: <b>{len(result.lost)}</b></p>")
     agree = ("" if result.agreement is None else
              "<p><b>Against the human coding</b> (segments of the transcripts it covers)</p>"
@@ -543,8 +544,8 @@ def code_label(book: Codebook, theme: str, subtheme: str = "") -> str:
 
 def participant_turns(ex: Explorer, participant: str, source: str = "auto") -> pd.DataFrame:
     """A participant's turns in order with the interviewer's turns of the same transcripts, each with
-    the codes of `source` on it (code_label, in the order found) and its matched spans. Columns: segment_id, transcript_id, turn,
-    speaker, role, text, codes, spans."""
+    the codes of `source` on it (code_label, in the order found) and its matched spans. Columns: segment_id,
+    transcript_id, turn, speaker, role, text, codes, spans."""
     codings = _source(ex, source)
     if participant not in set(ex.people):
         raise InputError(f"unknown participant {participant!r}; pick one of {', '.join(ex.people[:8])}"
