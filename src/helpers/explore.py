@@ -353,17 +353,24 @@ class Passages:
     passages: pd.DataFrame
 
 
+def lists_by(keys: pd.Series, values: list) -> dict:
+    """key -> the values of its rows, in row order (one sort, no loop over groups)."""
+    ids = keys.to_numpy(dtype=object)
+    order = np.argsort(ids, kind="stable")
+    distinct, counts = np.unique(ids[order], return_counts=True)
+    edges = np.concatenate([[0], np.cumsum(counts)]).tolist()
+    ordered = [values[i] for i in order.tolist()]
+    return {k: ordered[a:b] for k, a, b in zip(distinct.tolist(), edges[:-1], edges[1:])}
+
+
 def _passages_of(ex: Explorer, codings: pd.DataFrame, order: str = "longest") -> pd.DataFrame:
     """Segments of the codings with their spans, words, matches and density, longest or densest first."""
     if order not in ORDERS:
         raise InputError(f"order {order!r}: use one of {', '.join(ORDERS)}")
-    ids = codings["segment_id"].to_numpy(dtype=object)
-    seg_ids, first, matches = np.unique(ids, return_index=True, return_counts=True)
-    pick = np.argsort(ids, kind="stable")
-    pairs = list(zip(codings["start"].to_numpy()[pick].tolist(), codings["end"].to_numpy()[pick].tolist()))
-    edges = np.concatenate([[0], np.cumsum(matches)])
-    per = pd.DataFrame({"segment_id": seg_ids, "matches": matches.astype(np.int64),
-                        "spans": [pairs[a:b] for a, b in zip(edges[:-1], edges[1:])]})
+    spans = lists_by(codings["segment_id"], list(zip(codings["start"].tolist(), codings["end"].tolist())))
+    per = pd.DataFrame({"segment_id": pd.Series(list(spans), dtype=object),
+                        "matches": np.array([len(v) for v in spans.values()], dtype=np.int64),
+                        "spans": pd.Series(list(spans.values()), dtype=object)})
     seg = ex.segments.assign(seg_rank=np.arange(len(ex.segments)))
     out = seg.merge(per, on="segment_id")
     out["density"] = out["matches"] / out["n_words"].clip(lower=1)
@@ -557,9 +564,9 @@ def participant_turns(ex: Explorer, participant: str, source: str = "auto") -> p
     mine = mine.assign(segment_id=mine["transcript_id"].astype(str) + ":" + mine["turn"].astype(str))
     coded = codings[codings["segment_id"].isin(set(mine["segment_id"]))]
     codes = coded[["segment_id", "theme", "subtheme"]].drop_duplicates()
-    labels = {sid: [code_label(ex.book, th, su) for th, su in zip(g["theme"], g["subtheme"])]
-              for sid, g in codes.groupby("segment_id", sort=False)}
-    spans = {sid: list(zip(g["start"], g["end"])) for sid, g in coded.groupby("segment_id", sort=False)}
+    names = {key: code_label(ex.book, *key) for key in set(zip(codes["theme"], codes["subtheme"]))}
+    labels = lists_by(codes["segment_id"], [names[key] for key in zip(codes["theme"], codes["subtheme"])])
+    spans = lists_by(coded["segment_id"], list(zip(coded["start"].tolist(), coded["end"].tolist())))
     out = mine[["segment_id", "transcript_id", "turn", "speaker", "role", "text"]].reset_index(drop=True)
     out["codes"] = [labels.get(s, []) for s in out["segment_id"]]
     out["spans"] = [spans.get(s, []) for s in out["segment_id"]]
