@@ -132,5 +132,5 @@ def test_cli_on_demo_writes_snippet_and_checks(monkeypatch, capsys, tmp_path):
     assert code == 0
     assert "Rules (judged against the human's code)" in captured.out
     assert "Check on data/human_coding_demo.qdpx:" in captured.out and "pooled kappa" in captured.out
-    assert "warning: --check-on shares 3 transcript(s) with --human" in captured.err
+    assert "warning: --check-on shares 5 transcript(s) with --human (C01, C04, E01, E02, FG1)" in captured.err
     assert yaml.safe_load(out.read_text())["themes"]

@@ -22,9 +22,9 @@ pytestmark = pytest.mark.slow
 TURN_NOTEBOOKS = ("01_corpus_overview", "03_theme_coding", "05_agreement")  # the reports that list whole turns
 # whole turns of the demo corpus that only the full reports show, and where
 KNOWN_TURNS = {
-    "01_corpus_overview": "Okay, so it's recording now. Thanks ever so much for agreeing to do this.",  # turns table
-    "03_theme_coding": "I left school at fifteen, went labouring for my uncle",  # the longest uncoded segment
-    "05_agreement": "So we met every week to start with, one-to-one, sometimes at the clinic",  # a disagreement
+    "01_corpus_overview": "Did you find us all right? I know the signs in this corridor are a bit of a puzzle.",  # turns table
+    "03_theme_coding": "And he just, he started crying. Not a little bit. Like properly sobbing",  # the longest uncoded segment
+    "05_agreement": "I suppose I was, yes. You don't think of it like that when you're in it.",  # human-coded, no rule matches
 }
 MIN_WORDS = 12  # turns at least this long count as "whole turns" when scanning a report
 
