@@ -73,9 +73,10 @@ def test_shipped_codebook_on_a_corpus_without_in_and_recruitment(tmp_path):
         "T01:0,T01,P1,client,situations,complex_needs,exhausted,18,27\n"
         "T01:0,T01,P1,client,situations,support_from_hcps,GP,36,38\n"
         "T01:0,T01,P1,client,programme_activities,health_work_support,pacing,51,57\n"
-        "T01:1,T01,P1,client,intervention_input,esw_role,employment support worker*,4,29\n"
+        "T01:1,T01,P1,client,intervention_input,esw_role,employment support,4,22\n"
+        "T01:1,T01,P1,client,intervention_input,esw_role,support worker*,15,29\n"
         "T01:1,T01,P1,client,programme_activities,job_search,CV,48,50\n")
-    assert proc.stderr.strip().endswith("coded 3 segments: 6 matches in 2 segments; 5 of 15 subthemes found")
+    assert proc.stderr.strip().endswith("coded 3 segments: 7 matches in 2 segments; 5 of 15 subthemes found")
 
 
 # ----------------------------------------------------------------------------- patterns with a time limit
