@@ -3,7 +3,8 @@ generated corpus of about 1M words (helpers.bench.generate_corpus, resampled fro
 
 Each query is driven through the tool's widgets as a person would drive it (a box or menu set, the
 result area recomputed), in a plain Python process; the time is wall time from setting the value to
-the HTML being in the result area, the median and the slowest of REPEATS runs. The explorer is built
+the HTML being in the result area, the median and the slowest of REPEATS runs, and the median processor
+time (which a machine busy with other work does not stretch). The explorer is built
 once per corpus (its load time is printed too). The 1M-word corpus has no human coding; to time the
 human-coding paths (switch to the human coding, agreement in the rule tester) it stands in the
 auto-coding of every third transcript as a "human" coding.
@@ -16,6 +17,7 @@ Prints a Markdown table (for the README). Timings are for reading, not for tests
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -33,14 +35,16 @@ def demo_parameters(config: Path | None = None) -> dict:
     return params["06_explore"]
 
 
-def timed(action, repeats: int) -> tuple[float, float]:
-    """(median, slowest) seconds of `action()`."""
-    times = []
+def timed(action, repeats: int) -> tuple[float, float, float]:
+    """(median, slowest) wall seconds of `action()`, and its median processor seconds (the same on a
+    machine busy with other work, where wall time stretches)."""
+    times, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         action()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), max(times)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(times), max(times), statistics.median(cpu)
 
 
 def set_value(widget, first, second):
@@ -82,10 +86,10 @@ def queries(ex: explore.Explorer) -> list[tuple[str, str, object, object, object
 
 def measure(name: str, ex: explore.Explorer, seconds_to_load: float, repeats: int) -> list[str]:
     """Markdown rows: each query's median and slowest time on one corpus."""
-    rows = [f"| {name} | (load: build the explorer once) | {seconds_to_load:.2f} s | |"]
+    rows = [f"| {name} | (load: build the explorer once) | {seconds_to_load:.2f} s | | |"]
     for tool, query, widget, value, other in queries(ex):
-        median, slowest = timed(set_value(widget, value, other), repeats)
-        rows.append(f"| {name} | {tool}: {query} | {median:.3f} s | {slowest:.3f} s |")
+        median, slowest, cpu = timed(set_value(widget, value, other), repeats)
+        rows.append(f"| {name} | {tool}: {query} | {median:.3f} s | {slowest:.3f} s | {cpu:.3f} s |")
     return rows
 
 
@@ -120,8 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         big = with_stand_in_human(big)
         load += time.perf_counter() - start
         rows += measure(f"generated ({written:,} words, {len(big.tokens):,} tokens)", big, load, args.repeats)
-    print("| corpus | query | median | slowest |\n|---|---|---|---|")
+    print("| corpus | query | median | slowest | median processor time |\n|---|---|---|---|---|")
     print("\n".join(rows))
+    print(f"\n{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at the end; {args.repeats} runs of each query")
     return 0
 
 
