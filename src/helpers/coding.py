@@ -669,22 +669,31 @@ def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "t
         pattern_found = _pattern_matches(texts, plans, uncased, found[is_anchor])
     except PatternTimeout as exc:
         raise InputError(_timeout_problem(codebook, segments, exc)) from None
-    found = found[~is_anchor].merge(rules[["rule_id", "kind", "theme", "subtheme", "term"]], on="rule_id")
-    is_exclude = found["kind"] == "exclude"
-    matches = pd.concat([found[~is_exclude].drop(columns="kind"),
-                         pattern_found.merge(rules[["rule_id", "theme", "subtheme", "term"]], on="rule_id")],
-                        ignore_index=True)
-    excluded = found[is_exclude]
-    if len(excluded):
-        whole = excluded.loc[excluded["subtheme"] == "", ["row", "theme"]].drop_duplicates()
-        part = excluded.loc[excluded["subtheme"] != "", ["row", "theme", "subtheme"]].drop_duplicates()
-        in_whole = matches.merge(whole, on=["row", "theme"], how="left", indicator="w")["w"] == "both"
-        in_part = matches.merge(part, on=["row", "theme", "subtheme"], how="left", indicator="p")["p"] == "both"
-        matches = matches[~(in_whole.to_numpy(dtype=bool) | in_part.to_numpy(dtype=bool))]
-    matches = matches.merge(_code_order(codebook), on=["theme", "subtheme"])
-    matches = matches.sort_values(["row", "start", "end", "code_rank", "rule_id"], kind="stable")
-    keys = segments[SEGMENT_KEYS].iloc[matches["row"].to_numpy()].reset_index(drop=True)
-    out = pd.concat([keys, matches[["theme", "subtheme", "term", "start", "end"]].reset_index(drop=True)], axis=1)
+    found = found[~is_anchor]
+    matches = {c: np.concatenate([found[c].to_numpy(dtype=np.int64), pattern_found[c].to_numpy(dtype=np.int64)])
+               for c in ("row", "rule_id", "start", "end")}
+    # per rule (by position in codebook.rules): its code's rank in codebook order and its theme's
+    ranked = rules.merge(_code_order(codebook), on=["theme", "subtheme"], how="left")
+    code_rank = ranked["code_rank"].to_numpy(dtype=np.int64)
+    theme_rank = ranked[["theme"]].merge(_code_order(codebook).query("subtheme == ''"), on="theme",
+                                         how="left")["code_rank"].to_numpy(dtype=np.int64)
+    position = pd.Index(rules["rule_id"]).get_indexer(matches["rule_id"])
+    excluded = (rules["kind"] == "exclude").to_numpy()[position]
+    # an exclude match keeps its (sub)theme off its segment: keys row x code, theme-wide or one subtheme
+    stride = len(codebook.codes) + 1
+    whole_theme = excluded & (rules["subtheme"] == "").to_numpy()[position]
+    off_theme = np.unique(matches["row"][whole_theme] * stride + theme_rank[position[whole_theme]])
+    off_code = np.unique(matches["row"][excluded & ~whole_theme] * stride + code_rank[position[excluded & ~whole_theme]])
+    keep = ~excluded
+    keep &= ~np.isin(matches["row"] * stride + theme_rank[position], off_theme)
+    keep &= ~np.isin(matches["row"] * stride + code_rank[position], off_code)
+    kept = np.flatnonzero(keep)
+    order = kept[np.lexsort((matches["rule_id"][kept], code_rank[position[kept]], matches["end"][kept],
+                             matches["start"][kept], matches["row"][kept]))]
+    keys = segments[SEGMENT_KEYS].iloc[matches["row"][order]].reset_index(drop=True)
+    picked = {c: rules[c].to_numpy(dtype=object)[position[order]] for c in ("theme", "subtheme", "term")}
+    out = pd.concat([keys, pd.DataFrame({**picked, "start": matches["start"][order], "end": matches["end"][order]})],
+                    axis=1)
     for col in SEGMENT_KEYS + ["theme", "subtheme", "term"]:
         out[col] = out[col].fillna("").astype(str)
     for col in ("start", "end"):
