@@ -182,3 +182,17 @@ def test_one_huge_segment_is_coded_within_three_times_its_size():
     assert ast.literal_eval(per_term) == {"pain": units, "sit*": units, "he let me": units, r"\blet me sit\b": units,
                               r"\bwhen I (?:needed|wanted) to\b": units}
     assert float(extra_mb) < 3 * float(size_mb), f"code_segments took {extra_mb} MB more for a {size_mb} MB segment"
+
+
+def test_keywords_only_codes_what_the_keyword_rules_of_the_full_codebook_code():
+    book = codebook.parse_codebook({"themes": [{"code": "s", "label": "S", "keywords": ["pain", "sit* down"],
+                                                "patterns": [r"\blet me sit\b"], "exclude": ["brain fog"]}]})
+    segs = pd.DataFrame({"segment_id": ["S0", "S1"], "transcript_id": "T01", "participant_id": "P1",
+                         "group": "client", "text": [FILLER, "pain and brain fog"]})
+    alone = coding.keywords_only(book)
+    assert alone.rules["kind"].tolist() == ["keyword", "keyword"] and alone.patterns == {}
+    full = coding.code_segments(segs, book)
+    keyword_rows = full[full["term"].isin(["pain", "sit* down"])].reset_index(drop=True)
+    excluded_row = pd.DataFrame([["S1", "T01", "P1", "client", "s", "", "pain", 0, 4]], columns=full.columns)
+    pd.testing.assert_frame_equal(coding.code_segments(segs, alone),
+                                  pd.concat([keyword_rows, excluded_row], ignore_index=True).astype(full.dtypes.to_dict()))

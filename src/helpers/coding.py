@@ -647,6 +647,17 @@ def _code_order(codebook: Codebook) -> pd.DataFrame:
     return order
 
 
+def keywords_only(codebook: Codebook) -> Codebook:
+    """The codebook with its keyword rules alone (no patterns, no excludes): what `code_segments`
+    costs for keywords, to set against the full codebook (bench)."""
+    from dataclasses import replace
+
+    keep = codebook.rules["kind"] == "keyword"
+    ids = codebook.rules.loc[keep, "rule_id"]
+    return replace(codebook, rules=codebook.rules[keep].reset_index(drop=True),
+                   words=codebook.words[codebook.words["rule_id"].isin(ids)].reset_index(drop=True), patterns={})
+
+
 def code_segments(segments: pd.DataFrame, codebook: Codebook, text_col: str = "text",
                   tokens: pd.DataFrame | None = None) -> pd.DataFrame:
     """Apply a codebook to segments: the codings table, one row per rule match, sorted.
