@@ -594,9 +594,10 @@ def _pattern_matches(texts: _Texts, plans: list[_PatternPlan], uncased: list[int
     """Matches of each planned pattern, searched in its windows (`_windows`), given the anchor matches."""
     if not plans:
         return _empty_matches()
-    anchors = anchors.sort_values(["rule_id", "row", "start"], kind="stable")
-    ids, bounds = np.unique(anchors["rule_id"].to_numpy(), return_index=True)
-    columns = [anchors[c].to_numpy(dtype=np.int64) for c in ("row", "start", "end")]
+    rule_ids = anchors["rule_id"].to_numpy(dtype=np.int64)
+    order = np.argsort(rule_ids, kind="stable")
+    ids, bounds = np.unique(rule_ids[order], return_index=True)
+    columns = [anchors[c].to_numpy(dtype=np.int64)[order] for c in ("row", "start", "end")]
     cuts = np.r_[bounds[1:], len(anchors)]
     by_rule = {int(i): tuple(c[a:b] for c in columns) for i, a, b in zip(ids, bounds, cuts)}
     uncased_rows = _rows_with(by_rule, uncased)
