@@ -105,10 +105,26 @@ def test_equal_keys_fall_back_to_the_whole_column_sort():
     strata = np.array([0, 0, 0, 1, 1, 2])
     base = np.eye(6, 2, dtype=np.float32)
     blocks = cooccur.StratumBlocks.of(strata, base, None)
-    keys = np.random.default_rng(0).random((2, 6, 2)) + strata[None, :, None]
-    assert blocks.shuffled_counts(keys) is not None
-    keys[1, 4, 0] = keys[1, 3, 0]  # two rows of one stratum with the same key
-    assert blocks.shuffled_counts(keys) is None
-    keys = np.random.default_rng(0).random((2, 6, 2)) + strata[None, :, None]
-    keys[0, 2, 1] = 1.0  # rounded up to the next stratum's floor
-    assert blocks.shuffled_counts(keys) is None
+
+    def uniforms():
+        return np.random.default_rng(0).random((2, 6, 2))
+
+    assert blocks.shuffled_counts(uniforms()) is not None
+    tied = uniforms()
+    tied[1, 4, 0] = tied[1, 3, 0]  # two rows of one stratum with the same key
+    assert blocks.shuffled_counts(tied) is None
+    rounded = uniforms()
+    rounded[0, 3, 1], rounded[0, 4, 1] = 0.5, 0.5 + 2.0**-53  # different uniforms, one key 1.5 once rounded
+    assert blocks.shuffled_counts(rounded) is None
+    ceiling = uniforms()
+    ceiling[0, 3, 1] = 1 - 2.0**-53  # 1 + that rounds to 2.0, the next stratum's floor
+    assert blocks.shuffled_counts(ceiling) is None
+
+
+def test_strata_wider_than_the_packed_index_sort_their_keys_as_before(monkeypatch):
+    monkeypatch.setattr(cooccur, "INDEX_BITS", 3)  # strata of 8 rows or more take the argsort path
+    segments, codings = _codings(seed=11, transcripts=6)
+    inc = cooccur.incidence(codings, "theme", "segment", segments=segments)
+    fast = cooccur.permutation_test(inc, 99, seed=5)
+    monkeypatch.setattr(cooccur.StratumBlocks, "shuffled_counts", lambda self, uniforms: None)
+    pd.testing.assert_frame_equal(fast, cooccur.permutation_test(inc, 99, seed=5))

@@ -332,6 +332,10 @@ def peer_rows(outputs: dict, peers) -> list[PeerRow]:
         return {g: keywords._word_stream(part, "token")
                 for g, part in colloc_tokens.groupby("group", sort=True, observed=True)}
 
+    def bigram_peer():  # the peer gets the same token table and makes the same word streams (timed)
+        run = peers.prepare_nltk_bigrams(COLLOCATION_MIN_FREQ)
+        return lambda: run(streams())
+
     def tokenise_ours():
         return text.token_table(texts)
 
@@ -348,7 +352,7 @@ def peer_rows(outputs: dict, peers) -> list[PeerRow]:
                 lambda: _bind(peers.prepare_scattertext_counts(), text_list, group_list)),
         PeerRow("bigram collocations", "NLTK BigramCollocationFinder",
                 lambda: keywords.collocations(colloc_tokens, by="group", n=2, min_freq=COLLOCATION_MIN_FREQ),
-                lambda: _bind(peers.prepare_nltk_bigrams(COLLOCATION_MIN_FREQ), streams()), _agree_bigrams),
+                bigram_peer, _agree_bigrams),
         PeerRow("keyword matching on ready tokens", "spaCy PhraseMatcher (LOWER, wildcards expanded)",
                 lambda: coding.match_keywords(ready, keyword_words),
                 lambda: peers.prepare_spacy_matcher(keyword_words, _token_rows(raw)), _agree_matcher),
@@ -380,7 +384,7 @@ def run_peers(outputs: dict, repeats: int, peers=None) -> PeerReport:
             skipped[id(row)] = f"skipped: not installed ({exc.name or exc})"
     segs, book, raw = outputs["segments"], outputs["codebook"], outputs["tokens"]
     ready = raw.drop(columns="position")
-    keyword_ids = book.rules.loc[book.rules["kind"] == "keyword", "rule_id"]
+    keyword_book = coding.keywords_only(book)  # the same coding (tables, sort) with its keyword rules alone
     files = sorted(Path(outputs["transcripts_dir"]).glob("*.txt"))
 
     def ingest():
@@ -389,7 +393,7 @@ def run_peers(outputs: dict, repeats: int, peers=None) -> PeerReport:
 
     extra = {
         "full codebook": lambda: coding.code_segments(segs, book, tokens=ready),
-        "keyword rules alone": lambda: coding.match_keywords(ready, book.words[book.words["rule_id"].isin(keyword_ids)]),
+        "keyword rules alone": lambda: coding.code_segments(segs, keyword_book, tokens=ready),
         "ingest": ingest,
         "read + decode": lambda: [f.read_bytes().decode("utf-8") for f in files],
     }

@@ -255,18 +255,23 @@ def permutation_test(inc: Incidence, permutations: int = 999, seed: int = 0) -> 
     return out
 
 
+INDEX_BITS = 11  # a uniform's 53 random bits and its place in a stratum of up to 2**11 rows share one uint64
+UNIFORM = 2.0**53  # numpy's random() is an integer of 53 random bits times 2**-53
+
+
 @dataclass
 class StratumBlocks:
     """The base rows (sorted by stratum) regrouped so that strata of one size sit side by side.
 
     position: for each regrouped place, its row in the stratum-sorted base; runs: (offset, strata,
-    size) of each run of equal-sized strata; stratum: per regrouped place, its stratum number;
-    base_t: code x place 0/1; to_units: unit x place, or None.
+    size) of each run of equal-sized strata; floor: per place, its stratum number (what the keys add);
+    local: per place, its index within its stratum; base_t: code x place 0/1; to_units: unit x place.
     """
 
     position: np.ndarray
     runs: list[tuple[int, int, int]]
-    stratum: np.ndarray
+    floor: np.ndarray
+    local: np.ndarray
     base_t: np.ndarray
     to_units: sparse.csr_matrix | None
 
@@ -275,33 +280,47 @@ class StratumBlocks:
         n = len(strata)
         starts = np.flatnonzero(np.r_[True, strata[1:] != strata[:-1]]) if n else np.zeros(0, dtype=np.int64)
         sizes = np.diff(np.r_[starts, n])
-        parts, runs, offset = [], [], 0
+        parts, local, runs, offset = [], [], [], 0
         for size in np.unique(sizes):
             first = starts[sizes == size]
             parts.append((first[:, None] + np.arange(size)).ravel())
+            within = np.arange(size) if size < 2**INDEX_BITS else np.zeros(size, dtype=np.int64)  # wide: not packed
+            local.append(np.tile(within, len(first)).astype(np.uint64))
             runs.append((offset, len(first), int(size)))
             offset += len(first) * int(size)
         position = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        return cls(position, runs, strata[position].astype(np.float64), np.ascontiguousarray(base[position].T),
+        return cls(position, runs, strata[position].astype(np.float64),
+                   np.concatenate(local) if local else np.zeros(0, dtype=np.uint64),
+                   np.ascontiguousarray(base[position].T),
                    to_units[:, position].tocsr() if to_units is not None else None)
 
-    def shuffled_counts(self, keys: np.ndarray) -> np.ndarray | None:
-        """Per permutation, the code x code counts of co-occurrence once every code's column is reordered
-        by `keys` within its stratum (as `argsort(keys, axis=1)` of the stratum-sorted rows would), each
-        stratum sorted on its own: short sorts instead of one of the whole column. None when two keys are
-        equal: the order of equal keys is the sort's own, so the caller then sorts the whole column."""
-        size, n, k = keys.shape
-        grouped = keys.transpose(0, 2, 1)[:, :, self.position]  # permutation x code x place, contiguous
+    def shuffled_counts(self, uniforms: np.ndarray) -> np.ndarray | None:
+        """Per permutation, the code x code counts of co-occurrence once every code's column is reordered by
+        the keys `uniforms + stratum` within its stratum, as `argsort(keys, axis=1)` of the stratum-sorted
+        rows would reorder it, but with each stratum sorted on its own: short sorts of integers (a uniform's
+        53 bits with the row's place in its stratum in the low bits) instead of one argsort of the column.
+        None when two keys are equal (the order of equal keys is the sort's own; the caller then sorts the
+        whole column as before), so the permutations are always the same."""
+        size, n, k = uniforms.shape
+        grouped = np.ascontiguousarray(np.take(uniforms, self.position, axis=1).transpose(0, 2, 1))  # perm x code x place
+        packed = (grouped * UNIFORM).astype(np.uint64)
+        packed <<= np.uint64(INDEX_BITS)
+        packed |= self.local
         counts = np.zeros((size, k, k), dtype=np.float32)
         moved_all = np.empty((size, k, n), dtype=np.float32) if self.to_units is not None else None
         for offset, count, width in self.runs:
             span = slice(offset, offset + count * width)
-            part = grouped[:, :, span].reshape(size, k, count, width)
-            order = np.argsort(part, axis=-1)
-            ranked = np.take_along_axis(part, order, axis=-1)
-            ceiling = self.stratum[offset:offset + count * width:width] + 1  # keys of a stratum s lie in [s, s + 1)
-            if (ranked[..., 1:] <= ranked[..., :-1]).any() or (ranked[..., -1] >= ceiling).any():
-                return None
+            floor = self.floor[offset:offset + count * width:width][:, None]  # each stratum's number
+            if width < 2**INDEX_BITS:
+                ranked = np.sort(packed[:, :, span].reshape(size, k, count, width), axis=-1)
+                order = (ranked & np.uint64(2**INDEX_BITS - 1)).astype(np.intp)
+                keys = (ranked >> np.uint64(INDEX_BITS)).astype(np.float64) / UNIFORM + floor  # the keys, in order
+            else:
+                part = grouped[:, :, span].reshape(size, k, count, width) + floor
+                order = np.argsort(part, axis=-1)
+                keys = np.take_along_axis(part, order, axis=-1)
+            if (keys[..., 1:] <= keys[..., :-1]).any() or (keys[..., -1] >= floor[:, 0] + 1).any():
+                return None  # two equal keys (in one stratum, or one rounded up to the next stratum's floor)
             codes = np.broadcast_to(self.base_t[:, span].reshape(k, count, width), order.shape)
             moved = np.take_along_axis(codes, order, axis=-1).reshape(size, k, count * width)
             if moved_all is None:
@@ -326,9 +345,9 @@ def _shuffled_counts(seed: int, skip: int, size: int, strata: np.ndarray, base: 
     n, k = base.shape
     rng = np.random.Generator(np.random.PCG64(seed).advance(skip))
     keys = rng.random((size, n, k))
-    keys += strata[None, :, None]  # integer part keeps the stratum
     counts = blocks.shuffled_counts(keys) if blocks is not None else None
     if counts is None:
+        keys += strata[None, :, None]  # integer part keeps the stratum
         shuffled = np.take_along_axis(np.broadcast_to(base, (size, n, k)), np.argsort(keys, axis=1), axis=1)
         if to_units is not None:
             wide = to_units @ shuffled.transpose(1, 0, 2).reshape(n, size * k)
