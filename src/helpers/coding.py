@@ -1,12 +1,14 @@
 """Apply a codebook to segments -> codings (DESIGN.md §2, §4); prevalence, quotes, diagnostics.
 
-The engine is vectorised: segments are tokenised once into one token table; each distinct
-keyword word is looked up in the table's vocabulary (exact words by a merge, wildcards by
-string operations on the unique vocabulary), phrases are checked one position at a time over
-all candidate matches at once, and each regular expression runs over the joined text of the
-segments that can hold a match, in runs of about PATTERN_CHUNK_CHARS characters, each search
-within a time limit (PATTERN_SECONDS): a pattern that backtracks for ever, such as (a|a)+$, is
-an InputError naming its rule instead of a hang. Nothing loops over segments x rules in Python.
+The engine is vectorised: segments are tokenised once (a segment over LONG_ROW_CHARS piece by
+piece); each distinct keyword word is looked up once in the vocabulary by integer token code,
+and phrases are checked one position at a time over all candidates at once (match_keywords).
+Each literal a regular expression needs becomes such a phrase (an anchor, matched in the same
+pass): a pattern runs only on the segments that hold its anchors, and, when its matches have a
+bounded length, only in windows around them (`_windows`), in runs of about PATTERN_CHUNK_CHARS
+characters, each search within a time limit (PATTERN_SECONDS): a pattern that backtracks for
+ever, such as (a|a)+$, is an InputError naming its rule instead of a hang. Nothing loops over
+segments x rules in Python.
 
 A segment is coded with a (sub)theme wherever one of its keywords or patterns matches, unless
 one of its exclude rules matches somewhere in the same segment (a theme's exclude also keeps
