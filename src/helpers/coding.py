@@ -57,23 +57,15 @@ def _empty_matches() -> pd.DataFrame:
 
 
 class _Vocabulary:
-    """The distinct tokens of a token table joined by newlines, searched as one text (in C, not per token)."""
+    """The distinct tokens of a token table, each between newlines in one text, searched as a whole
+    for a literal (fast, in C) rather than token by token."""
 
     def __init__(self, vocab: list[str]):
         self.words = vocab
-        self.text = "\n".join(vocab)
+        self.text = "\n" + "\n".join(vocab) + "\n"
         lengths = np.fromiter(map(len, vocab), dtype=np.int64, count=len(vocab))
-        self.starts = np.concatenate([[0], np.cumsum(lengths + 1)[:-1]]).astype(np.int64)
+        self.starts = np.concatenate([[1], 1 + np.cumsum(lengths + 1)[:-1]]).astype(np.int64) if vocab else lengths
         self._index = None
-
-    def _codes_at(self, rx) -> np.ndarray:
-        """Codes of the tokens holding a match of `rx` (which never crosses a newline)."""
-        found = np.fromiter((m.start() for m in rx.finditer(self.text)), dtype=np.int64)
-        return np.unique(np.searchsorted(self.starts, found, side="right") - 1)
-
-    def containing(self, piece: str) -> np.ndarray:
-        """Codes of the tokens that contain `piece`."""
-        return self._codes_at(re.compile(re.escape(piece)))
 
     def matching(self, mode: str, stem: str) -> np.ndarray:
         """Codes of the tokens a keyword word matches: exact, prefix (stem*), suffix (*stem) or infix (*stem*)."""
@@ -82,9 +74,11 @@ class _Vocabulary:
                 self._index = {w: i for i, w in enumerate(self.words)}
             code = self._index.get(stem)
             return np.array([] if code is None else [code], dtype=np.int64)
-        piece = re.escape(stem)
-        form = {"prefix": f"(?m)^{piece}", "suffix": f"(?m){piece}$", "infix": piece}[mode]
-        return self._codes_at(re.compile(form))
+        # a newline before the stem: it starts a token; after it: it ends one (tokens hold no newline)
+        literal = {"prefix": "\n" + stem, "suffix": stem + "\n", "infix": stem}[mode]
+        inside = 1 if mode == "prefix" else 0  # from where the literal is found to a character of the token
+        found = np.fromiter((m.start() + inside for m in re.finditer(re.escape(literal), self.text)), dtype=np.int64)
+        return np.unique(np.searchsorted(self.starts, found, side="right") - 1)
 
 
 def _member(keys: np.ndarray, queries: np.ndarray) -> np.ndarray:
