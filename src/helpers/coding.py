@@ -17,6 +17,7 @@ its subthemes off). A theme is coded when it or any of its subthemes is.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 from dataclasses import dataclass
@@ -232,11 +233,17 @@ def necessary_literals(rx) -> list[set[str]]:
 
 
 def _parsed(rx):
-    """A compiled pattern read by re's parser (None if it cannot read it)."""
+    """A compiled pattern read by re's parser (None if it cannot read it); read once per pattern."""
+    return _parse(rx.pattern, _re_flags(rx))
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(pattern: str, flags: int):
+    """re's parse of a pattern (not to be changed by callers), or None."""
     import re._parser as parser
 
     try:
-        return parser.parse(rx.pattern, _re_flags(rx))
+        return parser.parse(pattern, flags)
     except Exception:  # pragma: no cover - the pattern compiled already
         return None
 
