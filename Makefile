@@ -28,7 +28,12 @@ test: $(STAMP) ## run the test suite
 lab: $(STAMP) ## open JupyterLab on notebooks/ (CONFIG=PROJECT/pipeline.yaml: the notebooks use that project)
 	$(if $(CONFIG),IPS_CONFIG=$(abspath $(CONFIG))) $(VENV)/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root)
 
-bench: $(STAMP) ## scale benchmark at 1M and 10M words: time, words/s, peak memory per step; baselines at 1M; peer libraries (the [bench] extra) side by side
+BENCH_STAMP := $(VENV)/.installed-bench
+$(BENCH_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[dev,bench]'
+	@touch $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP) ## scale benchmark at 1M and 10M words: time, words/s, peak memory per step; baselines at 1M; the peer libraries (extra [bench]: spaCy, scikit-learn, scattertext) side by side
 	$(PY) -m helpers bench $(or $(ARGS),--peers --words 1000000 --words 10000000)
 
 clean: ## remove generated outputs (reports, figures, processed tables); never data
