@@ -49,36 +49,50 @@ def generate_corpus(out_dir: Path, words: int, seed: int = 0, transcripts_dir=No
     spoken = sorted(turns["transcript_id"].unique())
     rank = {t: i for g in sorted(set(group_of)) for i, t in enumerate(t for t in spoken if group_of.get(t) == g)}
     sources = sorted(spoken, key=lambda t: (rank.get(t, 0), str(group_of.get(t, "")), t))
-    by_source = {t: turns[turns["transcript_id"] == t].reset_index(drop=True) for t in sources}
+    pools = {t: _TurnPool(turns[turns["transcript_id"] == t], participants[participants["transcript_id"] == t])
+             for t in sources}
     rows, written, k = [], 0, 0
     while written < words:
         source = sources[k % len(sources)]
-        pool = by_source[source]
+        pool = pools[source]
         new_id = f"B{k:06d}"
-        draws = rng.integers(0, len(pool), size=4 * words_per_transcript // max(1, int(pool["n_words"].mean())) + 4)
-        lines, n = ["---", f"title: benchmark transcript {new_id} resampled from {source}", "synthetic: true",
-                    "---", ""], 0
-        spoke = set()
-        for i in draws:
-            turn = pool.iloc[int(i)]
-            label = "Interviewer" if turn["role"] == "interviewer" else f"{new_id}-{turn['participant_id']}"
-            spoke.add(turn["participant_id"])
-            lines.append(f"{label}: {turn['text']}")
+        draws = rng.integers(0, pool.size, size=4 * words_per_transcript // pool.mean_words + 4)
+        # the turns up to the one that reaches the transcript's length or the corpus's
+        reached = np.cumsum(pool.n_words[draws])
+        stop = np.flatnonzero((reached >= words_per_transcript) | (written + reached >= words))
+        draws = draws[: stop[0] + 1] if len(stop) else draws
+        n = int(reached[len(draws) - 1]) if len(draws) else 0
+        lines = ["---", f"title: benchmark transcript {new_id} resampled from {source}", "synthetic: true", "---", ""]
+        for i in draws.tolist():
+            label = "Interviewer" if pool.interviewer[i] else f"{new_id}-{pool.speaker[i]}"
+            lines.append(f"{label}: {pool.text[i]}")
             lines.append("")
-            n += int(turn["n_words"])
-            if n >= words_per_transcript or written + n >= words:
-                break
         (folder / f"{new_id}.txt").write_text("\n".join(lines), encoding="utf-8")
-        for _, p in participants[(participants["transcript_id"] == source)
-                                 & participants["participant_id"].isin(spoke)].iterrows():
-            pid = f"{new_id}-{p['participant_id']}"
-            rows.append({**p.to_dict(), "participant_id": pid, "transcript_id": new_id, "speaker_labels": pid})
+        spoke = set(pool.speaker[draws].tolist())
+        for pid, p in pool.people:
+            if pid in spoke:
+                label = f"{new_id}-{pid}"
+                rows.append({**p, "participant_id": label, "transcript_id": new_id, "speaker_labels": label})
         written += n
         k += 1
     people = pd.DataFrame(rows, columns=participants.columns)
     csv = out_dir / "participants.csv"
     paths.atomic_write(csv, tables.csv_text(people))
     return folder, csv, written
+
+
+class _TurnPool:
+    """One demo transcript's turns as arrays (what `generate_corpus` draws from) and its participants
+    as (participant_id, row as a dict), in file order."""
+
+    def __init__(self, turns: pd.DataFrame, people: pd.DataFrame):
+        self.size = len(turns)
+        self.n_words = turns["n_words"].to_numpy(dtype=np.int64)
+        self.mean_words = max(1, int(turns["n_words"].mean()))
+        self.interviewer = (turns["role"] == "interviewer").to_numpy()
+        self.speaker = turns["participant_id"].to_numpy(dtype=object)
+        self.text = turns["text"].to_numpy(dtype=object)
+        self.people = [(p["participant_id"], p.to_dict()) for _, p in people.iterrows()]
 
 
 # ----------------------------------------------------------------------------- measuring
