@@ -424,9 +424,10 @@ def collocations(tokens: pd.DataFrame, by: str = "group", n: int = 2, min_freq: 
     Only words that stood next to each other in one segment form an n-gram (filtered words and
     segment ends break the chain). n-grams seen fewer than `min_freq` times in a group are dropped.
     Columns: the `by` column, `ngram`, `count`, `likelihood_ratio`, `pmi`; sorted by group, then
-    likelihood ratio (descending), then n-gram.
+    likelihood ratio (descending), then n-gram. Bigrams are counted on integer codes with numpy
+    (`_bigram_counts`) and scored by NLTK's own measures, so the table is the one NLTK's
+    BigramCollocationFinder gives; trigrams go through NLTK's TrigramCollocationFinder.
     """
-    from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
     from nltk.metrics import BigramAssocMeasures, TrigramAssocMeasures
 
     if n not in (2, 3):
@@ -434,24 +435,21 @@ def collocations(tokens: pd.DataFrame, by: str = "group", n: int = 2, min_freq: 
     if min_freq < 1:
         raise InputError(f"collocations: min_freq = {min_freq}; must be at least 1")
     _check_by(tokens, by)
-    finder_cls, measures = ((BigramCollocationFinder, BigramAssocMeasures) if n == 2
-                            else (TrigramCollocationFinder, TrigramAssocMeasures))
+    groups = _group_values(tokens, by)
+    counted = _bigram_counts(tokens, by, groups, min_freq, term_column) if n == 2 else None
+    if counted is None:
+        counted = _finder_counts(tokens, by, groups, n, min_freq, term_column)
+    measures = BigramAssocMeasures if n == 2 else TrigramAssocMeasures
     parts = []
-    for group in _group_values(tokens, by):
-        sub = tokens.loc[tokens[by] == group]
-        finder = finder_cls.from_words(_word_stream(sub, term_column))
-        finder.apply_freq_filter(min_freq)
-        if not finder.ngram_fd:
+    for group, grams, counts, marginals in counted:
+        if not grams:
             continue
-        lr = dict(finder.score_ngrams(measures.likelihood_ratio))
-        pmi = dict(finder.score_ngrams(measures.pmi))
-        grams = sorted(lr)
         parts.append(pd.DataFrame({
             by: group,
             "ngram": [" ".join(g) for g in grams],
-            "count": np.array([finder.ngram_fd[g] for g in grams], dtype=np.int64),
-            "likelihood_ratio": np.array([lr[g] for g in grams], dtype=float),
-            "pmi": np.array([pmi[g] for g in grams], dtype=float),
+            "count": np.array(counts, dtype=np.int64),
+            "likelihood_ratio": np.array([measures.likelihood_ratio(*m) for m in marginals], dtype=float),
+            "pmi": np.array([measures.pmi(*m) for m in marginals], dtype=float),
         }))
     if not parts:
         return pd.DataFrame({by: pd.Series(dtype=object), "ngram": pd.Series(dtype=object),
@@ -460,6 +458,65 @@ def collocations(tokens: pd.DataFrame, by: str = "group", n: int = 2, min_freq: 
     out = pd.concat(parts, ignore_index=True)
     out = out.sort_values([by, "likelihood_ratio", "ngram"], ascending=[True, False, True], kind="mergesort")
     return out.reset_index(drop=True)
+
+
+def _finder_counts(tokens: pd.DataFrame, by: str, groups: list, n: int, min_freq: int, term_column: str):
+    """Per group: (group, n-grams seen `min_freq` times or more in sorted order, their counts, the
+    marginals NLTK's association measures take), counted by NLTK's collocation finder."""
+    from nltk.collocations import BigramCollocationFinder, TrigramCollocationFinder
+
+    finder_cls = BigramCollocationFinder if n == 2 else TrigramCollocationFinder
+    for group in groups:
+        finder = finder_cls.from_words(_word_stream(tokens.loc[tokens[by] == group], term_column))
+        finder.apply_freq_filter(min_freq)
+        grams = sorted(finder.ngram_fd)
+        yield group, grams, [finder.ngram_fd[g] for g in grams], [_finder_marginals(finder, g) for g in grams]
+
+
+def _finder_marginals(finder, gram: tuple) -> tuple:
+    """The arguments `finder.score_ngram` passes to an association measure for `gram`."""
+    captured = []
+    finder.score_ngram(lambda *m: captured.append(m), *gram)
+    return captured[0]
+
+
+def _bigram_counts(tokens: pd.DataFrame, by: str, groups: list, min_freq: int, term_column: str):
+    """Per group, what `_finder_counts` gives for bigrams, counted with numpy on integer codes: each
+    group's tokens in table order, a bigram wherever two of them are adjacent (`text.adjacent`),
+    the pair coded first * V + second and counted with np.unique; the marginals are NLTK's (bigram
+    count as a float, each word's count in the group, the group's number of words). None when a
+    term or group value is missing (NLTK then counts, as it would)."""
+    words, vocab = text.token_codes(tokens[term_column])
+    group_codes, group_values = text.token_codes(tokens[by])
+    if len(words) and (words.min() < 0 or group_codes.min() < 0):
+        return None
+    words = words.astype(np.int64)
+    size = max(1, len(vocab))
+    code_of = {v: i for i, v in enumerate(group_values)}
+    if any(g not in code_of for g in groups):
+        return None
+    order = np.argsort(group_codes, kind="stable")  # each group's tokens together, in table order
+    bounds = np.searchsorted(group_codes[order], np.arange(len(group_values) + 1))
+    rows, positions = tokens["row"].to_numpy(), tokens["position"].to_numpy()
+    vocab = np.asarray(vocab, dtype=object)
+    out = []
+    for group in groups:
+        code = code_of[group]
+        take = order[bounds[code]:bounds[code + 1]]
+        sub = words[take]
+        pairs = np.flatnonzero(text.adjacent(rows[take], positions[take], 2))
+        keys, counts = np.unique(sub[pairs] * size + sub[pairs + 1], return_counts=True)
+        keep = counts >= min_freq
+        keys, counts = keys[keep], counts[keep]
+        first, second = keys // size, keys % size
+        word_counts = np.bincount(sub, minlength=size)
+        grams = list(zip(vocab[first].tolist(), vocab[second].tolist()))
+        ranked = sorted(range(len(grams)), key=grams.__getitem__)  # NLTK's tuples in sorted order
+        total = len(sub)
+        firsts, seconds, counts = word_counts[first].tolist(), word_counts[second].tolist(), counts.tolist()
+        out.append((group, [grams[i] for i in ranked], [counts[i] for i in ranked],
+                    [(counts[i] / 1.0, (firsts[i], seconds[i]), total) for i in ranked]))
+    return out
 
 
 def _word_stream(tokens: pd.DataFrame, term_column: str) -> list:
