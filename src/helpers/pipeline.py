@@ -32,6 +32,7 @@ class NotebookResult:
     seconds: float = 0.0
     error: str = ""
     parameters: dict = field(default_factory=dict)
+    exported: bool = False  # its HTML report was written (or tried)
 
 
 # ----------------------------------------------------------------------------- execution
@@ -80,6 +81,44 @@ def _execute(name: str, notebooks_dir: str, out_dir: str, params: dict, env: dic
         result.error = f"notebook {name} failed: {type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _execute_and_export(name: str, notebooks_dir: str, out_dir: str, html_dir: str, params: dict, env: dict,
+                        timeout: int, show_code: bool) -> NotebookResult:
+    """Execute one notebook and export its HTML report, both in the worker process, so that the two
+    workers share the export work instead of the parent doing it while they run."""
+    result = _execute(name, notebooks_dir, out_dir, params, env, timeout)
+    export_report(result, Path(out_dir), Path(html_dir), show_code)
+    return result
+
+
+def export_report(res: NotebookResult, executed_dir: Path, html_dir: Path, show_code: bool) -> None:
+    """Export a notebook's HTML report once (code shown when it failed); a notebook cut short may not
+    be valid JSON: an ok notebook whose export fails is marked failed."""
+    kept = executed_dir / f"{res.name}.ipynb"
+    if res.exported or not (res.status == "ok" or kept.exists()):
+        return
+    res.exported = True
+    try:
+        export_html(kept, html_dir / f"{res.name}.html", show_code or res.status != "ok")
+    except Exception as exc:
+        if res.status == "ok":
+            res.status, res.error = "failed", f"notebook {res.name}: HTML export failed: {exc}"
+
+
+# Started first when no earlier run recorded how long each notebook takes: the demo's longest notebook.
+LONGEST_WITHOUT_RECORD = ("04_cooccurrence",)
+
+
+def longest_first(names: list[str], previous: dict[str, dict]) -> list[str]:
+    """The notebooks in the order to start them, so that the workers finish together: by the seconds
+    each took in the previous run (`previous`: the run record's rows), longest first, a notebook
+    without a recorded time before all others; without any record, LONGEST_WITHOUT_RECORD first.
+    Ties keep the notebooks' own order."""
+    seconds = {n: previous.get(n, {}).get("seconds") for n in names}
+    if not any(isinstance(s, (int, float)) for s in seconds.values()):
+        return sorted(names, key=lambda n: n not in LONGEST_WITHOUT_RECORD)
+    return sorted(names, key=lambda n: -seconds[n] if isinstance(seconds[n], (int, float)) else float("-inf"))
 
 
 def timed_out(name: str, timeout: int) -> str:
@@ -152,6 +191,7 @@ def run(config_path: Path | None = None, overrides: list[str] | None = None, onl
         if leftovers:
             print(f"Removed {len(leftovers)} leftover(s) of an interrupted run", file=out)
         stage = {key: outputs.staging(key) for key in outputs.folders}
+        to_run = longest_first(to_run, read_record(reports))
         results = _run_notebooks(chosen, to_run, skipped, parameters, notebooks_dir, stage, project, timeout,
                                  jobs, show_code, out)
         return _publish(outputs, stage, results, chosen, skipped, parameters, project.title, register,
@@ -178,13 +218,7 @@ def _run_notebooks(chosen, to_run, skipped, parameters, notebooks_dir, stage, pr
     def finished(res: NotebookResult) -> None:
         """Record a notebook's result, export its HTML (code shown when it failed), print one line."""
         results[res.name] = res
-        kept = executed_dir / f"{res.name}.ipynb"
-        if res.status == "ok" or kept.exists():
-            try:
-                export_html(kept, stage["reports"] / f"{res.name}.html", show_code or res.status != "ok")
-            except Exception as exc:  # a notebook cut short by a kill may not be valid JSON
-                if res.status == "ok":
-                    res.status, res.error = "failed", f"notebook {res.name}: HTML export failed: {exc}"
+        export_report(res, executed_dir, stage["reports"], show_code)  # a worker that died did not
         if res.status != "ok":
             failed.append(res)
         print(f"  {res.name:<28} {'ok' if res.status == 'ok' else 'FAILED':<7} {res.seconds:6.1f} s", file=out, flush=True)
@@ -195,8 +229,9 @@ def _run_notebooks(chosen, to_run, skipped, parameters, notebooks_dir, stage, pr
         while queue or running:
             while queue and not failed and len(running) < jobs:
                 n = queue.pop(0)
-                args = (n, str(notebooks_dir), str(executed_dir), parameters[n], env, timeout)
-                running[pool.submit(_execute, *args)] = (n, time.monotonic())
+                args = (n, str(notebooks_dir), str(executed_dir), str(stage["reports"]), parameters[n], env, timeout,
+                        show_code)
+                running[pool.submit(_execute_and_export, *args)] = (n, time.monotonic())
             if not running:
                 break
             done, _ = wait(running, timeout=5, return_when=FIRST_COMPLETED)
