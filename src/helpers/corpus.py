@@ -172,15 +172,17 @@ def _speaker_maps(participants: pd.DataFrame, shown: str) -> tuple[dict[str, dic
     maps: dict[str, dict[str, str]] = {}
     problems = []
     has_labels = "speaker_labels" in participants.columns
-    for i, row in zip(participants.index, participants.to_dict("records")):
-        labels = [row["participant_id"]] + ([x.strip() for x in row["speaker_labels"].split("|")] if has_labels else [])
-        table = maps.setdefault(row["transcript_id"], {})
+    written = participants["speaker_labels"].tolist() if has_labels else [None] * len(participants)
+    for i, pid, tid, more in zip(participants.index, participants["participant_id"].tolist(),
+                                 participants["transcript_id"].tolist(), written):
+        labels = [pid] + ([x.strip() for x in more.split("|")] if has_labels else [])
+        table = maps.setdefault(tid, {})
         for label in dict.fromkeys(x for x in labels if x):
             key = label_key(label)
-            if key in table and table[key] != row["participant_id"]:
-                problems.append(f"{shown}:{i + 2}: speaker label {label!r} of {row['participant_id']} is also a label of "
-                                f"{table[key]} in transcript {row['transcript_id']}; give each participant its own labels")
-            table.setdefault(key, row["participant_id"])
+            if key in table and table[key] != pid:
+                problems.append(f"{shown}:{i + 2}: speaker label {label!r} of {pid} is also a label of "
+                                f"{table[key]} in transcript {tid}; give each participant its own labels")
+            table.setdefault(key, pid)
     return maps, problems
 
 
@@ -265,8 +267,10 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
     transcripts themselves, where a transcript of interviewers only has none)."""
     interviewer = interviewer_pattern(interviewer_labels)
     maps, problems = _speaker_maps(participants, participants_shown)
-    groups = dict(zip(participants["participant_id"], participants["group"]))
-    members = participants.groupby("transcript_id")["participant_id"].apply(list).to_dict()
+    groups = dict(zip(participants["participant_id"].tolist(), participants["group"].tolist()))
+    members: dict[str, list[str]] = {}  # transcript_id -> its participant ids, in table order
+    for pid, tid in zip(participants["participant_id"].tolist(), participants["transcript_id"].tolist()):
+        members.setdefault(tid, []).append(pid)
     doc_ids = {d.transcript_id for d in docs}
     for d in docs:
         if d.transcript_id not in maps and listed:
@@ -276,33 +280,43 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
     for i, pid, tid in zip(missing.index, missing["participant_id"], missing["transcript_id"]):
         problems.append(f"{participants_shown}:{i + 2}: participant {pid} is listed for transcript "
                         f"{tid!r} but no such transcript was read; add the file or remove the row")
-    records, unknown, spoke = [], {}, set()
+    columns: dict[str, list] = {c: [] for c in TURN_COLUMNS}
+    unknown, spoke = {}, set()
     for d in docs:
         table, who = maps.get(d.transcript_id, {}), members.get(d.transcript_id, [])
+        if not d.labelled and len(who) != 1 and d.transcript_id in maps and d.turns:
+            problems.append(f"{d.source}: no speaker labels, but transcript {d.transcript_id!r} has {len(who)} "
+                            f"participants in {participants_shown}; label each turn (e.g. 'H01: …')")
+            continue
+        speakers = [t["speaker"] for t in d.turns]
         resolved: dict[str, tuple[str, str]] = {}  # speaker label -> (participant_id, role), once per transcript
-        for n, t in enumerate(d.turns):
-            pid, role = "", "participant"
+        for label in dict.fromkeys(speakers):
             if not d.labelled:
-                if len(who) == 1:
-                    pid = who[0]
-                elif d.transcript_id in maps:
-                    problems.append(f"{d.source}: no speaker labels, but transcript {d.transcript_id!r} has {len(who)} "
-                                    f"participants in {participants_shown}; label each turn (e.g. 'H01: …')")
-                    break
-            elif not t["speaker"]:
-                role = UNATTRIBUTED  # text before the first label: kept, attributed to nobody
+                resolved[label] = (who[0] if len(who) == 1 else "", "participant")
+            elif not label:
+                resolved[label] = ("", UNATTRIBUTED)  # text before the first label: kept, attributed to nobody
             else:
-                if t["speaker"] not in resolved:
-                    keys = speaker_keys(d, t["speaker"])
-                    hit = next((table[k] for k in keys if k in table), None)
-                    is_interviewer = not hit and keys and any(interviewer.match(k) for k in keys)
-                    resolved[t["speaker"]] = (hit or "", "interviewer" if is_interviewer else "participant")
-                pid, role = resolved[t["speaker"]]
-                if not pid and role == "participant" and d.transcript_id in maps:
+                keys = speaker_keys(d, label)
+                hit = next((table[k] for k in keys if k in table), None)
+                is_interviewer = not hit and keys and any(interviewer.match(k) for k in keys)
+                resolved[label] = (hit or "", "interviewer" if is_interviewer else "participant")
+        if d.labelled and d.transcript_id in maps:
+            for t in d.turns:
+                if t["speaker"] and resolved[t["speaker"]] == ("", "participant"):
                     first = unknown.setdefault((d.source, d.transcript_id, t["speaker"]), [t["line"], 0])
                     first[1] += 1
-            spoke.add(pid)
-            records.append(_turn_record(d, n, pid, role, groups.get(pid, "")))
+        pids = [resolved[label][0] for label in speakers]
+        spoke.update(pids)
+        columns["transcript_id"] += [d.transcript_id] * len(speakers)
+        columns["turn"] += range(len(speakers))
+        columns["speaker"] += speakers
+        columns["participant_id"] += pids
+        columns["role"] += [resolved[label][1] for label in speakers]
+        columns["group"] += [groups.get(pid, "") for pid in pids]
+        columns["timestamp"] += [np.nan if t["timestamp"] is None else float(t["timestamp"]) for t in d.turns]
+        columns["text"] += [t["text"] for t in d.turns]
+        columns["source"] += [d.source] * len(speakers)
+        columns["line"] += [int(t["line"]) for t in d.turns]
     for (source, tid, speaker), (line, count) in unknown.items():
         rows = participants[participants["transcript_id"] == tid]
         written = [x.strip() for x in rows["participant_id"].tolist()
@@ -322,19 +336,21 @@ def resolve_speakers(docs, participants: pd.DataFrame, interviewer_labels=None, 
     for i, pid, tid in zip(silent.index, silent["participant_id"], silent["transcript_id"]):
         warnings.warn(f"{participants_shown}:{i + 2}: participant {pid} has no turns in transcript "
                       f"{tid}; check their speaker_labels", IngestWarning, stacklevel=2)
-    return turns_frame(records)
-
-
-def _turn_record(doc, n: int, participant_id: str, role: str, group: str) -> tuple:
-    """Turn `n` of a Transcript as one row of the turns table (TURN_COLUMNS order)."""
-    t = doc.turns[n]
-    return (doc.transcript_id, n, t["speaker"], participant_id, role, group,
-            float("nan") if t["timestamp"] is None else float(t["timestamp"]), t["text"], doc.source, int(t["line"]))
+    return turns_frame_of_columns(columns)
 
 
 def turns_frame(records) -> pd.DataFrame:
     """A turns DataFrame with the DESIGN.md §2 columns and dtypes, sorted by transcript and turn."""
-    df = pd.DataFrame.from_records(list(records), columns=TURN_COLUMNS)
+    return _turn_dtypes(pd.DataFrame.from_records(list(records), columns=TURN_COLUMNS))
+
+
+def turns_frame_of_columns(columns: dict[str, list]) -> pd.DataFrame:
+    """`turns_frame` of the turns given as one list per column (TURN_COLUMNS), not one record per turn."""
+    return _turn_dtypes(pd.DataFrame({c: columns[c] for c in TURN_COLUMNS}, columns=TURN_COLUMNS))
+
+
+def _turn_dtypes(df: pd.DataFrame) -> pd.DataFrame:
+    """The turns with the DESIGN.md §2 dtypes, sorted by transcript and turn."""
     for col in ["transcript_id", "speaker", "participant_id", "role", "group", "text", "source"]:
         df[col] = df[col].astype(str)
     df["turn"] = df["turn"].astype("int64")

@@ -107,6 +107,9 @@ COLON_LINE = re.compile(r"^[A-Z\u00C0-\u00DE][\w.'’\-]*(?:[ \t]+[\w.'’\-]+){
 PREAMBLE_END = re.compile(r"^(?:#{1,6}[ \t]*)?(?:begin[ \t]+transcript|(?:-{3,}|={3,})[ \t]*(?:begin[ \t]+)?"
                           r"transcript[ \t]*(?:-{3,}|={3,}))[ \t]*:?$", re.IGNORECASE)
 PREAMBLE_WORD = re.compile("transcript", re.IGNORECASE)
+# The only non-ASCII characters that IGNORECASE matches with an ASCII letter or that lower() makes one (İ ı ſ K):
+# without them, PREAMBLE_WORD finds the word exactly when the lower-cased text holds it (a faster test).
+IGNORECASE_ODD = "\u0130\u0131\u017f\u212a"
 LEGEND_LINE = re.compile(r"^(?P<initials>(?![A-Z][a-z]{2,}\b)[A-Z][A-Za-z]{0,3}\d{0,2})\s*[-–—=]\s*(?P<who>\S.*)$")
 TIME_RE = re.compile(r"^(?:(?P<h>\d{1,3}):)?(?P<m>\d{1,3}):(?P<s>\d{1,2})(?:[.,](?P<f>\d{1,6}))?$")
 VTT_TIMING = re.compile(r"^(?P<start>\S+)\s+-->\s+(?P<end>\S+)(?:\s+.*)?$")
@@ -338,7 +341,7 @@ def decode(data: bytes, shown: str) -> str:
 
 def split_lines(text: str) -> list[str]:
     """Lines of a text with LF, CRLF or CR line ends (no other characters split a line)."""
-    lines = LINE_BREAK.split(text)
+    lines = LINE_BREAK.split(text) if "\r" in text else text.split("\n")
     if lines and lines[-1] == "":
         lines.pop()
     return lines
@@ -367,7 +370,9 @@ def front_matter(lines: list[str], shown: str) -> tuple[dict, int]:
 
 def read_preamble(numbered: list[tuple[int, str]]) -> tuple[list[tuple[int, str]], int]:
     """A preamble ending in a marker line ('# BEGIN TRANSCRIPT') -> (its non-blank lines, lines used)."""
-    if not PREAMBLE_WORD.search("\n".join(t for _, t in numbered)):  # every marker holds the word
+    joined = "\n".join([t for _, t in numbered])
+    if not (PREAMBLE_WORD.search(joined) if any(c in joined for c in IGNORECASE_ODD)
+            else "transcript" in joined.lower()):  # every marker holds the word
         return [], 0
     for i, (_, text) in enumerate(numbered):
         if PREAMBLE_END.match(text.strip()):
