@@ -282,9 +282,18 @@ def save_figure(fig, name: str, folder: str | Path | None = None) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
     title = {"Title": title_of(fig)} if title_of(fig) else {}
-    box, dpi = page_box(fig)
-    fig.savefig(png, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None, **title})
-    fig.savefig(svg, format="svg", dpi=dpi, bbox_inches=box, metadata={"Date": None, "Creator": None, **title})
+    shown_dpi, engine = fig.dpi, fig.get_layout_engine()
+    try:
+        fig.set_dpi(FIGURE_DPI)  # laid out once (page_box), at the resolution the PNG is written at ...
+        box, dpi = page_box(fig)
+        if engine is not None:  # ... then frozen: writing the PNG and the SVG does not lay it out again
+            fig.set_layout_engine("none")
+        fig.savefig(png, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None, **title})
+        fig.savefig(svg, format="svg", dpi=dpi, bbox_inches=box, metadata={"Date": None, "Creator": None, **title})
+    finally:
+        fig.set_dpi(shown_dpi)
+        if engine is not None:
+            fig.set_layout_engine(engine)
     return [png, svg]
 
 
