@@ -73,3 +73,24 @@ def test_unlabelled_transcript_of_two_participants_is_one_error(tmp_path):
     with pytest.raises(transcripts.InputError) as err, pytest.warns(transcripts.IngestWarning, match="Stranger"):
         corpus.resolve_speakers(docs, participants, allow_unknown_speakers=True)
     assert str(err.value).count("no speaker labels, but transcript 'M1' has 2 participants") == 1
+
+
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_control_characters_counted_from_the_bytes(bom):
+    text = "Ann: caf\u00e9 " + "word " * 100
+    ok = bom + (text + "\x01\x02\x1f").encode("utf-8")  # three control characters are tolerated
+    assert transcripts.decode_with_encoding(ok, "f.txt")[0].endswith("\x01\x02\x1f")
+    binary = bom + (text + "\x01" * 10).encode("utf-8")  # more than 3 and more than 1 in 100 characters
+    with pytest.raises(transcripts.InputError, match=r"^f\.txt: binary file, not a transcript"):
+        transcripts.decode_with_encoding(binary, "f.txt")
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("* (R *T* g): text", ("R *T* g", None, "text", "bullet")),
+    ("[00:01:23] Dr Smith (GP): hello", ("Dr Smith (GP)", "00:01:23", "hello", "colon")),
+    ("00:01:23 Ann: hi", ("Ann", "00:01:23", "hi", "colon")),
+    ("Ann [00:01:23]: hi", ("Ann", "00:01:23", "hi", "colon")),
+    ("**MEL, TYPING:** ok", ("MEL, TYPING", None, "ok", "colon")),
+    ("- not a label", None), ("lower: x", None)])
+def test_labels_tried_by_first_character(line, expected):
+    assert transcripts._label(line, None) == expected

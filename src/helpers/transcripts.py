@@ -225,6 +225,7 @@ def _in_line_order(notes: list[tuple[int, str]]) -> list[str]:
 
 # control characters other than tab and line/page breaks: a few are tolerated, many mean binary data
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0e-\x1f]")
+CONTROL_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x20)])  # the same, as bytes
 
 def _line_of_offset(data: bytes, offset: int) -> int:
     """1-based line number of a byte offset (LF, CRLF or CR line ends)."""
@@ -325,7 +326,10 @@ def decode_with_encoding(data: bytes, shown: str) -> tuple[str, str, list[str]]:
             text, used = data.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
             text, used, notes = _decode_utf8_or_cp1252(data, shown)
-    controls = len(CONTROL_CHARS.findall(text))
+    if used in ("utf-8", "utf-8-sig"):  # an ASCII byte in UTF-8 is always that character: count the bytes
+        controls = len(body) - len(body.translate(None, CONTROL_BYTES))
+    else:
+        controls = len(CONTROL_CHARS.findall(text))
     if "\x00" in text or controls > max(3, len(text) // 100):
         raise InputError(f"{shown}: binary file, not a transcript; give a {SUPPORTED} file")
     text = unicodedata.normalize("NFC", text)
@@ -418,17 +422,21 @@ def _label(stripped: str, legend: dict[str, str] | None) -> tuple[str, str | Non
         m = _legend_label(tuple(legend)).match(stripped)
         if m:
             return m["name"], None, m["rest"], "legend"
-    leads = _leads(stripped[:1])
-    if "bullet" in leads:
-        m = BULLET_LABEL.match(stripped)
+    for pattern, kind, timed in _label_tries(stripped[:1]):
+        m = pattern.match(stripped)
         if m:
-            return _label_name(m["name"]), None, m["rest"], "bullet"
-    for pattern, lead in zip(LABEL_PATTERNS, LABEL_PATTERN_LEADS):
-        if lead in leads:
-            m = pattern.match(stripped)
-            if m:
-                return _label_name(m["name"]), m.groupdict().get("ts"), m["rest"], "colon"
+            return _label_name(m["name"]), m["ts"] if timed else None, m["rest"], kind
     return None
+
+
+@functools.lru_cache(maxsize=None)
+def _label_tries(first: str) -> tuple[tuple[re.Pattern, str, bool], ...]:
+    """(pattern, kind, has a timestamp group) of the label patterns, in order, that a line starting with `first`
+    can match: the bullet label, then LABEL_PATTERNS."""
+    leads = _leads(first)
+    tries = [(BULLET_LABEL, "bullet", False)] if "bullet" in leads else []
+    return tuple(tries + [(rx, "colon", "ts" in rx.groupindex)
+                          for rx, lead in zip(LABEL_PATTERNS, LABEL_PATTERN_LEADS) if lead in leads])
 
 
 def match_label(line: str, legend: dict[str, str] | None = None):
