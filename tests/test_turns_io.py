@@ -105,7 +105,8 @@ def high_water():  # KiB; this process's own peak (ru_maxrss can hold the forkin
 
 before = high_water()
 turns = turns_io.read_turns_lean(sys.argv[1]) if sys.argv[2] == "lean" else corpus.read_turns(sys.argv[1])
-print(json.dumps([before, high_water(), len(turns.loc[1, "text"])]))
+peak = high_water()
+print(json.dumps([before, peak, int(turns["text"].str.len().iloc[1])]))
 """
 
 
@@ -122,5 +123,6 @@ def test_one_huge_text_same_table_in_less_memory(tmp_path):
         before, after, length = json.loads(run.stdout)
         assert length == size
         peaks[how] = (after - before) * 1024  # bytes above the interpreter with its imports
-    assert peaks["lean"] < 2.6 * size, peaks
-    assert peaks["lean"] < 0.85 * peaks["pandas"], peaks
+    # measured: 2.3x the text against 4.2x for pandas' parser (40 MB); 2.2x against 3.2x at 100 MB
+    assert peaks["lean"] < 2.5 * size, peaks
+    assert peaks["lean"] < 0.7 * peaks["pandas"], peaks
