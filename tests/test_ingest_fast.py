@@ -94,3 +94,24 @@ def test_control_characters_counted_from_the_bytes(bom):
     ("- not a label", None), ("lower: x", None)])
 def test_labels_tried_by_first_character(line, expected):
     assert transcripts._label(line, None) == expected
+
+
+def test_folder_scanned_once_gives_the_same_files_and_skip_warnings(tmp_path):
+    import os
+    import warnings
+
+    (tmp_path / "A1.txt").write_text("Ann: hi\n")
+    (tmp_path / "notes.pdf").write_bytes(b"%PDF")
+    (tmp_path / ".DS_Store").write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "gone.txt").symlink_to(tmp_path / "missing.txt")
+    os.mkfifo(tmp_path / "pipe.txt")
+    expected = transcripts.skip_warnings(transcripts.skipped_files(tmp_path))
+    assert [m.split(": skipped: ")[1][:24] for m in expected] == [
+        "hidden or temporary file", "broken symbolic link (it", "unsupported extension '.", "not a regular file (a pi",
+        "a folder (transcripts in"]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", transcripts.IngestWarning)
+        docs = transcripts.read_transcripts(tmp_path)
+    assert [str(w.message) for w in caught] == expected
+    assert [d.transcript_id for d in docs] == ["A1"] == [p.stem for p in transcripts.transcript_files(tmp_path)]

@@ -48,6 +48,7 @@ import functools
 import html
 import io
 import re
+import stat
 import unicodedata
 import warnings
 import zipfile
@@ -498,13 +499,16 @@ def classify_lines(numbered: list[tuple[int, str]], legend: dict[str, str] | Non
 
 def _labels_to_headings(kinds: list[tuple]) -> None:
     """Turn a one-off 'Name:' line with nothing after the colon into a heading (see the module docstring)."""
-    labels = [k for k in kinds if k[0] == "label"]
-    uses = Counter(label_key(k[1]) for k in labels)
-    with_speech = sum(1 for k in labels if k[3].strip())
-    if not uses or max(uses.values()) < HEADING_LABEL_USES or 2 * with_speech <= len(labels):
+    labels = [i for i, k in enumerate(kinds) if k[0] == "label"]
+    uses: Counter = Counter()
+    for name, n in Counter(kinds[i][1] for i in labels).items():  # each label as written keyed once
+        uses[label_key(name)] += n
+    bare = [i for i in labels if not kinds[i][3].strip()]  # labels with nothing after them
+    if not uses or max(uses.values()) < HEADING_LABEL_USES or 2 * (len(labels) - len(bare)) <= len(labels):
         return
-    for i, k in enumerate(kinds):
-        if k[0] == "label" and k[4] == "colon" and not k[3].strip() and k[2] is None and uses[label_key(k[1])] == 1:
+    for i in bare:
+        k = kinds[i]
+        if k[4] == "colon" and k[2] is None and uses[label_key(k[1])] == 1:
             kinds[i] = ("heading", k[1] + ":", "label")
 
 
@@ -1136,7 +1140,7 @@ def not_a_file(entry: Path) -> str | None:
     """Why a path that exists as a name cannot be read as a file: a symbolic link loop, a broken link, a folder,
     or something other than a regular file (a pipe would block the reader); None for a readable-looking file."""
     try:
-        entry.stat()
+        mode = entry.stat().st_mode
     except OSError as exc:
         if not entry.is_symlink():
             return None  # gone, or not ours to say: the reader names the problem
@@ -1147,9 +1151,9 @@ def not_a_file(entry: Path) -> str | None:
         except OSError:
             target = ""
         return f"broken symbolic link (its target{target} does not exist); restore the file or remove the link"
-    if entry.is_dir():
+    if stat.S_ISDIR(mode):
         return "a folder (transcripts in subfolders are not read); name it as well to read it"
-    if not entry.is_file():
+    if not stat.S_ISREG(mode):
         return "not a regular file (a pipe, socket or device)"
     return None
 
@@ -1207,14 +1211,20 @@ def transcript_files(sources, fmt: str = "auto", exclude=()) -> list[Path]:
     """Files named, plus the supported files inside folders named (not hidden, not `exclude`d; sorted).
 
     `exclude`: file names or glob patterns ('*.pdf') matched against names inside a folder."""
-    found, problems = [], []
+    return _files_and_skipped(sources, fmt, exclude)[0]
+
+
+def _files_and_skipped(sources, fmt: str, exclude) -> tuple[list[Path], list[tuple[Path, str]]]:
+    """(`transcript_files`, `skipped_files`) from one scan of each folder."""
+    found, skipped, problems = [], [], []
     for src in _sources(sources):
         p = paths.resolve(src)
         if p.is_dir():
-            inside, _ = _scan_folder(p, fmt, exclude)
+            inside, left_out = _scan_folder(p, fmt, exclude)
             if not inside:
                 problems.append(f"{paths.relative(p)}: no transcripts ({SUPPORTED}) in this folder")
             found.extend(inside)
+            skipped.extend(left_out)
         elif p.is_file():
             found.append(p)
         elif why := not_a_file(p):
@@ -1223,7 +1233,7 @@ def transcript_files(sources, fmt: str = "auto", exclude=()) -> list[Path]:
             problems.append(f"{paths.relative(p)}: no such file or folder")
     if problems:
         raise InputError(problems)
-    return found
+    return found, skipped
 
 
 def skipped_files(sources, fmt: str = "auto", exclude=()) -> list[tuple[Path, str]]:
@@ -1260,8 +1270,8 @@ def read_transcripts(sources, fmt: str = "auto", csv_columns: dict | None = None
     folder scan leaves out is an IngestWarning (`skip_warnings`).
     Two sources giving the same transcript id are an error (rename one or set `transcript_id`)."""
     problems, out, first = [], [], {}
-    files = transcript_files(sources, fmt, exclude)
-    for message in skip_warnings(skipped_files(sources, fmt, exclude)):
+    files, skipped = _files_and_skipped(sources, fmt, exclude)
+    for message in skip_warnings(skipped):
         warnings.warn(message, IngestWarning, stacklevel=2)
     folders: dict[Path, str] = {}
     for path in files:
