@@ -307,7 +307,7 @@ def figure_title(path: str | Path) -> str:
     from PIL import Image
 
     try:
-        with Image.open(path) as image:
-            return str(getattr(image, "text", {}).get("Title", "")).strip()
+        with Image.open(path) as image:  # the text chunks before the pixels (where save_figure writes them):
+            return str(image.info.get("Title", "")).strip()  # not image.text, which decodes the whole image
     except (OSError, SyntaxError, ValueError):  # not an image PIL can read
         return ""
