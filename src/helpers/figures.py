@@ -275,25 +275,24 @@ def page_box(fig):
 
 def save_figure(fig, name: str, folder: str | Path | None = None) -> list[Path]:
     """Save a figure as NAME.png and NAME.svg in figures/, FIGURE_WIDTH_PX wide (page_box), with its title
-    (title_of) as the PNG "Title" text and the SVG <title>, and no volatile metadata; return the paths."""
+    (title_of) as the PNG "Title" text and the SVG <title>, and no volatile metadata; return the paths.
+    The figure is final once saved: its layout is kept as saved (not recomputed when it is shown)."""
     if not NAME_PATTERN.match(name):
         raise ValueError(f"figure name {name!r}: use lower-case letters, digits, '_' or '-'")
     out = Path(folder) if folder is not None else paths.figures_dir()
     out.mkdir(parents=True, exist_ok=True)
     png, svg = out / f"{name}.png", out / f"{name}.svg"
     title = {"Title": title_of(fig)} if title_of(fig) else {}
-    shown_dpi, engine = fig.dpi, fig.get_layout_engine()
+    shown_dpi = fig.dpi
     try:
         fig.set_dpi(FIGURE_DPI)  # laid out once (page_box), at the resolution the PNG is written at ...
         box, dpi = page_box(fig)
-        if engine is not None:  # ... then frozen: writing the PNG and the SVG does not lay it out again
-            fig.set_layout_engine("none")
+        if fig.get_layout_engine() is not None:  # ... then frozen: writing the PNG and the SVG, and showing
+            fig.set_layout_engine("none")  # the figure in the notebook afterwards, do not lay it out again
         fig.savefig(png, format="png", dpi=dpi, bbox_inches=box, metadata={"Software": None, **title})
         fig.savefig(svg, format="svg", dpi=dpi, bbox_inches=box, metadata={"Date": None, "Creator": None, **title})
     finally:
         fig.set_dpi(shown_dpi)
-        if engine is not None:
-            fig.set_layout_engine(engine)
     return [png, svg]
 
 
