@@ -9,7 +9,6 @@ titles and category names go through `human_label`; network labels are kept apar
 
 from __future__ import annotations
 
-import html
 import itertools
 import re
 from pathlib import Path
@@ -19,6 +18,7 @@ import numpy as np
 import seaborn as sns
 
 from . import paths
+from .run_index import figure_title  # noqa: F401  (reads back the title save_figure records; kept in run_index so the index needs no matplotlib)
 from .tables import header_label
 
 # Okabe-Ito colour-blind-safe palette: one fixed colour per stakeholder group.
@@ -294,19 +294,3 @@ def save_figure(fig, name: str, folder: str | Path | None = None) -> list[Path]:
     finally:
         fig.set_dpi(shown_dpi)
     return [png, svg]
-
-
-def figure_title(path: str | Path) -> str:
-    """The title save_figure recorded in a PNG ("Title" text) or SVG (<title>); '' when it has none."""
-    path = Path(path)
-    if path.suffix.lower() == ".svg":
-        head = path.read_text(encoding="utf-8", errors="replace")[:20_000]
-        found = re.search(r"<title>(.*?)</title>", head, re.DOTALL)
-        return html.unescape(found.group(1)).strip() if found else ""
-    from PIL import Image
-
-    try:
-        with Image.open(path) as image:  # the text chunks before the pixels (where save_figure writes them):
-            return str(image.info.get("Title", "")).strip()  # not image.text, which decodes the whole image
-    except (OSError, SyntaxError, ValueError):  # not an image PIL can read
-        return ""

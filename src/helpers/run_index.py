@@ -13,6 +13,7 @@ import hashlib
 import html
 import json
 import os
+import re
 import shutil
 import sys
 from importlib import metadata
@@ -93,8 +94,6 @@ def write_record(reports: Path, rows: dict[str, dict]) -> Path:
 # ----------------------------------------------------------------------------- the page
 def _caption(png: Path) -> str:
     """A figure's title as saved with it, else its file name in words."""
-    from .figures import figure_title
-
     try:
         title = figure_title(png)
     except (OSError, ValueError):
@@ -185,3 +184,19 @@ The executed notebooks hold the same results with their code, for JupyterLab.</p
 </body></html>
 """
     return paths.atomic_write(reports / "index.html", page)
+
+
+def figure_title(path: str | Path) -> str:
+    """The title save_figure recorded in a PNG ("Title" text) or SVG (<title>); '' when it has none."""
+    path = Path(path)
+    if path.suffix.lower() == ".svg":
+        head = path.read_text(encoding="utf-8", errors="replace")[:20_000]
+        found = re.search(r"<title>(.*?)</title>", head, re.DOTALL)
+        return html.unescape(found.group(1)).strip() if found else ""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:  # the text chunks before the pixels (where save_figure writes them):
+            return str(image.info.get("Title", "")).strip()  # not image.text, which decodes the whole image
+    except (OSError, SyntaxError, ValueError):  # not an image PIL can read
+        return ""
