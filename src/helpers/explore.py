@@ -30,7 +30,7 @@ import yaml
 from . import agreement, coding, corpus, exchange, figures, project, text
 from .codebook import Codebook, load_codebook, parse_codebook
 from .errors import InputError
-from .keywords import PER
+from .keywords import PER, kwic_context
 from .tables import highlight_spans
 
 WINDOW = 8  # words of context on each side of a concordance match
@@ -249,16 +249,8 @@ def kwic_lines(ex: Explorer, rows: np.ndarray, starts: np.ndarray, ends: np.ndar
     row_first = np.searchsorted(key, rows * scale, "left")
     row_last = np.searchsorted(key, (rows + 1) * scale, "left") - 1
     texts = ex.segments["text"].to_numpy(dtype=object)
-    left, match, right = [], [], []
-    for r, s, e, f, l_, rf, rl in zip(rows, starts, ends, first, last, row_first, row_last):
-        lt, rt = max(f - window, rf), min(max(l_, f - 1) + window, rl)
-        seg = texts[r]
-        # context reaching the turn's first or last word takes the rest of the text (punctuation, notes)
-        lo = 0 if window and lt == rf else (t_start[lt] if lt < f else s)
-        hi = len(seg) if window and rt == rl else (t_end[rt] if rt > l_ else e)
-        left.append(" ".join(seg[lo:s].split()))
-        match.append(" ".join(seg[s:e].split()))
-        right.append(" ".join(seg[e:hi].split()))
+    left, match, right = kwic_context(texts, rows, starts, ends, first, last, row_first, row_last,
+                                      t_start, t_end, window)
     seg = ex.segments.iloc[rows]
     return pd.DataFrame({"segment_id": seg["segment_id"].to_numpy(dtype=object),
                          "participant_id": seg["participant_id"].to_numpy(dtype=object),

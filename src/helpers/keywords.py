@@ -312,17 +312,9 @@ def kwic(segments: pd.DataFrame, pattern: str, window: int = 8, stem: bool = Fal
     row_last[bounds.index.to_numpy()] = offsets[1:] - 1
     first, last = hits["first"].to_numpy(), hits["last"].to_numpy()
     hit_rows = rows[first]
-    left_tok = np.maximum(first - window, row_first[hit_rows])
-    right_tok = np.minimum(last + window, row_last[hit_rows])
     texts = segments[text_column].fillna("").astype(str).to_numpy(dtype=object)
-    left, match, right = [], [], []
-    for r, f, lt, l_, rt in zip(hit_rows, first, left_tok, last, right_tok):
-        seg = texts[r]
-        lo = 0 if (window > 0 and lt == row_first[r]) else (starts[lt] if lt < f else starts[f])
-        hi = len(seg) if (window > 0 and rt == row_last[r]) else (ends[rt] if rt > l_ else ends[l_])
-        left.append(_squash(seg[lo:starts[f]]))
-        match.append(_squash(seg[starts[f]:ends[l_]]))
-        right.append(_squash(seg[ends[l_]:hi]))
+    left, match, right = kwic_context(texts, hit_rows, starts[first], ends[last], first, last,
+                                      row_first[hit_rows], row_last[hit_rows], starts, ends, window)
     out = pd.DataFrame({
         "term": pattern,
         "segment_id": segments["segment_id"].to_numpy(dtype=object)[hit_rows],
@@ -335,6 +327,27 @@ def kwic(segments: pd.DataFrame, pattern: str, window: int = 8, stem: bool = Fal
         "end": ends[last].astype(np.int64),
     })
     return out[KWIC_COLUMNS]
+
+
+def kwic_context(texts, rows, span_starts, span_ends, first, last, row_first, row_last, tok_starts, tok_ends,
+                 window: int) -> tuple[list[str], list[str], list[str]]:
+    """Left context, match and right context of character spans in texts (white space squashed).
+
+    Per span: its text row, its characters [span_start, span_end), the first token at or after its start
+    and the last token starting inside it (`first`, `last`; last < first when no token starts inside),
+    and the first and last token of its row; `tok_starts`/`tok_ends` are every token's offsets. The
+    context is `window` tokens each side within the row; reaching the row's first or last token takes
+    the rest of its text (punctuation, notes)."""
+    left, match, right = [], [], []
+    for r, s, e, f, l_, rf, rl in zip(rows, span_starts, span_ends, first, last, row_first, row_last):
+        lt, rt = max(f - window, rf), min(max(l_, f - 1) + window, rl)
+        seg = texts[r]
+        lo = 0 if window and lt == rf else (tok_starts[lt] if lt < f else s)
+        hi = len(seg) if window and rt == rl else (tok_ends[rt] if rt > l_ else e)
+        left.append(_squash(seg[lo:s]))
+        match.append(_squash(seg[s:e]))
+        right.append(_squash(seg[e:hi]))
+    return left, match, right
 
 
 def kwic_tokens(segments: pd.DataFrame, stem: bool = False, text_column: str = "text") -> pd.DataFrame:
