@@ -440,14 +440,6 @@ def _label_tries(first: str) -> tuple[tuple[re.Pattern, str, bool], ...]:
                           for rx, lead in zip(LABEL_PATTERNS, LABEL_PATTERN_LEADS) if lead in leads])
 
 
-def match_label(line: str, legend: dict[str, str] | None = None):
-    """(speaker, timestamp text or None, rest of line) when a line starts with a certain speaker label, else
-    None. Lower-case and dash labels depend on the rest of the file: see `classify_lines`."""
-    stripped = line.strip()
-    found = _label(stripped, legend) if stripped else None
-    return found[:3] if found else None
-
-
 # ----------------------------------------------------------------------------- labelled lines -> turns
 def classify_lines(numbered: list[tuple[int, str]], legend: dict[str, str] | None = None) -> list[tuple]:
     """What each line is, given the whole file: ('blank',), ('heading', text), ('speech',),
